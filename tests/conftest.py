@@ -1,0 +1,95 @@
+"""Fixtures shared by every app's tests: isolated media storage, Celery modes, Redis, sample objects."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import kombu.pools
+import pytest
+import redis as redis_lib
+from django.conf import settings
+
+from vitrine.platform.celery import app as celery_app
+
+ARTIFACTS_DIR = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+def redis_url() -> str:
+    """The Redis the tests talk to: $REDIS_URL in CI, the local server otherwise."""
+    return os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+
+
+def uses_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _eager_celery_by_default() -> Iterator[None]:
+    """Tasks run in-process unless a test asks for a real broker (see ``celery_on_broker``)."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@contextmanager
+def celery_on_broker(url: str) -> Iterator[None]:
+    """Send tasks to a real broker at ``url`` for the duration of the block."""
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.task_always_eager
+    _reset_broker_connections()
+    conf.broker_url, conf.task_always_eager = url, False
+    try:
+        yield
+    finally:
+        _reset_broker_connections()
+        conf.broker_url, conf.task_always_eager = saved
+
+
+def _reset_broker_connections() -> None:
+    # Celery caches a connection pool and a producer pool bound to the old broker URL.
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+        celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    kombu.pools.reset()  # the global producer pools are keyed by connection and may be closed
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis_lib.Redis]:
+    client = redis_lib.Redis.from_url(redis_url())
+    try:
+        client.ping()
+    except redis_lib.ConnectionError:
+        if os.environ.get("CI") or os.environ.get("REDIS_URL"):
+            raise
+        pytest.skip("no Redis server on this machine")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    return ARTIFACTS_DIR
+
+
+@pytest.fixture
+def shop(db):  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from vitrine.platform.models import Market, Shop
+
+    shop = Shop.objects.create(provider="csvfile", external_id="acme.example", name="ACME",
+                               installed_at=timezone.now())
+    Market.objects.create(shop=shop, locale="en-US", region="US", name="United States")
+    Market.objects.create(shop=shop, locale="de-DE", region="DE", name="Germany")
+    return shop

@@ -1,0 +1,84 @@
+"""The store-agnostic connector protocol every store (Shopify, Taobao, CSV/folder) implements.
+
+A *provider* is the store kind (class-level metadata, install flow); a *connector instance* is bound to
+one installed shop (client, credentials, configuration). The platform talks to stores only through this
+protocol, so the catalogue, planner, review and publishing code never branches on the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from vitrine.platform.models import Shop, Variant
+
+
+@dataclass(frozen=True)
+class RemoteImage:
+    remote_id: str
+    url: str
+    position: int = 1
+    alt: str = ""
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class RemoteProduct:
+    external_id: str
+    title: str
+    handle: str = ""
+    product_type: str = ""
+    vendor: str = ""
+    tags: tuple[str, ...] = ()
+    status: str = ""
+    updated_at: datetime | None = None
+    images: tuple[RemoteImage, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    remote_media_id: str
+    url: str = ""
+    already_published: bool = False  # a retry found the media from an earlier attempt
+
+
+@runtime_checkable
+class Connector(Protocol):
+    provider: ClassVar[str]
+    shop: Shop
+
+    def fetch_product(self, external_id: str) -> RemoteProduct | None:
+        """The product as the store has it now; None when it no longer exists."""
+
+    def iter_products(self, *, updated_since: datetime | None = None) -> Iterator[RemoteProduct]:
+        """Every product (or those changed since ``updated_since``), streamed."""
+
+    def fetch_image_bytes(self, image: RemoteImage) -> bytes:
+        """The image file's bytes, exactly as served."""
+
+    def publish_variant(self, variant: Variant) -> PublishResult:
+        """Put an approved variant on the listing. Idempotent: a retry after a crash never duplicates."""
+
+    def revert_variant(self, variant: Variant) -> None:
+        """Take a published variant off the listing and restore the original image."""
+
+
+_providers: dict[str, type] = {}
+
+
+def register_provider(cls: type) -> type:
+    _providers[cls.provider] = cls
+    return cls
+
+
+def connector_for(shop: Shop) -> Connector:
+    """The connector bound to ``shop``; providers register with :func:`register_provider`."""
+    try:
+        cls = _providers[shop.provider]
+    except KeyError:
+        raise LookupError(f"no connector is installed for provider {shop.provider!r}") from None
+    return cls(shop)

@@ -1,0 +1,39 @@
+"""The Celery app. Queues: ``default`` (I/O, events, publishing) and ``gpu`` (rendering).
+
+GPU workers run ``celery -A vitrine.platform worker -Q gpu --pool=solo --concurrency=1``, one per GPU:
+CUDA cannot be initialised again in a forked child, so nothing touches CUDA before the worker starts.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from celery import Celery, signals
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vitrine.platform.settings")
+
+app = Celery("vitrine")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = (Queue("default"), Queue("gpu"))
+app.autodiscover_tasks(["vitrine.platform", "vitrine.connectors", "vitrine.inference", "vitrine.review",
+                        "vitrine.templates"])
+
+_task_log_tokens: dict[str, Any] = {}
+
+
+@signals.task_prerun.connect
+def _bind_task_log_context(task_id: str | None = None, **_: Any) -> None:
+    from vitrine.platform.logging import _context
+
+    _task_log_tokens[task_id or ""] = _context.set({**_context.get(), "task_id": task_id})
+
+
+@signals.task_postrun.connect
+def _unbind_task_log_context(task_id: str | None = None, **_: Any) -> None:
+    from vitrine.platform.logging import _context
+
+    token = _task_log_tokens.pop(task_id or "", None)
+    if token is not None:
+        _context.reset(token)

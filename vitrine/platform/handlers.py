@@ -1,0 +1,37 @@
+"""Kernel event handlers: catalogue changes, deletions, uninstall and redaction."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from vitrine.platform import events
+from vitrine.platform.models import Event, Shop
+from vitrine.platform.services import product_mark_deleted
+
+
+@events.handles(events.CATALOG_PRODUCT_CHANGED)
+def sync_changed_product(event: Event) -> None:
+    from vitrine.platform.tasks import sync_product
+
+    shop_id, external_id = event.shop_id, event.payload["external_id"]
+    transaction.on_commit(lambda: sync_product.delay(shop_id, external_id))
+
+
+@events.handles(events.CATALOG_PRODUCT_DELETED)
+def mark_product_deleted(event: Event) -> None:
+    assert event.shop is not None
+    product_mark_deleted(shop=event.shop, external_id=event.payload["external_id"])
+
+
+@events.handles(events.SHOP_UNINSTALLED)
+def record_uninstall(event: Event) -> None:
+    Shop.objects.filter(pk=event.shop_id, uninstalled_at__isnull=True).update(uninstalled_at=timezone.now())
+
+
+@events.handles(events.SHOP_REDACT_REQUESTED)
+def purge_redacted_shop(event: Event) -> None:
+    from vitrine.platform.tasks import purge_shop
+
+    shop_id = event.payload["shop_id"]
+    transaction.on_commit(lambda: purge_shop.delay(shop_id))

@@ -1,0 +1,253 @@
+"""Kernel models: tenants, catalogue copy, variants and their audit trail, stored blobs and the outbox."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from vitrine.platform.lifecycle import VariantState
+
+
+class Provider(models.TextChoices):
+    SHOPIFY = "shopify", "Shopify"
+    TAOBAO = "taobao", "Taobao / Tmall"
+    CSVFILE = "csvfile", "CSV / folder"
+
+
+class EditKind(models.TextChoices):
+    MODEL_SWAP = "model_swap", "Model swap"
+    BACKGROUND = "background", "Background replacement"
+    TEXT_LOCALIZE = "text_localize", "Text localization"
+
+
+class Shop(models.Model):
+    """One installed store (the tenant). ``external_id`` is the shop domain or the seller id."""
+
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    external_id = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, blank=True)
+    installed_at = models.DateTimeField(null=True, blank=True)
+    uninstalled_at = models.DateTimeField(null=True, blank=True)
+    auto_generate = models.BooleanField(default=True, help_text="Make variants for new products automatically.")
+    daily_variant_cap = models.PositiveIntegerField(
+        default=500, help_text="Most variants planned per day, so a large import cannot flood the GPUs."
+    )
+    publish_mode = models.CharField(
+        max_length=16,
+        choices=[("add", "Add as new image"), ("replace", "Replace the source image")],
+        default="add",
+    )
+    settings = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "external_id"], name="shop_unique_external")]
+
+    def __str__(self) -> str:
+        return self.name or self.external_id
+
+    @property
+    def is_installed(self) -> bool:
+        return self.installed_at is not None and self.uninstalled_at is None
+
+
+class ShopMembership(models.Model):
+    """Who may see a shop's data: merchant staff and the reviewers assigned to it."""
+
+    class Role(models.TextChoices):
+        STAFF = "staff", "Merchant staff"
+        REVIEWER = "reviewer", "Reviewer"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shop_memberships")
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.REVIEWER)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "shop"], name="membership_unique")]
+
+
+class Market(models.Model):
+    """A target market of a shop: language (BCP 47, e.g. ``de-DE``) and region (ISO 3166-1, e.g. ``DE``)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="markets")
+    locale = models.CharField(max_length=35)
+    region = models.CharField(max_length=2, blank=True)
+    name = models.CharField(max_length=100, blank=True)
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "locale"], name="market_unique_locale")]
+
+    def __str__(self) -> str:
+        return self.name or self.locale
+
+    @property
+    def language(self) -> str:
+        return self.locale.split("-")[0].lower()
+
+
+class Blob(models.Model):
+    """Content-addressed bytes in the default storage: the same bytes are stored once."""
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    path = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class Product(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="products")
+    external_id = models.CharField(max_length=255)
+    handle = models.CharField(max_length=255, blank=True)
+    title = models.CharField(max_length=500)
+    product_type = models.CharField(max_length=255, blank=True)
+    vendor = models.CharField(max_length=255, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=32, blank=True)
+    remote_updated_at = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "external_id"], name="product_unique_external")]
+        indexes = [models.Index(fields=["shop", "remote_updated_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SourceImage(models.Model):
+    """A product photo as the store serves it, normalised to 8-bit sRGB for editing."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    remote_id = models.CharField(max_length=255)
+    source_url = models.URLField(max_length=2000, blank=True)
+    position = models.PositiveIntegerField(default=1)
+    alt = models.CharField(max_length=1000, blank=True)
+    original = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+", help_text="Bytes as served.")
+    image = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+", help_text="Normalised PNG.")
+    sha256 = models.CharField(max_length=64, db_index=True, help_text="sha256 of the normalised pixels file.")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    has_alpha = models.BooleanField(default=False)
+    protect_mask = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    published_by_us = models.BooleanField(
+        default=False, help_text="This image is one of our own published variants (never a source for new ones)."
+    )
+    intake_warnings = models.JSONField(default=list, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "remote_id"], name="image_unique_remote")]
+
+    def __str__(self) -> str:
+        return f"{self.product} #{self.position}"
+
+
+class Variant(models.Model):
+    """One localized edit of one source image for one market, made from one template version."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="variants")
+    source_image = models.ForeignKey(SourceImage, on_delete=models.CASCADE, related_name="variants")
+    market = models.ForeignKey(Market, on_delete=models.PROTECT, related_name="variants")
+    kind = models.CharField(max_length=32, choices=EditKind.choices)
+    template_slug = models.SlugField(max_length=100, blank=True)
+    template_version = models.PositiveIntegerField(default=0)
+    source_sha256 = models.CharField(max_length=64, help_text="sha256 of the source image this was made from.")
+    seed = models.BigIntegerField()
+    params = models.JSONField(default=dict, blank=True, help_text="Snapshot of the parameters used.")
+    state = models.CharField(max_length=16, choices=VariantState.choices, default=VariantState.REQUESTED)
+    failure_reason = models.TextField(blank=True, help_text="Why it failed, in words a merchant can act on.")
+    backend = models.CharField(max_length=64, blank=True)
+    model_id = models.CharField(max_length=255, blank=True)
+    model_licence = models.CharField(max_length=100, blank=True)
+    output = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    used_mask = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    alt_text = models.CharField(max_length=1000, blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    fidelity = models.JSONField(null=True, blank=True, help_text="The SKU-fidelity report (JSON).")
+    fidelity_verdict = models.CharField(max_length=8, blank=True, db_index=True)
+    fidelity_score = models.FloatField(null=True, blank=True)
+    supersedes = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="superseded_by"
+    )
+    remote_media_id = models.CharField(max_length=255, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["shop", "state"]),
+            models.Index(fields=["source_sha256", "template_slug", "template_version", "market"]),
+        ]
+        constraints = [
+            # The planner's deduplication key: one live variant per (image bytes, template version, market).
+            models.UniqueConstraint(
+                fields=["source_image", "source_sha256", "template_slug", "template_version", "market"],
+                condition=~Q(state__in=["superseded", "failed", "rejected"]),
+                name="variant_unique_live_plan",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Variant {self.pk} ({self.kind}, {self.state})"
+
+
+class VariantTransition(models.Model):
+    """Audit row for every lifecycle move; written in the same transaction as the move."""
+
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.CharField(max_length=16)
+    to_state = models.CharField(max_length=16)
+    actor = models.CharField(max_length=255, help_text="user:<id>, task:<name> or system")
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+
+class Event(models.Model):
+    """Outbox row. Written in the emitting transaction; delivered by Celery; re-dispatched by the relay."""
+
+    type = models.CharField(max_length=64, db_index=True)
+    payload = models.JSONField(default=dict)
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
+    created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    dispatch_count = models.PositiveIntegerField(default=0)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(delivered_at__isnull=True), name="event_undelivered")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.pk}"
+
+
+class HandlerRun(models.Model):
+    """Proof that ``handler`` ran for ``event``; the unique constraint makes redelivery harmless."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="handler_runs")
+    handler = models.CharField(max_length=255)
+    ran_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "handler"], name="handler_run_once")]

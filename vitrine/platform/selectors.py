@@ -1,0 +1,62 @@
+"""Kernel reads, always scoped to what the asking user may see."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, QuerySet
+
+from vitrine.platform.models import Product, Shop, SourceImage, Variant
+
+
+def shops_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Shop]:
+    """Superusers see every shop; everyone else sees the shops they are a member of."""
+    if not user.is_authenticated:
+        return Shop.objects.none()
+    if user.is_superuser:
+        return Shop.objects.all()
+    return Shop.objects.filter(memberships__user=user).distinct()
+
+
+def products_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Product]:
+    return (
+        Product.objects.filter(shop__in=shops_visible_to(user), deleted_at__isnull=True)
+        .select_related("shop")
+        .annotate(image_count=Count("images"))
+    )
+
+
+def variants_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Variant]:
+    return Variant.objects.filter(shop__in=shops_visible_to(user)).select_related(
+        "shop", "market", "source_image__product"
+    )
+
+
+def variant_state_counts(shop: Shop) -> dict[str, int]:
+    rows = Variant.objects.filter(shop=shop).values("state").annotate(n=Count("id"))
+    return {row["state"]: row["n"] for row in rows}
+
+
+# Models that reference blobs, with the lookup from the model to its shop. Apps register theirs
+# (e.g. review artefacts) so the blob view can check who may see a file.
+_blob_owners: list[tuple[type, tuple[str, ...], str]] = []
+
+
+def register_blob_owner(model: type, blob_fields: tuple[str, ...], shop_lookup: str) -> None:
+    _blob_owners.append((model, blob_fields, shop_lookup))
+
+
+def blob_visible_to(user: AbstractBaseUser | AnonymousUser, sha256: str) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    shops = shops_visible_to(user)
+    for model, fields, shop_lookup in [
+        (SourceImage, ("original", "image", "protect_mask"), "product__shop"),
+        (Variant, ("output", "used_mask"), "shop"),
+        *_blob_owners,
+    ]:
+        for field in fields:
+            if model.objects.filter(**{f"{field}_id": sha256, f"{shop_lookup}__in": shops}).exists():
+                return True
+    return False

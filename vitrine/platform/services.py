@@ -1,0 +1,323 @@
+"""Kernel writes: blobs, image intake, the catalogue copy, variant moves, event delivery, shop purge."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import mimetypes
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from vitrine.platform import events
+from vitrine.platform.intake import ImageRejected, NormalizedImage, image_normalize
+from vitrine.platform.lifecycle import LIVE_STATES, IllegalTransition, VariantState, can_move
+from vitrine.platform.logging import log_context
+from vitrine.platform.models import (
+    Blob,
+    Event,
+    HandlerRun,
+    Product,
+    Shop,
+    SourceImage,
+    Variant,
+    VariantTransition,
+)
+
+if TYPE_CHECKING:
+    from vitrine.connectors.base import Connector, RemoteImage, RemoteProduct
+
+logger = logging.getLogger(__name__)
+
+
+# --- blobs ----------------------------------------------------------------------------------------
+def blob_put(*, data: bytes, content_type: str, width: int | None = None, height: int | None = None) -> Blob:
+    """Store bytes once under their sha256; storing the same bytes again returns the existing Blob."""
+    digest = hashlib.sha256(data).hexdigest()
+    existing = Blob.objects.filter(pk=digest).first()
+    if existing is not None:
+        return existing
+    extension = mimetypes.guess_extension(content_type) or ".bin"
+    path = f"blobs/{digest[:2]}/{digest[2:4]}/{digest}{extension}"
+    if not default_storage.exists(path):
+        saved = default_storage.save(path, ContentFile(data))
+        if saved != path:  # a concurrent writer stored the same bytes first; ours is a duplicate
+            default_storage.delete(saved)
+    try:
+        with transaction.atomic():
+            return Blob.objects.create(
+                sha256=digest, path=path, size=len(data), content_type=content_type, width=width, height=height
+            )
+    except IntegrityError:
+        return Blob.objects.get(pk=digest)
+
+
+def blob_read(blob: Blob) -> bytes:
+    with default_storage.open(blob.path, "rb") as handle:
+        return handle.read()
+
+
+# --- image intake ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class IntakeResult:
+    original: Blob
+    image: Blob
+    normalized: NormalizedImage
+
+
+def image_intake(data: bytes, *, filename: str = "") -> IntakeResult:
+    """Normalise and store one image (original bytes and normalised PNG). Raises ImageRejected."""
+    normalized = image_normalize(data, filename=filename)
+    content_type = mimetypes.guess_type(filename)[0] if filename else None
+    original = blob_put(data=data, content_type=content_type or f"image/{normalized.source_format.lower()}")
+    image = blob_put(
+        data=normalized.png, content_type="image/png", width=normalized.width, height=normalized.height
+    )
+    return IntakeResult(original=original, image=image, normalized=normalized)
+
+
+@dataclass(frozen=True)
+class BatchIntakeOutcome:
+    stored: dict[str, IntakeResult]
+    rejected: dict[str, ImageRejected]
+
+
+def images_intake(files: dict[str, bytes]) -> BatchIntakeOutcome:
+    """Take a batch of files; each bad one is reported on its own and never stops the good ones."""
+    stored: dict[str, IntakeResult] = {}
+    rejected: dict[str, ImageRejected] = {}
+    for name, data in files.items():
+        try:
+            stored[name] = image_intake(data, filename=name)
+        except ImageRejected as exc:
+            logger.info("image %s rejected: %s", name, exc.message)
+            rejected[name] = exc
+    return BatchIntakeOutcome(stored=stored, rejected=rejected)
+
+
+# --- variants -------------------------------------------------------------------------------------
+def variant_transition(
+    *, variant_id: int, to: str, actor: str, reason: str = "", expected_from: str | None = None, **fields: object
+) -> Variant:
+    """Move a variant along the lifecycle, write the audit row, and set ``fields`` in the same transaction.
+
+    The row is locked (``select_for_update``) so two concurrent moves serialise: the second sees the first
+    one's result and raises :class:`IllegalTransition` if its move is no longer allowed.
+    """
+    with transaction.atomic():
+        variant = Variant.objects.select_for_update().get(pk=variant_id)
+        current = variant.state
+        if (expected_from is not None and current != expected_from) or not can_move(current, to):
+            raise IllegalTransition(variant_id, current, to, expected_from)
+        variant.state = to
+        if to == VariantState.FAILED and reason:
+            variant.failure_reason = reason
+        for name, value in fields.items():
+            setattr(variant, name, value)
+        variant.save()
+        VariantTransition.objects.create(variant=variant, from_state=current, to_state=to, actor=actor,
+                                         reason=reason)
+        if to == VariantState.FAILED:
+            events.emit(events.VARIANT_FAILED, {"variant_id": variant.pk, "reason": reason}, shop=variant.shop)
+    with log_context(variant_id=variant_id, shop_id=variant.shop_id):
+        logger.info("variant %s: %s -> %s by %s", variant_id, current, to, actor)
+    return variant
+
+
+def variants_supersede(*, variants: list[Variant] | None = None, source_image: SourceImage | None = None,
+                       actor: str, reason: str) -> int:
+    """Supersede live variants (of one source image, or the given ones) that are not yet published."""
+    if variants is None:
+        assert source_image is not None
+        variants = list(
+            Variant.objects.filter(source_image=source_image, state__in=LIVE_STATES - {VariantState.PUBLISHED})
+        )
+    count = 0
+    for variant in variants:
+        try:
+            variant_transition(variant_id=variant.pk, to=VariantState.SUPERSEDED, actor=actor, reason=reason)
+            count += 1
+        except IllegalTransition:
+            continue  # it moved on (e.g. to publishing) meanwhile; nothing to supersede
+    return count
+
+
+# --- catalogue ------------------------------------------------------------------------------------
+def product_upsert(*, shop: Shop, remote: RemoteProduct, connector: Connector) -> Product:
+    """Bring the local copy of one product in line with the store: fields, images (through intake).
+
+    A changed image supersedes the variants made from its old bytes. Images we published ourselves are
+    recorded as such and never become sources. Emits ``catalog.product_synced`` when done.
+    """
+    now = timezone.now()
+    product, _ = Product.objects.update_or_create(
+        shop=shop,
+        external_id=remote.external_id,
+        defaults=dict(
+            handle=remote.handle, title=remote.title, product_type=remote.product_type, vendor=remote.vendor,
+            tags=list(remote.tags), status=remote.status, remote_updated_at=remote.updated_at, synced_at=now,
+            deleted_at=None,
+        ),
+    )
+    seen: set[str] = set()
+    rejected: list[dict[str, str]] = []
+    changed_images: list[int] = []
+    for remote_image in remote.images:
+        seen.add(remote_image.remote_id)
+        try:
+            image, changed = _source_image_upsert(product=product, remote_image=remote_image, connector=connector)
+        except ImageRejected as exc:
+            rejected.append({"remote_id": remote_image.remote_id, "code": exc.code, "message": exc.message})
+            continue
+        if changed:
+            changed_images.append(image.pk)
+    for gone in product.images.filter(removed_at__isnull=True).exclude(remote_id__in=seen):
+        gone.removed_at = now
+        gone.save(update_fields=["removed_at", "updated_at"])
+        variants_supersede(source_image=gone, actor="system:sync", reason="the source image was removed")
+    events.emit(
+        events.CATALOG_PRODUCT_SYNCED,
+        {"product_id": product.pk, "changed_image_ids": changed_images, "rejected_images": rejected},
+        shop=shop,
+    )
+    return product
+
+
+def _source_image_upsert(*, product: Product, remote_image: RemoteImage, connector: Connector
+                         ) -> tuple[SourceImage, bool]:
+    own = bool(getattr(connector, "is_own_media", lambda _image: False)(remote_image))
+    existing = SourceImage.objects.filter(product=product, remote_id=remote_image.remote_id).first()
+    if existing is not None and existing.source_url == remote_image.url and existing.removed_at is None:
+        # Same file address as last time: only metadata may have changed; no download.
+        SourceImage.objects.filter(pk=existing.pk).update(
+            position=remote_image.position, alt=remote_image.alt, published_by_us=existing.published_by_us or own
+        )
+        return existing, False
+    data = connector.fetch_image_bytes(remote_image)
+    intake = image_intake(data, filename=remote_image.url.rsplit("/", 1)[-1].split("?")[0])
+    normalized = intake.normalized
+    fields = dict(
+        source_url=remote_image.url, position=remote_image.position, alt=remote_image.alt,
+        original=intake.original, image=intake.image, sha256=intake.image.sha256, width=normalized.width,
+        height=normalized.height, has_alpha=normalized.has_alpha, intake_warnings=normalized.warnings,
+        published_by_us=own, removed_at=None,
+    )
+    if existing is None:
+        return SourceImage.objects.create(product=product, remote_id=remote_image.remote_id, **fields), True
+    bytes_changed = existing.sha256 != intake.image.sha256
+    for name, value in fields.items():
+        setattr(existing, name, value)
+    existing.save()
+    if bytes_changed:
+        variants_supersede(source_image=existing, actor="system:sync", reason="the source image changed")
+    return existing, bytes_changed
+
+
+def product_mark_deleted(*, shop: Shop, external_id: str) -> Product | None:
+    product = Product.objects.filter(shop=shop, external_id=external_id).first()
+    if product is None:
+        return None
+    product.deleted_at = timezone.now()
+    product.save(update_fields=["deleted_at"])
+    live = Variant.objects.filter(source_image__product=product, state__in=LIVE_STATES - {VariantState.PUBLISHED})
+    variants_supersede(variants=list(live), actor="system:sync", reason="the product was deleted from the store")
+    return product
+
+
+def shop_purge(*, shop_id: int) -> None:
+    """Delete everything held for a shop (shop/redact); blobs no other row references are deleted too."""
+    shop = Shop.objects.get(pk=shop_id)
+    blob_ids: set[str] = set()
+    for image in SourceImage.objects.filter(product__shop=shop):
+        blob_ids.update(filter(None, [image.original_id, image.image_id, image.protect_mask_id]))
+    for variant in Variant.objects.filter(shop=shop):
+        blob_ids.update(filter(None, [variant.output_id, variant.used_mask_id]))
+    with transaction.atomic():
+        Variant.objects.filter(shop=shop).delete()
+        SourceImage.objects.filter(product__shop=shop).delete()
+        Product.objects.filter(shop=shop).delete()
+        shop.markets.all().delete()
+        shop.delete()
+    blob_delete_unreferenced(blob_ids)
+
+
+def blob_delete_unreferenced(candidates: set[str]) -> int:
+    from django.apps import apps
+
+    references = [
+        (model, field.name)
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if getattr(field, "related_model", None) is Blob and field.many_to_one
+    ]
+    deleted = 0
+    for sha in candidates:
+        if any(model.objects.filter(**{f"{name}_id": sha}).exists() for model, name in references):
+            continue
+        blob = Blob.objects.filter(pk=sha).first()
+        if blob is not None:
+            default_storage.delete(blob.path)
+            blob.delete()
+            deleted += 1
+    return deleted
+
+
+# --- event delivery -------------------------------------------------------------------------------
+class HandlersFailed(Exception):
+    pass
+
+
+def event_deliver(*, event_id: int) -> list[str]:
+    """Run every registered handler of an event that has not run yet; returns the handlers that ran.
+
+    Each handler runs in its own transaction together with its HandlerRun row, so it either ran and is
+    recorded, or neither. A failed handler leaves the event undelivered for the relay to retry later.
+    """
+    event = Event.objects.select_related("shop").get(pk=event_id)
+    if event.delivered_at is not None:
+        return []
+    ran: list[str] = []
+    failures: list[str] = []
+    with log_context(event_id=event.pk, shop_id=event.shop_id):
+        for name, handler in events.handlers_for(event.type).items():
+            try:
+                with transaction.atomic():
+                    _, created = HandlerRun.objects.get_or_create(event=event, handler=name)
+                    if not created:
+                        continue
+                    handler(event)
+                ran.append(name)
+            except Exception as exc:
+                logger.exception("handler %s failed for event %s", name, event.pk)
+                failures.append(f"{name}: {exc}")
+    now = timezone.now()
+    if failures:
+        attempts = event.attempts + 1
+        backoff = min(settings.EVENT_RELAY_GRACE_SECONDS * 2 ** (attempts - 1), 3600)
+        Event.objects.filter(pk=event.pk).update(
+            attempts=F("attempts") + 1, last_error="\n".join(failures)[:5000],
+            next_attempt_at=now + timedelta(seconds=backoff),
+        )
+        raise HandlersFailed(f"{len(failures)} handler(s) failed for event {event.pk}: " + "; ".join(failures))
+    Event.objects.filter(pk=event.pk).update(delivered_at=now, attempts=F("attempts") + 1, last_error="")
+    return ran
+
+
+def events_relay(*, limit: int = 500) -> int:
+    """Dispatch again the events committed a while ago and still not delivered (broker down, worker died)."""
+    now = timezone.now()
+    due = (
+        Event.objects.filter(delivered_at__isnull=True, attempts__lt=settings.EVENT_MAX_ATTEMPTS)
+        .filter(created_at__lte=now - timedelta(seconds=settings.EVENT_RELAY_GRACE_SECONDS))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(1 for event_id in list(due) if events.dispatch(event_id))

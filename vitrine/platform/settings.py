@@ -1,0 +1,239 @@
+"""Django settings. Everything a deployment changes comes from the environment (see the README's table)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+VAR_DIR = Path(environ.Env().str("VITRINE_VAR_DIR", default=str(BASE_DIR / "var")))
+
+env = environ.Env()
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-key-change-me-" + "x" * 32)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Public base URL of this service (webhook and OAuth callback addresses are built from it).
+APP_URL = env.str("APP_URL", default="http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "vitrine.platform",
+    "vitrine.connectors",
+    "vitrine.inference",
+    "vitrine.review",
+    "vitrine.templates",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "vitrine.platform.logging.RequestLogContextMiddleware",
+]
+
+ROOT_URLCONF = "vitrine.platform.urls"
+WSGI_APPLICATION = "vitrine.platform.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'vitrine.sqlite3'}")}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # SQLite holds one writer at a time; wait for it instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- storage --------------------------------------------------------------------------------------
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+MEDIA_URL = env.str("MEDIA_URL", default="/media/")
+STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "static"))
+STATIC_URL = "static/"
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    # S3-compatible object storage (AWS_S3_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ... read by django-storages).
+    AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default=None)
+    AWS_QUERYSTRING_AUTH = True
+    _media_backend = "storages.backends.s3.S3Storage"
+else:
+    _media_backend = "django.core.files.storage.FileSystemStorage"
+STORAGES = {
+    "default": {"BACKEND": _media_backend},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Image intake limits (bytes and pixels); anything above is refused with a specific error.
+IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=25 * 1024 * 1024)
+IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
+IMAGE_MIN_SIDE = env.int("IMAGE_MIN_SIDE", default=32)
+
+# --- secrets --------------------------------------------------------------------------------------
+# Fernet key (urlsafe base64, 32 bytes) for tokens at rest. Several keys, comma separated: the first
+# encrypts, all decrypt (rotation). Development falls back to a key derived from SECRET_KEY.
+FIELD_ENCRYPTION_KEY = env.list("FIELD_ENCRYPTION_KEY", default=[])
+
+# --- celery ---------------------------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_RESULT_BACKEND = None
+# Without a broker the embedded default runs every task in-process, right away.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not (REDIS_URL or env.str(
+    "CELERY_BROKER_URL", default="")))
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"vitrine.inference.tasks.*": {"queue": "gpu"}}
+# Redis redelivers an unacked task after this many seconds: it must exceed the longest GPU job.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200)}
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BEAT_SCHEDULE = {
+    "relay-undelivered-events": {
+        "task": "vitrine.platform.tasks.relay_undelivered_events",
+        "schedule": env.int("EVENT_RELAY_INTERVAL", default=30),
+    },
+}
+# An event not delivered this many seconds after commit is re-dispatched by the relay.
+EVENT_RELAY_GRACE_SECONDS = env.int("EVENT_RELAY_GRACE_SECONDS", default=60)
+EVENT_MAX_ATTEMPTS = env.int("EVENT_MAX_ATTEMPTS", default=20)
+
+# --- security (production-like when DEBUG is off) -----------------------------------------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=[])
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    "PAGE_SIZE": 50,
+}
+
+# --- logging and errors ---------------------------------------------------------------------------
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")  # "json" in production
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"context": {"()": "vitrine.platform.logging.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "vitrine.platform.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(log_context)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+            "filters": ["context"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration(monitor_beat_tasks=True)],
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,
+    )
+
+# --- inference ------------------------------------------------------------------------------------
+# (inference settings go here)
+
+# --- fidelity -------------------------------------------------------------------------------------
+# (fidelity settings go here)
+
+# --- connectors -----------------------------------------------------------------------------------
+# (connector settings go here)
+# Shopify app credentials (client id and secret from the app's configuration). After a secret rotation
+# the previous secret still verifies webhooks, session tokens and OAuth callbacks for
+# SHOPIFY_SECRET_ROTATION_GRACE seconds counted from SHOPIFY_API_SECRET_ROTATED_AT (ISO 8601).
+SHOPIFY_API_KEY = env.str("SHOPIFY_API_KEY", default="")
+SHOPIFY_API_SECRET = env.str("SHOPIFY_API_SECRET", default="")
+SHOPIFY_API_SECRET_PREVIOUS = env.str("SHOPIFY_API_SECRET_PREVIOUS", default="")
+SHOPIFY_API_SECRET_ROTATED_AT = env.str("SHOPIFY_API_SECRET_ROTATED_AT", default="")
+SHOPIFY_SECRET_ROTATION_GRACE = env.int("SHOPIFY_SECRET_ROTATION_GRACE", default=3600)
+SHOPIFY_API_VERSION = env.str("SHOPIFY_API_VERSION", default="2026-07")
+SHOPIFY_SCOPES = env.list("SHOPIFY_SCOPES", default=["read_products", "write_products", "read_files",
+                                                     "write_files"])
+# Base address of a shop's Admin API and OAuth endpoints; "{shop}" becomes the shop domain.
+SHOPIFY_SHOP_URL = env.str("SHOPIFY_SHOP_URL", default="https://{shop}")
+SHOPIFY_CONNECT_TIMEOUT = env.float("SHOPIFY_CONNECT_TIMEOUT", default=5.0)
+SHOPIFY_READ_TIMEOUT = env.float("SHOPIFY_READ_TIMEOUT", default=30.0)
+SHOPIFY_MAX_ATTEMPTS = env.int("SHOPIFY_MAX_ATTEMPTS", default=5)
+# Longest wait for the shared cost bucket before a call gives up as rate limited (seconds).
+SHOPIFY_THROTTLE_MAX_WAIT = env.float("SHOPIFY_THROTTLE_MAX_WAIT", default=60.0)
+SHOPIFY_RATE_LIMIT_KEY_PREFIX = env.str("SHOPIFY_RATE_LIMIT_KEY_PREFIX", default="vitrine:shopify:bucket:")
+# Catalogues with more products than this are read with a bulk operation instead of paging.
+SHOPIFY_BULK_THRESHOLD = env.int("SHOPIFY_BULK_THRESHOLD", default=2000)
+SHOPIFY_PAGE_SIZE = env.int("SHOPIFY_PAGE_SIZE", default=50)
+SHOPIFY_BULK_POLL_INTERVAL = env.float("SHOPIFY_BULK_POLL_INTERVAL", default=2.0)
+SHOPIFY_BULK_TIMEOUT = env.float("SHOPIFY_BULK_TIMEOUT", default=3600.0)
+SHOPIFY_MEDIA_READY_TIMEOUT = env.float("SHOPIFY_MEDIA_READY_TIMEOUT", default=120.0)
+SHOPIFY_MEDIA_POLL_INTERVAL = env.float("SHOPIFY_MEDIA_POLL_INTERVAL", default=1.0)
+SHOPIFY_RECONCILE_INTERVAL = env.int("SHOPIFY_RECONCILE_INTERVAL", default=6 * 3600)
+CELERY_BEAT_SCHEDULE["shopify-reconcile"] = {
+    "task": "vitrine.connectors.shopify.tasks.reconcile_shops",
+    "schedule": SHOPIFY_RECONCILE_INTERVAL,
+}
+# C2PA signing of published images: PEM certificate chain and private key files. Unset: no manifest
+# (the IPTC digital-source-type XMP disclosure is always written).
+C2PA_SIGN_CERT_FILE = env.str("C2PA_SIGN_CERT_FILE", default="")
+C2PA_SIGN_KEY_FILE = env.str("C2PA_SIGN_KEY_FILE", default="")
+C2PA_SIGN_ALGORITHM = env.str("C2PA_SIGN_ALGORITHM", default="es256")
+C2PA_TIMESTAMP_URL = env.str("C2PA_TIMESTAMP_URL", default="")

@@ -1,0 +1,52 @@
+"""Thin Celery tasks of the kernel: load by id, call a service."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from vitrine.connectors.errors import ApiError
+from vitrine.platform import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="vitrine.platform.tasks.deliver_event", acks_late=True, ignore_result=True)
+def deliver_event(event_id: int) -> None:
+    try:
+        services.event_deliver(event_id=event_id)
+    except services.HandlersFailed as exc:
+        # Not retried here: the relay re-dispatches undelivered events with backoff (one retry mechanism).
+        logger.warning("%s; the relay will retry", exc)
+
+
+@shared_task(name="vitrine.platform.tasks.relay_undelivered_events", ignore_result=True)
+def relay_undelivered_events() -> int:
+    return services.events_relay()
+
+
+@shared_task(
+    name="vitrine.platform.tasks.sync_product",
+    bind=True,
+    acks_late=True,
+    ignore_result=True,
+    max_retries=8,
+    soft_time_limit=300,
+    time_limit=330,
+)
+def sync_product(self, shop_id: int, external_id: str) -> None:  # type: ignore[no-untyped-def]
+    from vitrine.platform.catalog import product_sync
+
+    try:
+        product_sync(shop_id=shop_id, external_id=external_id)
+    except ApiError as exc:
+        if not exc.retryable:
+            logger.error("sync of product %s for shop %s failed: %s", external_id, shop_id, exc.message)
+            return
+        raise self.retry(exc=exc, countdown=exc.retry_after or min(2 ** self.request.retries * 5, 600)) from exc
+
+
+@shared_task(name="vitrine.platform.tasks.purge_shop", acks_late=True, ignore_result=True)
+def purge_shop(shop_id: int) -> None:
+    services.shop_purge(shop_id=shop_id)

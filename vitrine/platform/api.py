@@ -6,6 +6,7 @@ from rest_framework import routers, serializers, viewsets
 
 from vitrine.platform import selectors
 from vitrine.platform.models import Product, Variant
+from vitrine.platform.pagination import NewestFirstPagination
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -31,7 +32,7 @@ class VariantSerializer(serializers.ModelSerializer):
 
 class ProductViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ProductSerializer
-    ordering = "-id"
+    pagination_class = NewestFirstPagination
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return selectors.products_for_user(self.request.user)
@@ -39,7 +40,7 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):
 
 class VariantViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = VariantSerializer
-    ordering = "-id"
+    pagination_class = NewestFirstPagination
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         queryset = selectors.variants_for_user(self.request.user)

@@ -27,7 +27,7 @@ _task_log_tokens: dict[str, Any] = {}
 def _bind_task_log_context(task_id: str | None = None, **_: Any) -> None:
     from vitrine.platform.logging import _context
 
-    _task_log_tokens[task_id or ""] = _context.set({**_context.get(), "task_id": task_id})
+    _task_log_tokens[task_id or ""] = _context.set({**_context.get({}), "task_id": task_id})
 
 
 @signals.task_postrun.connect

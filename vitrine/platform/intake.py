@@ -88,6 +88,9 @@ _OTHER_SIGNATURES = {
 }
 
 
+_RASTER_SIGNATURES = (b"\xff\xd8", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"RIFF")
+
+
 def _sniff_non_image(data: bytes, filename: str) -> None:
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(_MARKUP_PREFIXES) or b"<svg" in head:
@@ -131,6 +134,8 @@ def image_normalize(data: bytes, *, filename: str = "") -> NormalizedImage:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise TooManyPixels(f"{name} declares too many pixels: {exc}") from None
     except UnidentifiedImageError:
+        if data.startswith(_RASTER_SIGNATURES):
+            raise CorruptImage(f"{name} starts like an image file but its headers are damaged") from None
         raise NotAnImage(f"{name} is not a recognisable image file") from None
     except OSError as exc:
         text = str(exc).lower()

@@ -11,7 +11,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("vitrine_log_context", default={})
+# Immutable default; log_context() always sets a fresh dict, never mutates the current one.
+_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("vitrine_log_context")
 
 CONTEXT_KEYS = ("shop_id", "variant_id", "event_id", "task_id", "request_id")
 
@@ -19,7 +20,7 @@ CONTEXT_KEYS = ("shop_id", "variant_id", "event_id", "task_id", "request_id")
 @contextmanager
 def log_context(**values: Any) -> Iterator[None]:
     """Attach ids to every log record emitted inside the block (nested blocks add to the outer ones)."""
-    token = _context.set({**_context.get(), **{k: v for k, v in values.items() if v is not None}})
+    token = _context.set({**_context.get({}), **{k: v for k, v in values.items() if v is not None}})
     try:
         yield
     finally:
@@ -27,12 +28,12 @@ def log_context(**values: Any) -> Iterator[None]:
 
 
 def current_context() -> dict[str, Any]:
-    return dict(_context.get())
+    return dict(_context.get({}))
 
 
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        ctx = _context.get()
+        ctx = _context.get({})
         for key in CONTEXT_KEYS:
             setattr(record, key, ctx.get(key))
         record.log_context = " ".join(f"{k}={v}" for k, v in ctx.items())

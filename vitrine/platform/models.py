@@ -66,6 +66,9 @@ class ShopMembership(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "shop"], name="membership_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) @ {self.shop}"
+
 
 class Market(models.Model):
     """A target market of a shop: language (BCP 47, e.g. ``de-DE``) and region (ISO 3166-1, e.g. ``DE``)."""
@@ -218,6 +221,9 @@ class VariantTransition(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
 
+    def __str__(self) -> str:
+        return f"{self.from_state} -> {self.to_state} by {self.actor}"
+
 
 class Event(models.Model):
     """Outbox row. Written in the emitting transaction; delivered by Celery; re-dispatched by the relay."""
@@ -251,3 +257,6 @@ class HandlerRun(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["event", "handler"], name="handler_run_once")]
+
+    def __str__(self) -> str:
+        return f"{self.handler} ran for event {self.event_id}"

@@ -152,8 +152,7 @@ USE_TZ = True
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
-    "PAGE_SIZE": 50,
+    "DEFAULT_PAGINATION_CLASS": "vitrine.platform.pagination.NewestFirstPagination",
 }
 
 # --- logging and errors ---------------------------------------------------------------------------
@@ -211,6 +210,8 @@ SHOPIFY_SECRET_ROTATION_GRACE = env.int("SHOPIFY_SECRET_ROTATION_GRACE", default
 SHOPIFY_API_VERSION = env.str("SHOPIFY_API_VERSION", default="2026-07")
 SHOPIFY_SCOPES = env.list("SHOPIFY_SCOPES", default=["read_products", "write_products", "read_files",
                                                      "write_files"])
+# An OAuth callback whose signed timestamp is older than this (seconds) is refused as a replay.
+SHOPIFY_OAUTH_CALLBACK_MAX_AGE = env.int("SHOPIFY_OAUTH_CALLBACK_MAX_AGE", default=600)
 # Base address of a shop's Admin API and OAuth endpoints; "{shop}" becomes the shop domain.
 SHOPIFY_SHOP_URL = env.str("SHOPIFY_SHOP_URL", default="https://{shop}")
 SHOPIFY_CONNECT_TIMEOUT = env.float("SHOPIFY_CONNECT_TIMEOUT", default=5.0)

@@ -66,6 +66,9 @@ class Connector(Protocol):
     def revert_variant(self, variant: Variant) -> None:
         """Take a published variant off the listing and restore the original image."""
 
+    def is_own_media(self, image: RemoteImage) -> bool:
+        """Whether this listing image is one of our published variants (never a source for new ones)."""
+
 
 _providers: dict[str, type] = {}
 

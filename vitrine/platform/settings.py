@@ -193,12 +193,80 @@ if SENTRY_DSN:
 
 # --- inference ------------------------------------------------------------------------------------
 # (inference settings go here)
+# Where diffusion runs: "auto" (CUDA, then MPS, then CPU), or a torch device such as "cuda:1".
+INFERENCE_DEVICE = env.str("INFERENCE_DEVICE", default="auto")
+# Model registry id used when a template names no model; empty = no diffusion (classical edits only).
+INFERENCE_DEFAULT_MODEL = env.str("INFERENCE_DEFAULT_MODEL", default="")
+# JSON file adding models to the registry or pointing built-in ones at local folders.
+INFERENCE_MODEL_REGISTRY_FILE = env.str("INFERENCE_MODEL_REGISTRY_FILE", default="")
+# Models whose licence forbids commercial use are refused unless this is on.
+INFERENCE_ALLOW_NONCOMMERCIAL_MODELS = env.bool("INFERENCE_ALLOW_NONCOMMERCIAL_MODELS", default=False)
+# Resident pipelines past this size (GiB of weights) are evicted, least recently used first.
+INFERENCE_PIPELINE_MEMORY_BUDGET_GB = env.float("INFERENCE_PIPELINE_MEMORY_BUDGET_GB", default=40.0)
+INFERENCE_TORCH_COMPILE = env.bool("INFERENCE_TORCH_COMPILE", default=False)
+# Most images one diffusers call generates (variants sharing a template and model).
+INFERENCE_BATCH_SIZE = env.int("INFERENCE_BATCH_SIZE", default=4)
+# Local folder or hub id of a semantic segmentation model (garment / face / hair / skin); needed by model_swap.
+INFERENCE_SEGMENTATION_MODEL = env.str("INFERENCE_SEGMENTATION_MODEL", default="")
+# Translation models per language pair, JSON: {"zh-en": "/models/opus-mt-zh-en", "*-de": "..."}.
+INFERENCE_TRANSLATION_MODELS = env.json("INFERENCE_TRANSLATION_MODELS", default={})
+# Font files tried first for re-rendered text (then Noto CJK, WenQuanYi, DejaVu from the system).
+INFERENCE_FONT_PATHS = env.list("INFERENCE_FONT_PATHS", default=[])
+# Classical product masks less certain than this are refused instead of used.
+INFERENCE_MIN_MASK_CONFIDENCE = env.float("INFERENCE_MIN_MASK_CONFIDENCE", default=0.6)
+# Threads for CPU work (OCR, classical compositing); 0 = the libraries' defaults.
+INFERENCE_CPU_THREADS = env.int("INFERENCE_CPU_THREADS", default=0)
+# Render task limits (seconds): the soft limit fails the variant cleanly, the hard one kills the task.
+INFERENCE_TASK_SOFT_TIME_LIMIT = env.int("INFERENCE_TASK_SOFT_TIME_LIMIT", default=900)
+INFERENCE_TASK_TIME_LIMIT = env.int("INFERENCE_TASK_TIME_LIMIT", default=960)
+INFERENCE_TASK_MAX_RETRIES = env.int("INFERENCE_TASK_MAX_RETRIES", default=3)
 
 # --- fidelity -------------------------------------------------------------------------------------
 # (fidelity settings go here)
+# Deployment overrides of the SKU-fidelity thresholds (calibrated defaults per edit kind live in
+# vitrine.review.fidelity.thresholds; docs/fidelity.md lists them): {"*" or kind: {name: value}}, e.g.
+# FIDELITY_THRESHOLDS='{"model_swap": {"mask_erosion_px": 8}}'. A template's own overrides apply on top.
+FIDELITY_THRESHOLDS: dict[str, dict[str, float]] = env.json("FIDELITY_THRESHOLDS", default={})
+# Read printed text on the product by OCR (names changed letters; about a second per variant on one core).
+FIDELITY_OCR = env.bool("FIDELITY_OCR", default=True)
 
 # --- connectors -----------------------------------------------------------------------------------
 # (connector settings go here)
+# Taobao / Tmall through the Taobao Open Platform (TOP). The sandbox gateway is
+# https://gw.api.tbsandbox.com/router/rest. TAOBAO_SIGN_METHOD: md5, hmac or hmac-sha256.
+TAOBAO_APP_KEY = env.str("TAOBAO_APP_KEY", default="")
+TAOBAO_APP_SECRET = env.str("TAOBAO_APP_SECRET", default="")
+TAOBAO_GATEWAY_URL = env.str("TAOBAO_GATEWAY_URL", default="https://gw.api.taobao.com/router/rest")
+TAOBAO_OAUTH_URL = env.str("TAOBAO_OAUTH_URL", default="https://oauth.taobao.com")
+TAOBAO_SIGN_METHOD = env.str("TAOBAO_SIGN_METHOD", default="hmac-sha256")
+TAOBAO_CONNECT_TIMEOUT = env.float("TAOBAO_CONNECT_TIMEOUT", default=5.0)
+TAOBAO_READ_TIMEOUT = env.float("TAOBAO_READ_TIMEOUT", default=30.0)
+TAOBAO_UPLOAD_TIMEOUT = env.float("TAOBAO_UPLOAD_TIMEOUT", default=120.0)
+TAOBAO_MAX_ATTEMPTS = env.int("TAOBAO_MAX_ATTEMPTS", default=5)
+# Longest wait for a call-limit ban (code 7) to lift before a call gives up as rate limited (seconds).
+TAOBAO_CALL_LIMIT_MAX_WAIT = env.float("TAOBAO_CALL_LIMIT_MAX_WAIT", default=60.0)
+# Access tokens are refreshed this many seconds before they expire.
+TAOBAO_TOKEN_REFRESH_MARGIN = env.int("TAOBAO_TOKEN_REFRESH_MARGIN", default=3600)
+TAOBAO_PAGE_SIZE = env.int("TAOBAO_PAGE_SIZE", default=200)
+# A modified-time window holding more on-sale items than this is split in two (deep pages fail).
+TAOBAO_WINDOW_MAX_ITEMS = env.int("TAOBAO_WINDOW_MAX_ITEMS", default=2000)
+# Incremental syncs start this many seconds before the last watermark (clock skew, late writes).
+TAOBAO_SYNC_OVERLAP = env.int("TAOBAO_SYNC_OVERLAP", default=300)
+TAOBAO_SYNC_INTERVAL = env.int("TAOBAO_SYNC_INTERVAL", default=6 * 3600)
+TAOBAO_PICTURE_MAX_BYTES = env.int("TAOBAO_PICTURE_MAX_BYTES", default=3 * 1024 * 1024)
+TAOBAO_PICTURE_CATEGORY_ID = env.int("TAOBAO_PICTURE_CATEGORY_ID", default=0)
+TAOBAO_TMC_GROUP = env.str("TAOBAO_TMC_GROUP", default="")
+TAOBAO_TMC_BATCH = env.int("TAOBAO_TMC_BATCH", default=200)
+TAOBAO_TMC_MAX_BATCHES = env.int("TAOBAO_TMC_MAX_BATCHES", default=20)
+TAOBAO_TMC_POLL_INTERVAL = env.int("TAOBAO_TMC_POLL_INTERVAL", default=15)
+CELERY_BEAT_SCHEDULE["taobao-tmc-poll"] = {
+    "task": "vitrine.connectors.taobao.tasks.poll_tmc",
+    "schedule": TAOBAO_TMC_POLL_INTERVAL,
+}
+CELERY_BEAT_SCHEDULE["taobao-sync"] = {
+    "task": "vitrine.connectors.taobao.tasks.sync_shops",
+    "schedule": TAOBAO_SYNC_INTERVAL,
+}
 # Shopify app credentials (client id and secret from the app's configuration). After a secret rotation
 # the previous secret still verifies webhooks, session tokens and OAuth callbacks for
 # SHOPIFY_SECRET_ROTATION_GRACE seconds counted from SHOPIFY_API_SECRET_ROTATED_AT (ISO 8601).
@@ -228,6 +296,9 @@ SHOPIFY_BULK_TIMEOUT = env.float("SHOPIFY_BULK_TIMEOUT", default=3600.0)
 SHOPIFY_MEDIA_READY_TIMEOUT = env.float("SHOPIFY_MEDIA_READY_TIMEOUT", default=120.0)
 SHOPIFY_MEDIA_POLL_INTERVAL = env.float("SHOPIFY_MEDIA_POLL_INTERVAL", default=1.0)
 SHOPIFY_RECONCILE_INTERVAL = env.int("SHOPIFY_RECONCILE_INTERVAL", default=6 * 3600)
+# Shopify sends shop/redact 48 h after an uninstall; should it never arrive, the reconcile sweep purges a
+# shop this many seconds after its uninstall (unless it was reinstalled).
+SHOPIFY_PURGE_AFTER_UNINSTALL = env.int("SHOPIFY_PURGE_AFTER_UNINSTALL", default=72 * 3600)
 CELERY_BEAT_SCHEDULE["shopify-reconcile"] = {
     "task": "vitrine.connectors.shopify.tasks.reconcile_shops",
     "schedule": SHOPIFY_RECONCILE_INTERVAL,

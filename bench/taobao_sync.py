@@ -1,0 +1,136 @@
+"""Taobao catalogue sync of 5,000 items through the fake TOP gateway: time and gateway calls.
+
+Seeds the fake with ``--items`` on-sale items (one photo each, identical bytes, so the content-addressed
+storage keeps one copy), runs a full sync by modified-time windows into a throwaway database (PostgreSQL
+next to $DATABASE_URL when it is set, else a SQLite file under var/), then changes ``--changed`` items and
+runs an incremental sync. Prints wall time and calls per TOP method for both. Events are recorded but not
+delivered (planning and rendering are not part of this measurement).
+
+    .venv/bin/python bench/taobao_sync.py [--items 5000] [--changed 50] [--window 1000] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from vitrine.connectors.taobao.models import TaobaoSyncRun
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def throwaway_database() -> tuple[str, str]:
+    """(DATABASE_URL of an empty throwaway database, a description)."""
+    base = os.environ.get("DATABASE_URL", "")
+    if base.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        parts = urlsplit(base)
+        name = f"{parts.path.lstrip('/') or 'vitrine'}_taobao_bench"
+        with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            admin.execute(f'CREATE DATABASE "{name}"')
+        return urlunsplit(parts._replace(path=f"/{name}")), f"PostgreSQL ({name})"
+    path = ROOT / "var" / "taobao-bench.sqlite3"
+    path.parent.mkdir(exist_ok=True)
+    path.unlink(missing_ok=True)
+    return f"sqlite:///{path}", f"SQLite ({path.relative_to(ROOT)})"
+
+
+def drop_database(url: str) -> None:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        return
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    parts = urlsplit(url)
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}"')
+
+
+def report(title: str, run: TaobaoSyncRun, calls: dict[str, int], seconds: float) -> None:
+    print(f"{title}: {seconds:.1f} s, {run.items_listed} items listed, {run.items_synced} synced "
+          f"({run.items_synced / seconds:.0f} items/s), {run.windows} windows, {run.splits} splits, "
+          f"{run.requests} TOP requests")
+    for method, count in sorted(calls.items()):
+        print(f"    {method:32} {count:6d}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=5000)
+    parser.add_argument("--changed", type=int, default=50)
+    parser.add_argument("--window", type=int, default=1000, help="TAOBAO_WINDOW_MAX_ITEMS and paging depth")
+    parser.add_argument("--keep", action="store_true", help="keep the throwaway database")
+    args = parser.parse_args()
+
+    database_url, description = throwaway_database()
+    os.environ["DATABASE_URL"] = database_url
+    media_root = tempfile.mkdtemp(prefix="taobao-bench-media-")
+    os.environ["MEDIA_ROOT"] = media_root
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vitrine.platform.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from tests.factories import png_bytes
+    from tests.fakes.taobao.fixtures import connect_shop
+    from tests.fakes.taobao.server import FakeTop
+    from tests.fakes.taobao.store import GMT8
+    from vitrine.connectors.taobao.services import catalog_sync
+    from vitrine.platform import events
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    events.dispatch = lambda event_id: True  # recorded in the outbox, never delivered
+    call_command("migrate", verbosity=0)
+    fake = FakeTop(deep_paging_limit=args.window).start()
+    settings.TAOBAO_APP_KEY, settings.TAOBAO_APP_SECRET = fake.app_key, fake.app_secret
+    settings.TAOBAO_GATEWAY_URL, settings.TAOBAO_OAUTH_URL = fake.gateway_url, fake.oauth_url
+    settings.TAOBAO_WINDOW_MAX_ITEMS = args.window
+    settings.TAOBAO_PAGE_SIZE = 200
+    try:
+        seller = fake.add_seller("bench-seller")
+        shop = connect_shop(fake, seller)
+        photo = png_bytes(64, 64, seed=1)
+        start = datetime(2024, 1, 1, tzinfo=GMT8)
+        items = [fake.add_item(seller, title=f"Item {index}", images=[photo],
+                               modified=start + timedelta(seconds=37 * index)) for index in range(args.items)]
+        print(f"database: {description}; {args.items} items, window {args.window}, "
+              f"page size {min(200, args.window)}")
+
+        began = time.perf_counter()
+        run = catalog_sync(shop_id=shop.pk, full=True)
+        report("full sync", run, dict(fake.stats.calls), time.perf_counter() - began)
+
+        before = dict(fake.stats.calls)
+        for item in items[:: max(1, args.items // max(args.changed, 1))][: args.changed]:
+            fake.update_item(item.num_iid, title=f"{item.title} (changed)")
+        began = time.perf_counter()
+        run = catalog_sync(shop_id=shop.pk, full=False)
+        calls = {method: count - before.get(method, 0) for method, count in fake.stats.calls.items()
+                 if count - before.get(method, 0)}
+        report("incremental sync", run, calls, time.perf_counter() - began)
+    finally:
+        fake.stop()
+        if not args.keep:
+            drop_database(database_url)
+            shutil.rmtree(media_root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,324 @@
+"""Shopify's product CSV, read and written without Django.
+
+One product spans several rows: the first row of a handle carries the product's fields, the rows after
+it that repeat the handle add variants and images (``Image Src``, ``Image Position``, ``Image Alt Text``).
+Reading never stops at a bad row: each problem becomes a :class:`RowIssue` with its line number, and the
+rest of the file is still read. Files that are not UTF-8 (GBK from Chinese spreadsheet tools, Shift-JIS,
+Windows-1252) are detected, decoded and reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+REQUIRED_COLUMNS = ("Handle", "Title")
+IMAGE_COLUMNS = ("Image Src", "Image Position", "Image Alt Text")
+# The columns a new image row fills; every other column of such a row stays empty.
+NEW_IMAGE_ROW_COLUMNS = ("Handle", *IMAGE_COLUMNS)
+REMOTE_ID_MAX = 255
+
+# Encodings tried after UTF-8, each with the scripts its non-ASCII text must mostly be in to be believed.
+_FALLBACK_ENCODINGS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("gb18030", "GBK/GB18030 (Chinese spreadsheet tools)", ("CJK", "FULLWIDTH", "IDEOGRAPHIC")),
+    ("big5", "Big5 (Traditional Chinese)", ("CJK", "FULLWIDTH", "IDEOGRAPHIC")),
+    ("shift_jis", "Shift-JIS (Japanese)", ("CJK", "HIRAGANA", "KATAKANA", "FULLWIDTH", "IDEOGRAPHIC")),
+)
+_PLAUSIBLE_SHARE = 0.6
+
+
+class CsvFileError(ValueError):
+    """The file as a whole cannot be read as a product CSV (not a single row can be trusted)."""
+
+
+@dataclass(frozen=True)
+class RowIssue:
+    line: int  # 1-based line of the file where the row starts (the header is line 1); 0 = the whole file
+    message: str
+    handle: str = ""
+    severity: str = "error"  # "error": something was skipped; "warning": read with an assumption
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line else "file"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class CsvImage:
+    src: str
+    position: int
+    alt: str
+    line: int
+
+    @property
+    def remote_id(self) -> str:
+        return image_remote_id(self.src)
+
+
+@dataclass
+class CsvProduct:
+    handle: str
+    line: int
+    title: str = ""
+    body_html: str = ""
+    vendor: str = ""
+    product_type: str = ""
+    tags: tuple[str, ...] = ()
+    status: str = ""
+    images: list[CsvImage] = field(default_factory=list)
+
+
+@dataclass
+class CsvCatalogue:
+    header: list[str]
+    rows: list[tuple[int, list[str]]]  # (line, cells) of every well-formed row, in file order
+    products: dict[str, CsvProduct]
+    issues: list[RowIssue]
+    encoding: str
+    delimiter: str
+
+    @property
+    def errors(self) -> list[RowIssue]:
+        return [issue for issue in self.issues if issue.severity == "error"]
+
+
+def image_remote_id(src: str) -> str:
+    """A stable id for an image within its product: its source as written, or a digest when too long."""
+    src = src.strip()
+    if len(src) <= REMOTE_ID_MAX:
+        return src
+    return "sha1:" + hashlib.sha1(src.encode("utf-8")).hexdigest()
+
+
+def _plausible(text: str, scripts: tuple[str, ...]) -> bool:
+    foreign = [ch for ch in text if ord(ch) > 127 and not ch.isspace()]
+    if not foreign:
+        return True
+    fitting = sum(1 for ch in foreign if unicodedata.name(ch, "").startswith(scripts))
+    return fitting / len(foreign) >= _PLAUSIBLE_SHARE
+
+
+def decode(data: bytes, *, name: str = "the file") -> tuple[str, str, list[RowIssue]]:
+    """(text, encoding, warnings). UTF-8 (with or without BOM) and UTF-16 with BOM are read silently."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig", []
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16", []
+    try:
+        return data.decode("utf-8"), "utf-8", []
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
+    for codec, label, scripts in _FALLBACK_ENCODINGS:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if _plausible(text, scripts):
+            return text, codec, [RowIssue(0, f"{name} is not UTF-8; it was read as {label}. Save it as UTF-8 "
+                                             "to be sure every character is right.", severity="warning")]
+    text = data.decode("cp1252", errors="replace")
+    return text, "cp1252", [RowIssue(
+        0, f"{name} is not UTF-8 (first bad byte at offset {first_bad}); it was read as Windows-1252 and "
+           "characters that do not exist there were replaced with \ufffd. Save it as UTF-8.",
+        severity="warning",
+    )]
+
+
+def _delimiter(first_line: str) -> str:
+    # Excel in many European locales saves "CSV" with semicolons.
+    counts = {delimiter: first_line.count(delimiter) for delimiter in (",", ";", "\t")}
+    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+
+
+def _position(raw: str, line: int, handle: str, fallback: int, issues: list[RowIssue]) -> int:
+    raw = raw.strip()
+    if not raw:
+        return fallback
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        issues.append(RowIssue(line, f"Image Position {raw!r} is not a whole number of 1 or more; the image "
+                                     f"is placed at position {fallback}", handle, "warning"))
+        return fallback
+    return value
+
+
+def parse(data: bytes, *, name: str = "the file") -> CsvCatalogue:
+    """Read a Shopify product CSV. Raises :class:`CsvFileError` only when the header is unusable."""
+    text, encoding, issues = decode(data, name=name)
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+        issues.append(RowIssue(0, f"{name} contains NUL bytes; they were removed", severity="warning"))
+    if not text.strip():
+        raise CsvFileError(f"{name} is empty")
+    delimiter = _delimiter(text.split("\n", 1)[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [cell.strip() for cell in next(reader)]
+    except csv.Error as exc:
+        raise CsvFileError(f"{name}: the header row cannot be read: {exc}") from None
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    if missing:
+        raise CsvFileError(
+            f"{name} is not a Shopify product CSV: the header lacks {', '.join(missing)} "
+            f"(found: {', '.join(header[:8])}{', ...' if len(header) > 8 else ''})"
+        )
+    duplicated = sorted({column for column in header if column and header.count(column) > 1})
+    if duplicated:
+        raise CsvFileError(f"{name}: the header names {', '.join(duplicated)} more than once")
+    index = {column: position for position, column in enumerate(header)}
+    products: dict[str, CsvProduct] = {}
+    rows: list[tuple[int, list[str]]] = []
+    last_handle = ""
+    line = reader.line_num + 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            issues.append(RowIssue(line, f"the row cannot be read ({exc}); it was skipped"))
+            line = reader.line_num + 1
+            continue
+        row_line, line = line, reader.line_num + 1
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(header):
+            issues.append(RowIssue(
+                row_line, f"the row has {len(cells)} fields but the header has {len(header)} (a missing or "
+                          "extra delimiter, or an unclosed quote); it was skipped",
+                cells[0].strip() if cells else "",
+            ))
+            continue
+
+        def cell(column: str, cells: list[str] = cells) -> str:
+            return cells[index[column]].strip() if column in index else ""
+
+        handle = cell("Handle")
+        if not handle:
+            issues.append(RowIssue(row_line, "the Handle is empty; the row was skipped"))
+            continue
+        if "\n" in handle or "\r" in handle:
+            issues.append(RowIssue(row_line, "the Handle spans several lines (an unclosed quote?); the row "
+                                             "was skipped"))
+            continue
+        rows.append((row_line, cells))
+        product = products.get(handle)
+        if product is None:
+            product = products[handle] = CsvProduct(handle=handle, line=row_line)
+        elif handle != last_handle:
+            issues.append(RowIssue(row_line, f"rows of product {handle!r} are not next to each other (it "
+                                             f"started on line {product.line}); they were read together",
+                                   handle, "warning"))
+        last_handle = handle
+        _merge_product_fields(product, cell, row_line, issues)
+        src = cell("Image Src")
+        if src:
+            fallback = len(product.images) + 1
+            position = _position(cell("Image Position"), row_line, handle, fallback, issues)
+            if any(image.src == src for image in product.images):
+                issues.append(RowIssue(row_line, f"image {src!r} is listed twice; the second listing was "
+                                                 "ignored", handle, "warning"))
+            else:
+                product.images.append(CsvImage(src=src, position=position, alt=cell("Image Alt Text"),
+                                               line=row_line))
+        variant_image = cell("Variant Image")
+        if variant_image and not any(image.src == variant_image for image in product.images):
+            product.images.append(CsvImage(src=variant_image, position=len(product.images) + 1, alt="",
+                                           line=row_line))
+    for handle, product in list(products.items()):
+        if not product.title:
+            issues.append(RowIssue(product.line, f"product {handle!r} has no Title on any of its rows; it "
+                                                 "was skipped", handle))
+            del products[handle]
+    return CsvCatalogue(header=header, rows=rows, products=products, issues=issues, encoding=encoding,
+                        delimiter=delimiter)
+
+
+def _merge_product_fields(product: CsvProduct, read: Callable[[str], str], line: int,
+                          issues: list[RowIssue]) -> None:
+    """Take the product's fields from its first row with a Title; ``read`` gives a cell by column."""
+    title = read("Title")
+    if title and not product.title:
+        product.title = title
+        product.body_html = read("Body (HTML)")
+        product.vendor = read("Vendor")
+        product.product_type = read("Type")
+        # Chinese spreadsheets often separate tags with the full-width comma.
+        product.tags = tuple(tag.strip() for tag in re.split("[,\uff0c]", read("Tags")) if tag.strip())
+        product.status = _status(read("Status"), read("Published"))
+    elif title and title != product.title:
+        issues.append(RowIssue(line, f"a second Title {title!r} for product {product.handle!r} was ignored "
+                                     f"(it is {product.title!r})", product.handle, "warning"))
+
+
+def _status(status: str, published: str) -> str:
+    if status:
+        return status.lower()
+    if published:
+        return "active" if published.strip().lower() in {"true", "yes", "1"} else "draft"
+    return ""
+
+
+@dataclass(frozen=True)
+class NewImageRow:
+    handle: str
+    src: str
+    alt: str
+    replaces: str = ""  # remote id of the image this one replaces in place; "" adds a row
+
+
+def render(catalogue: CsvCatalogue, additions: Sequence[NewImageRow]) -> bytes:
+    """The catalogue as UTF-8 CSV with ``additions`` applied, ready to import into a store again.
+
+    Rows keep their order. Replacements swap the ``Image Src`` and alt text of the row holding the image
+    they replace; additions come right after their product's last row, numbered after its images.
+    """
+    header = catalogue.header
+    index = {column: position for position, column in enumerate(header)}
+    for column in IMAGE_COLUMNS:
+        if column not in index:
+            index[column] = len(header)
+            header = [*header, column]
+    width = len(header)
+    existing = _existing_images(catalogue)
+    replacing = {(row.handle, row.replaces): row for row in additions
+                 if (row.handle, row.replaces) in existing}
+    appended: dict[str, list[NewImageRow]] = {}
+    for row in additions:
+        if replacing.get((row.handle, row.replaces)) is not row:
+            appended.setdefault(row.handle, []).append(row)
+    last_line = {cells[index["Handle"]].strip(): line for line, cells in catalogue.rows}
+    highest = {handle: max((image.position for image in product.images), default=0)
+               for handle, product in catalogue.products.items()}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for line, cells in catalogue.rows:
+        cells = [*cells, *[""] * (width - len(cells))]
+        handle = cells[index["Handle"]].strip()
+        src = cells[index["Image Src"]].strip()
+        swap = replacing.get((handle, image_remote_id(src))) if src else None
+        if swap is not None:
+            cells[index["Image Src"]], cells[index["Image Alt Text"]] = swap.src, swap.alt
+        writer.writerow(cells)
+        if last_line.get(handle) == line:
+            for offset, new in enumerate(appended.get(handle, []), start=1):
+                fresh = [""] * width
+                fresh[index["Handle"]], fresh[index["Image Src"]] = handle, new.src
+                fresh[index["Image Position"]] = str(highest.get(handle, 0) + offset)
+                fresh[index["Image Alt Text"]] = new.alt
+                writer.writerow(fresh)
+    return out.getvalue().encode("utf-8")
+
+
+def _existing_images(catalogue: CsvCatalogue) -> set[tuple[str, str]]:
+    return {(handle, image.remote_id) for handle, product in catalogue.products.items()
+            for image in product.images}

@@ -1,0 +1,127 @@
+"""Store-agnostic connector writes: credentials, the inbox, publishing moves and redaction of our records.
+
+Store specifics (how to publish, how to verify a webhook) stay in each store's package; these functions
+hold what every store shares, so the variant lifecycle reads the same for all of them.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from vitrine.connectors.base import connector_for
+from vitrine.connectors.errors import ApiError
+from vitrine.connectors.models import Credential, InboxMessage, PublishRecord
+from vitrine.platform import events
+from vitrine.platform.lifecycle import IllegalTransition, VariantState
+from vitrine.platform.models import Shop, Variant
+from vitrine.platform.services import blob_delete_unreferenced, variant_transition
+
+logger = logging.getLogger(__name__)
+
+PUBLISH_ACTOR = "task:publish"
+
+
+# --- credentials ----------------------------------------------------------------------------------
+def credential_store(*, shop: Shop, access_token: str, scope: str, access_expires_at: datetime | None,
+                     refresh_token: str, refresh_expires_at: datetime | None) -> Credential:
+    """Save a shop's tokens (both at once: a rotated refresh token must never be stored without its pair)."""
+    credential, _ = Credential.objects.update_or_create(shop=shop, defaults=dict(
+        access_token=access_token, scope=scope, access_expires_at=access_expires_at,
+        refresh_token=refresh_token, refresh_expires_at=refresh_expires_at, revoked_at=None,
+    ))
+    return credential
+
+
+def credential_revoke(*, shop: Shop) -> None:
+    """Forget a shop's tokens (the store revoked them, e.g. on uninstall)."""
+    Credential.objects.filter(shop=shop).update(access_token="", refresh_token="", access_expires_at=None,
+                                                refresh_expires_at=None, revoked_at=timezone.now())
+
+
+# --- inbox ----------------------------------------------------------------------------------------
+def inbox_record(*, provider: str, delivery_id: str, topic: str, shop_domain: str, payload: dict[str, Any],
+                 event_id: str = "", api_version: str = "", triggered_at: datetime | None = None
+                 ) -> tuple[InboxMessage, bool]:
+    """Store one delivery; the second return value is False for a repeat of a delivery already stored."""
+    try:
+        with transaction.atomic():
+            message = InboxMessage.objects.create(
+                provider=provider, delivery_id=delivery_id, topic=topic, shop_domain=shop_domain,
+                payload=payload, event_id=event_id, api_version=api_version, triggered_at=triggered_at,
+            )
+            return message, True
+    except IntegrityError:
+        return InboxMessage.objects.get(provider=provider, delivery_id=delivery_id), False
+
+
+# --- publishing -----------------------------------------------------------------------------------
+def variant_publish(*, variant_id: int) -> Variant:
+    """approved -> publishing -> published through the shop's connector (idempotent: a retry resumes).
+
+    A transient store error leaves the variant ``publishing`` and propagates, for the task to retry; a
+    terminal one moves it to ``failed`` with the store's message.
+    """
+    variant = Variant.objects.select_related("shop", "market", "output", "source_image__product",
+                                             "source_image__original").get(pk=variant_id)
+    if variant.state == VariantState.APPROVED:
+        variant_transition(variant_id=variant_id, to=VariantState.PUBLISHING, actor=PUBLISH_ACTOR,
+                           expected_from=VariantState.APPROVED)
+    elif variant.state != VariantState.PUBLISHING:
+        return variant  # published already, or moved on: a duplicate task has nothing to do
+    if variant.output_id is None:
+        return variant_transition(variant_id=variant_id, to=VariantState.FAILED, actor=PUBLISH_ACTOR,
+                                  reason="nothing to publish: the variant has no rendered image",
+                                  expected_from=VariantState.PUBLISHING)
+    try:
+        result = connector_for(variant.shop).publish_variant(variant)
+    except ApiError as exc:
+        if exc.retryable:
+            raise
+        return variant_fail_publishing(variant_id=variant_id, reason=f"the store refused the image: {exc.message}")
+    with transaction.atomic():
+        published = variant_transition(
+            variant_id=variant_id, to=VariantState.PUBLISHED, actor=PUBLISH_ACTOR,
+            expected_from=VariantState.PUBLISHING, remote_media_id=result.remote_media_id,
+            published_at=timezone.now(),
+        )
+        events.emit(events.VARIANT_PUBLISHED, {"variant_id": variant_id, "remote_media_id": result.remote_media_id,
+                                               "resumed": result.already_published}, shop=published.shop)
+    return published
+
+
+def variant_fail_publishing(*, variant_id: int, reason: str) -> Variant:
+    return variant_transition(variant_id=variant_id, to=VariantState.FAILED, actor=PUBLISH_ACTOR, reason=reason,
+                              expected_from=VariantState.PUBLISHING)
+
+
+def variant_revert(*, variant_id: int, actor: str) -> Variant:
+    """Take a published variant off the listing (the original image is restored), then supersede it."""
+    variant = Variant.objects.select_related("shop", "source_image__original").get(pk=variant_id)
+    if variant.state != VariantState.PUBLISHED:
+        raise IllegalTransition(variant_id, variant.state, VariantState.SUPERSEDED, VariantState.PUBLISHED)
+    connector_for(variant.shop).revert_variant(variant)
+    return variant_transition(variant_id=variant_id, to=VariantState.SUPERSEDED, actor=actor,
+                              reason="reverted: taken off the listing, the original image restored",
+                              expected_from=VariantState.PUBLISHED)
+
+
+# --- redaction ------------------------------------------------------------------------------------
+def connector_records_purge(*, shop: Shop, keep_topics: tuple[str, ...] = ()) -> None:
+    """Delete what connectors hold for a shop: tokens, publish ledger (and its files), inbox payloads.
+
+    Inbox rows of ``keep_topics`` (e.g. the redaction request itself) stay, emptied, as the record that the
+    request was received and acted upon.
+    """
+    records = PublishRecord.objects.filter(shop=shop)
+    files = set(records.values_list("file_id", flat=True))
+    records.delete()
+    Credential.objects.filter(shop=shop).delete()
+    inbox = InboxMessage.objects.filter(provider=shop.provider, shop_domain=shop.external_id)
+    inbox.exclude(topic__in=keep_topics).delete()
+    inbox.update(payload={})
+    transaction.on_commit(lambda: blob_delete_unreferenced(files))

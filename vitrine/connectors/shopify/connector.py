@@ -1,0 +1,101 @@
+"""The Shopify implementation of the store-agnostic :class:`~vitrine.connectors.base.Connector`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from typing import ClassVar
+
+import httpx
+from django.conf import settings
+
+from vitrine.connectors.base import PublishResult, RemoteImage, RemoteProduct, register_provider
+from vitrine.connectors.errors import ApiNotFound, ApiUnavailable
+from vitrine.connectors.selectors import media_published_by_us
+from vitrine.connectors.shopify import config
+from vitrine.connectors.shopify.client import backoff_delay
+from vitrine.connectors.shopify.models import CatalogSyncRun
+from vitrine.connectors.shopify.publishing import PROVIDER, Publisher, is_our_file_url
+from vitrine.connectors.shopify.services import admin_client
+from vitrine.connectors.shopify.sync import CatalogReader, search_updated_since
+from vitrine.platform.intake import FileTooLarge
+from vitrine.platform.models import Shop, Variant
+
+
+@register_provider
+class ShopifyConnector:
+    provider: ClassVar[str] = PROVIDER
+
+    def __init__(self, shop: Shop) -> None:
+        self.shop = shop
+        self.client = admin_client(shop)
+        self.catalog = CatalogReader(self.client)
+
+    # --- catalogue --------------------------------------------------------------------------------
+    def fetch_product(self, external_id: str) -> RemoteProduct | None:
+        return self.catalog.product(external_id)
+
+    def iter_products(self, *, updated_since: datetime | None = None) -> Iterator[RemoteProduct]:
+        return self.products_by(self.sync_mode(updated_since=updated_since), updated_since=updated_since)
+
+    def sync_mode(self, *, updated_since: datetime | None) -> str:
+        """Paging for up to ``SHOPIFY_BULK_THRESHOLD`` products, a bulk operation above that."""
+        threshold = settings.SHOPIFY_BULK_THRESHOLD
+        count = self.catalog.count(search=search_updated_since(updated_since), limit=threshold + 1)
+        return CatalogSyncRun.Mode.BULK if count > threshold else CatalogSyncRun.Mode.PAGES
+
+    def products_by(self, mode: str, *, updated_since: datetime | None,
+                    bulk_run: CatalogSyncRun | None = None) -> Iterator[RemoteProduct]:
+        search = search_updated_since(updated_since)
+        if mode == CatalogSyncRun.Mode.PAGES:
+            yield from self.catalog.pages(search=search)
+            return
+        operation_id = self.catalog.bulk_start(search=search)
+        if bulk_run is not None:
+            bulk_run.bulk_operation_id = operation_id
+            bulk_run.save(update_fields=["bulk_operation_id"])
+
+        def webhook_says_done() -> bool:
+            # bulk_operations/finish records the status on the run; then the next poll is the last.
+            return bulk_run is not None and CatalogSyncRun.objects.filter(
+                pk=bulk_run.pk, bulk_status__in=["COMPLETED", "FAILED", "CANCELED"]).exists()
+
+        yield from self.catalog.bulk_products(self.catalog.bulk_wait(operation_id, finished=webhook_says_done))
+
+    def fetch_image_bytes(self, image: RemoteImage) -> bytes:
+        """The file from Shopify's CDN, exactly as served (no token needed); transient failures retried."""
+        limit = settings.IMAGE_MAX_BYTES
+        for attempt in range(1, settings.SHOPIFY_MAX_ATTEMPTS + 1):
+            try:
+                with config.http_client().stream("GET", image.url, follow_redirects=True) as response:
+                    if response.status_code == 404:
+                        raise ApiNotFound(f"image {image.remote_id} is gone from {image.url}", status=404)
+                    if response.status_code >= 400:
+                        raise ApiUnavailable(f"image {image.remote_id}: the CDN answered {response.status_code}",
+                                             status=response.status_code)
+                    chunks, size = [], 0
+                    for chunk in response.iter_bytes():
+                        size += len(chunk)
+                        if size > limit:
+                            raise FileTooLarge(f"image {image.remote_id} is larger than {limit} bytes")
+                        chunks.append(chunk)
+                    return b"".join(chunks)
+            except (httpx.TransportError, ApiUnavailable) as exc:
+                if attempt >= settings.SHOPIFY_MAX_ATTEMPTS:
+                    raise ApiUnavailable(f"image {image.remote_id} could not be downloaded: {exc!r}") from exc
+                time.sleep(backoff_delay(attempt))
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    def is_own_media(self, image: RemoteImage) -> bool:
+        """Our published variants must never become sources: known from the ledger, or by our file name
+        (which also covers the moment between attaching and recording the attach)."""
+        return is_our_file_url(image.url) or media_published_by_us(
+            shop=self.shop, provider=PROVIDER, remote_media_id=image.remote_id)
+
+    # --- publishing -------------------------------------------------------------------------------
+    def publish_variant(self, variant: Variant) -> PublishResult:
+        return Publisher(self.client).publish(variant)
+
+    def revert_variant(self, variant: Variant) -> None:
+        Publisher(self.client).revert(variant)

@@ -1,0 +1,51 @@
+"""Thin Shopify Celery tasks: load by id, call a service."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from vitrine.connectors.errors import ApiError
+from vitrine.connectors.shopify import services
+
+logger = logging.getLogger(__name__)
+
+
+def _retry_countdown(exc: ApiError, retries: int) -> float:
+    return exc.retry_after or min(2**retries * 10, 900)
+
+
+@shared_task(name="vitrine.connectors.shopify.tasks.process_webhook", acks_late=True, ignore_result=True)
+def process_webhook(message_id: int) -> None:
+    # Events are written in the same transaction; a failure leaves the delivery for the reconcile sweep.
+    services.webhook_process(message_id=message_id)
+
+
+@shared_task(name="vitrine.connectors.shopify.tasks.complete_install", bind=True, acks_late=True,
+             ignore_result=True, max_retries=8)
+def complete_install(self, shop_id: int) -> None:  # type: ignore[no-untyped-def]
+    try:
+        services.install_complete(shop_id=shop_id)
+    except ApiError as exc:
+        if not exc.retryable:
+            logger.error("finishing the install of shop %s failed: %s", shop_id, exc.message)
+            return
+        raise self.retry(exc=exc, countdown=_retry_countdown(exc, self.request.retries)) from exc
+
+
+@shared_task(name="vitrine.connectors.shopify.tasks.sync_catalog", bind=True, acks_late=True,
+             ignore_result=True, max_retries=5, soft_time_limit=4 * 3600, time_limit=4 * 3600 + 60)
+def sync_catalog(self, shop_id: int, full: bool | None) -> None:  # type: ignore[no-untyped-def]
+    try:
+        services.catalog_sync(shop_id=shop_id, full=full)
+    except ApiError as exc:
+        if not exc.retryable:
+            logger.error("catalogue sync of shop %s failed: %s", shop_id, exc.message)
+            return
+        raise self.retry(exc=exc, countdown=_retry_countdown(exc, self.request.retries)) from exc
+
+
+@shared_task(name="vitrine.connectors.shopify.tasks.reconcile_shops", ignore_result=True)
+def reconcile_shops() -> dict[str, int]:
+    return services.shops_reconcile()

@@ -1,0 +1,276 @@
+"""Putting an approved variant on a Taobao item, step by step, so that a crash anywhere never leaves a
+duplicate picture or image.
+
+Steps (each recorded in the variant's :class:`PublishRecord` once it took effect):
+
+1. *prepared*: the file to publish (the variant's output, fitted under picture space's 3 MB, with the AI
+   disclosure written into it) is stored as a blob, so every retry sends identical bytes;
+2. *uploaded*: the file is in the seller's picture space, uploaded with ``taobao.picture.qnaigc.upload``
+   declaring ``aigc=true`` and the ``tool`` matching the edit -- or with ``taobao.picture.upload`` where the
+   app was not granted that API;
+3. *attached*: ``taobao.item.joint.img`` put the picture on the item: as a new main image (add mode) or in
+   the source image's place (replace mode, the original's id, address and position kept for revert);
+4. *done*.
+
+Neither write can be repeated safely, and either answer may be lost. So before uploading again, picture
+space is searched for our file's unique title; before attaching, the item is read and a main image that
+already shows our picture counts as attached.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+
+from vitrine.connectors import disclosure
+from vitrine.connectors.base import PublishResult
+from vitrine.connectors.errors import ApiBadRequest, ApiConflict, ApiError, ApiForbidden, ApiNotFound
+from vitrine.connectors.models import PublishRecord
+from vitrine.connectors.taobao.api import AigcTool, Item, ItemImage, Picture, picture_path_from_url
+from vitrine.connectors.taobao.client import UploadFile
+from vitrine.connectors.taobao.pictures import picture_fit
+from vitrine.platform.models import EditKind, Provider, Variant
+from vitrine.platform.services import blob_put, blob_read
+
+if TYPE_CHECKING:
+    from vitrine.connectors.taobao.connector import TaobaoConnector
+
+logger = logging.getLogger(__name__)
+
+Step = PublishRecord.Step
+AIGC_UPLOAD = "taobao.picture.qnaigc.upload"
+PLAIN_UPLOAD = "taobao.picture.upload"
+TOOL_FOR_KIND = {
+    EditKind.MODEL_SWAP: AigcTool.MODEL,
+    EditKind.BACKGROUND: AigcTool.SCENE,
+    EditKind.TEXT_LOCALIZE: AigcTool.CHANGE,
+}
+MAX_MAIN_IMAGES = 5
+# A worker holds a publish for at most this long before another may take it over.
+LEASE = timedelta(minutes=15)
+# Room left for the disclosure metadata when fitting under the size limit; grown if it was not enough.
+_DISCLOSURE_ROOM = 64 * 1024
+
+
+class PublishBusy(ApiConflict):
+    """Another worker is publishing or reverting this variant right now."""
+
+
+def aigc_tool(kind: str) -> str:
+    return TOOL_FOR_KIND.get(kind, AigcTool.CHANGE)
+
+
+def picture_title(variant_id: int, sha256: str, content_type: str) -> str:
+    """Our file's title in picture space: unique per variant and bytes, so a lost upload is found again."""
+    return f"vitrine-{variant_id}-{sha256[:12]}.{'jpg' if content_type == 'image/jpeg' else 'png'}"
+
+
+def publishable_file(variant: Variant) -> tuple[bytes, str]:
+    """The variant's output as it will be published: under the size limit, with the AI disclosure."""
+    if variant.output is None:
+        raise ApiBadRequest(f"variant {variant.pk} has no rendered image to publish")
+    source = variant.source_image
+    data = blob_read(variant.output)
+    content_type = "image/jpeg" if variant.output.content_type == "image/jpeg" else "image/png"
+    parent = blob_read(source.original)
+    limit = settings.TAOBAO_PICTURE_MAX_BYTES
+    room = _DISCLOSURE_ROOM
+    while True:
+        fitted, fitted_type = picture_fit(data, content_type, max_bytes=limit - room)
+        marked = disclosure.disclose(fitted, content_type=fitted_type, title=source.product.title,
+                                     parent=parent, parent_content_type=source.original.content_type)
+        if len(marked) <= limit:
+            return marked, fitted_type
+        room += len(marked) - limit + 16 * 1024
+
+
+class Publisher:
+    def __init__(self, connector: TaobaoConnector) -> None:
+        self.connector = connector
+        self.api = connector.api
+
+    # --- publishing -------------------------------------------------------------------------------
+    def publish(self, variant: Variant) -> PublishResult:
+        record = self._record(variant)
+        if record.step == Step.DONE:
+            return self._result(record, already_published=True)
+        resumed = record.step != Step.PREPARED or bool(record.checkpoint.get("upload_started"))
+        self._claim(record)
+        try:
+            if record.step == Step.PREPARED:
+                self._upload(record, variant)
+            if record.step == Step.UPLOADED:
+                self._attach(record, variant)
+            if record.step == Step.ATTACHED:
+                self._advance(record, Step.DONE, published_at=timezone.now())
+        except ApiError as exc:
+            PublishRecord.objects.filter(pk=record.pk).update(last_error=exc.message[:2000])
+            raise
+        finally:
+            PublishRecord.objects.filter(pk=record.pk).update(lease_until=None)
+        return self._result(record, already_published=resumed)
+
+    @staticmethod
+    def _result(record: PublishRecord, *, already_published: bool) -> PublishResult:
+        return PublishResult(remote_media_id=record.remote_media_id,
+                             url=(record.checkpoint.get("item_img") or {}).get("url", ""),
+                             already_published=already_published)
+
+    def _record(self, variant: Variant) -> PublishRecord:
+        existing = PublishRecord.objects.filter(variant=variant).first()
+        if existing is not None and (existing.checkpoint.get("output") == variant.output_id
+                                     or existing.step in (Step.ATTACHED, Step.DONE, Step.REVERTED)):
+            return existing  # resume: a second upload of the same file would add a second picture
+        if existing is not None:
+            # An earlier attempt for an output since rendered again never reached the listing; its picture
+            # (if uploaded) stays unused in picture space.
+            existing.delete()
+        data, content_type = publishable_file(variant)
+        blob = blob_put(data=data, content_type=content_type)
+        source = variant.source_image
+        record, _ = PublishRecord.objects.get_or_create(variant=variant, defaults=dict(
+            shop=variant.shop, provider=Provider.TAOBAO, mode=variant.shop.publish_mode,
+            remote_product_id=source.product.external_id, file=blob, sha256=blob.sha256,
+            filename=picture_title(variant.pk, blob.sha256, content_type),
+            checkpoint={"output": variant.output_id, "tool": aigc_tool(variant.kind)},
+        ))
+        return record
+
+    def _claim(self, record: PublishRecord) -> None:
+        now = timezone.now()
+        taken = PublishRecord.objects.filter(pk=record.pk).filter(
+            Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+        ).update(lease_until=now + LEASE, attempts=F("attempts") + 1)
+        if not taken:
+            raise PublishBusy(f"variant {record.variant_id} is being published by another worker",
+                              retry_after=60)
+
+    @staticmethod
+    def _advance(record: PublishRecord, step: str, **fields: Any) -> None:
+        """Record that ``step`` took effect (the ledger write that makes a retry skip it)."""
+        record.step = step
+        for name, value in fields.items():
+            setattr(record, name, value)
+        record.save(update_fields=["step", "updated_at", *fields])
+
+    @staticmethod
+    def _note(record: PublishRecord, **facts: Any) -> None:
+        """Keep facts a retry needs, without moving to another step."""
+        record.checkpoint = {**record.checkpoint, **facts}
+        record.save(update_fields=["checkpoint", "updated_at"])
+
+    # --- step 2: upload ---------------------------------------------------------------------------
+    def _upload(self, record: PublishRecord, variant: Variant) -> None:
+        found = self._uploaded_before(record) if record.checkpoint.get("upload_started") else None
+        if found is not None:
+            logger.info("variant %s: picture %s was uploaded before (answer lost)", record.variant_id,
+                        found.picture_id)
+            picture, method = found, record.checkpoint.get("upload_api", AIGC_UPLOAD)
+        else:
+            picture, method = self._send_picture(record)
+        self._advance(record, Step.UPLOADED, remote_media_id=picture.picture_id, checkpoint={
+            **record.checkpoint, "picture_id": picture.picture_id,
+            "picture_path": picture_path_from_url(picture.picture_path), "upload_api": method,
+            "aigc": method == AIGC_UPLOAD,
+        })
+        self.connector.forget_own_media()
+
+    def _uploaded_before(self, record: PublishRecord) -> Picture | None:
+        pictures = self.api.pictures_titled(record.filename)
+        return next((picture for picture in pictures if picture.title == record.filename), None)
+
+    def _send_picture(self, record: PublishRecord) -> tuple[Picture, str]:
+        file = UploadFile(record.filename, blob_read(record.file), record.file.content_type)
+        category = settings.TAOBAO_PICTURE_CATEGORY_ID
+        self._note(record, upload_started=True, upload_api=AIGC_UPLOAD)
+        try:
+            picture = self.api.picture_upload_aigc(file=file, title=record.filename, category_id=category,
+                                                   tool=record.checkpoint["tool"])
+            return picture, AIGC_UPLOAD
+        except ApiForbidden as exc:
+            # Not granted to this app: the picture still carries the XMP disclosure, but Taobao's own AIGC
+            # mark is missing; the ledger says so.
+            logger.warning("variant %s: %s; uploading with %s instead", record.variant_id, exc.message,
+                           PLAIN_UPLOAD)
+        self._note(record, upload_api=PLAIN_UPLOAD, aigc_refused=True)
+        return self.api.picture_upload(file=file, title=record.filename, category_id=category), PLAIN_UPLOAD
+
+    # --- step 3: attach ---------------------------------------------------------------------------
+    def _attach(self, record: PublishRecord, variant: Variant) -> None:
+        item = self.api.item(record.remote_product_id)
+        path = record.checkpoint["picture_path"]
+        ours = self._showing(item, path)
+        if ours is None:
+            ours = self._replace(record, item, variant) if record.mode == PublishRecord.Mode.REPLACE \
+                else self._add(record, item)
+        else:
+            logger.info("variant %s: already on item %s as image %s (answer lost)", record.variant_id,
+                        item.num_iid, ours.id)
+        self._advance(record, Step.ATTACHED, checkpoint={
+            **record.checkpoint, "item_img": {"id": ours.id, "url": ours.url, "position": ours.position}})
+
+    @staticmethod
+    def _showing(item: Item, path: str) -> ItemImage | None:
+        return next((image for image in item.images if picture_path_from_url(image.url) == path), None)
+
+    def _add(self, record: PublishRecord, item: Item) -> ItemImage:
+        taken = {image.position for image in item.images}
+        free = [position for position in range(1, MAX_MAIN_IMAGES) if position not in taken]
+        if not free:
+            raise ApiBadRequest(
+                f"item {item.num_iid} already has {len(item.images)} main images, Taobao's maximum; switch "
+                f"the shop to replace mode or remove an image to publish variant {record.variant_id}"
+            )
+        return self.api.item_joint_img(num_iid=item.num_iid, pic_path=record.checkpoint["picture_path"],
+                                       position=free[0])
+
+    def _replace(self, record: PublishRecord, item: Item, variant: Variant) -> ItemImage:
+        source_id = variant.source_image.remote_id
+        current = next((image for image in item.images if image.id == source_id), None)
+        if current is None:
+            raise ApiNotFound(f"the source image {source_id} is no longer on item {item.num_iid}")
+        if "original" not in record.checkpoint:
+            self._note(record, original={"id": current.id, "url": current.url, "position": current.position,
+                                         "picture_path": picture_path_from_url(current.url)})
+        return self.api.item_joint_img(num_iid=item.num_iid, pic_path=record.checkpoint["picture_path"],
+                                       replace_id=current.id, position=current.position,
+                                       is_major=current.position == 0)
+
+    # --- reverting --------------------------------------------------------------------------------
+    def revert(self, variant: Variant) -> None:
+        """Take the variant off the item: delete the image we added, or put the original picture back."""
+        record = PublishRecord.objects.filter(variant=variant).first()
+        if record is None or record.step == Step.REVERTED:
+            return
+        self._claim(record)
+        try:
+            if record.step in (Step.UPLOADED, Step.ATTACHED, Step.DONE):
+                self._take_back(record)
+            self._advance(record, Step.REVERTED, reverted_at=timezone.now())
+        finally:
+            PublishRecord.objects.filter(pk=record.pk).update(lease_until=None)
+
+    def _take_back(self, record: PublishRecord) -> None:
+        try:
+            item = self.api.item(record.remote_product_id)
+        except ApiNotFound:
+            return  # the item is gone, and our image with it
+        path = record.checkpoint.get("picture_path")
+        ours = self._showing(item, path) if path else None
+        if ours is None:
+            return  # never attached, or the seller already took it off
+        original = record.checkpoint.get("original")
+        if record.mode == PublishRecord.Mode.REPLACE and original:
+            self.api.item_joint_img(num_iid=item.num_iid, pic_path=original["picture_path"],
+                                    replace_id=ours.id, position=original["position"],
+                                    is_major=original["position"] == 0)
+        else:
+            try:
+                self.api.item_img_delete(num_iid=item.num_iid, image_id=ours.id)
+            except ApiNotFound:
+                logger.info("variant %s: image %s was already deleted", record.variant_id, ours.id)

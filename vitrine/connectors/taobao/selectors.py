@@ -1,0 +1,56 @@
+"""Taobao reads: which shop a seller is, where the last sync ended, which pictures are ours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from vitrine.connectors.models import PublishRecord
+from vitrine.connectors.taobao.models import TaobaoSyncRun
+from vitrine.platform.models import Provider, Shop
+
+
+@dataclass(frozen=True)
+class OwnMedia:
+    """Picture-space paths of every picture we uploaded, and the originals our replace-mode publishes
+    took the place of (item id -> item image id -> {"url", "position"})."""
+
+    paths: frozenset[str] = frozenset()
+    replaced_originals: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+
+def shop_for_seller(user_id: str) -> Shop | None:
+    return Shop.objects.filter(provider=Provider.TAOBAO, external_id=user_id).first()
+
+
+def installed_shop_ids() -> list[int]:
+    return list(
+        Shop.objects.filter(provider=Provider.TAOBAO, installed_at__isnull=False, uninstalled_at__isnull=True)
+        .values_list("pk", flat=True)
+    )
+
+
+def last_sync_watermark(*, shop: Shop) -> datetime | None:
+    """Where the last successful sync ended: the next incremental one starts there."""
+    return (
+        TaobaoSyncRun.objects.filter(shop=shop, status=TaobaoSyncRun.Status.SUCCEEDED)
+        .order_by("-modified_to").values_list("modified_to", flat=True).first()
+    )
+
+
+def own_media(*, shop: Shop) -> OwnMedia:
+    paths: set[str] = set()
+    replaced: dict[str, dict[str, dict[str, Any]]] = {}
+    records = PublishRecord.objects.filter(shop=shop, provider=Provider.TAOBAO).values_list(
+        "remote_product_id", "mode", "step", "checkpoint"
+    )
+    for num_iid, mode, step, checkpoint in records:
+        path = checkpoint.get("picture_path")
+        if path:
+            paths.add(path)
+        original = checkpoint.get("original")
+        # Whether the slot really holds our picture now is checked against the item (the path).
+        if original and mode == PublishRecord.Mode.REPLACE and step != PublishRecord.Step.REVERTED:
+            replaced.setdefault(num_iid, {})[original["id"]] = original
+    return OwnMedia(paths=frozenset(paths), replaced_originals=replaced)

@@ -1,0 +1,328 @@
+"""Taobao writes: seller authorisation and tokens, catalogue sync by modified-time windows, TMC intake."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from vitrine.connectors.errors import ApiError, ApiUnauthorized
+from vitrine.connectors.models import Credential
+from vitrine.connectors.services import credential_revoke, credential_store, inbox_record
+from vitrine.connectors.taobao import oauth, selectors
+from vitrine.connectors.taobao.api import TmcMessage, TopApi
+from vitrine.connectors.taobao.client import TopClient
+from vitrine.connectors.taobao.connector import CATALOGUE_EPOCH, PROVIDER, TaobaoConnector, WindowStats
+from vitrine.connectors.taobao.models import TaobaoOAuthState, TaobaoSyncRun
+from vitrine.platform import events
+from vitrine.platform.logging import log_context
+from vitrine.platform.models import Product, Shop, ShopMembership
+from vitrine.platform.services import product_mark_deleted, product_upsert
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+logger = logging.getLogger(__name__)
+
+OAUTH_STATE_TTL = timedelta(hours=1)
+ITEM_TOPICS = ("taobao_item_ItemAdd", "taobao_item_ItemUpdate", "taobao_item_ItemDelete")
+TOPIC_EVENTS = {
+    "taobao_item_ItemAdd": events.CATALOG_PRODUCT_CHANGED,
+    "taobao_item_ItemUpdate": events.CATALOG_PRODUCT_CHANGED,
+    "taobao_item_ItemDelete": events.CATALOG_PRODUCT_DELETED,
+}
+
+
+class AuthorisationFailed(ApiUnauthorized):
+    """A seller authorisation callback that cannot be accepted (state, refusal, code)."""
+
+
+# --- seller authorisation -------------------------------------------------------------------------
+def callback_url() -> str:
+    return settings.APP_URL.rstrip("/") + reverse("connectors:taobao-callback")
+
+
+def oauth_start(*, user: AbstractBaseUser) -> str:
+    """A fresh single-use state for ``user``; returns the address to send the seller to."""
+    nonce = secrets.token_urlsafe(32)
+    TaobaoOAuthState.objects.create(nonce=nonce, user=user)
+    return oauth.authorize_url(state=nonce, redirect_uri=callback_url())
+
+
+def oauth_complete(*, user: AbstractBaseUser, state: str, code: str = "", error: str = "",
+                   error_description: str = "") -> Shop:
+    """Accept the callback: use up the state (issued to this user, within the hour), trade the code for
+    tokens, then create or reactivate the seller's shop with the tokens encrypted at rest."""
+    fresh_since = timezone.now() - OAUTH_STATE_TTL
+    used = TaobaoOAuthState.objects.filter(nonce=state, user=user, used_at__isnull=True,
+                                           created_at__gte=fresh_since).update(used_at=timezone.now())
+    if not state or used != 1:
+        raise AuthorisationFailed("the authorisation state is unknown, expired, already used or not yours; "
+                                  "start the connection again", code="invalid_state")
+    if error:
+        refusal = f"{error} {error_description}".strip()
+        raise AuthorisationFailed(f"the seller did not authorise the app: {refusal}", code=error)
+    if not code:
+        raise AuthorisationFailed("the callback carries no authorisation code", code="missing_code")
+    tokens = oauth.token_for_code(code=code, redirect_uri=callback_url())
+    return shop_connect(user=user, tokens=tokens)
+
+
+def shop_connect(*, user: AbstractBaseUser, tokens: oauth.TokenSet) -> Shop:
+    now = timezone.now()
+    with transaction.atomic():
+        shop, created = Shop.objects.select_for_update().get_or_create(
+            provider=PROVIDER, external_id=tokens.user_id,
+            defaults={"name": tokens.user_nick or tokens.user_id, "installed_at": now},
+        )
+        reinstalled = not created and not shop.is_installed
+        if reinstalled:
+            shop.installed_at, shop.uninstalled_at = now, None
+        if tokens.user_nick and shop.name != tokens.user_nick:
+            shop.name = tokens.user_nick  # sellers may rename themselves; the user id stays
+        shop.save(update_fields=["installed_at", "uninstalled_at", "name"])
+        credential_store(shop=shop, access_token=tokens.access_token, scope="",
+                         access_expires_at=tokens.access_expires_at, refresh_token=tokens.refresh_token,
+                         refresh_expires_at=tokens.refresh_expires_at)
+        ShopMembership.objects.get_or_create(user=user, shop=shop,
+                                             defaults={"role": ShopMembership.Role.STAFF})
+        if created or reinstalled:
+            events.emit(events.SHOP_INSTALLED, {"shop_id": shop.pk, "reinstalled": reinstalled}, shop=shop)
+    return shop
+
+
+def _reauthorise_hint(shop: Shop) -> str:
+    return f"the seller {shop.name or shop.external_id} must authorise the app again at " \
+           f"{settings.APP_URL.rstrip('/')}{reverse('connectors:taobao-authorize')}"
+
+
+def credential_session(*, shop: Shop) -> tuple[str, datetime | None]:
+    """The seller's session key and until when it is good; refreshed first when it expires soon."""
+    credential = Credential.objects.filter(shop=shop).first()
+    if credential is None or not credential.is_usable:
+        raise ApiUnauthorized(f"shop {shop} has no usable Taobao authorisation; {_reauthorise_hint(shop)}")
+    margin = timedelta(seconds=settings.TAOBAO_TOKEN_REFRESH_MARGIN)
+    expires = credential.access_expires_at
+    if expires is not None and expires - margin <= timezone.now():
+        return credential_refresh(shop=shop, rejected_token=None)
+    return credential.access_token, expires
+
+
+def credential_refresh(*, shop: Shop, rejected_token: str | None) -> tuple[str, datetime | None]:
+    """Refresh the seller's session under a row lock, so concurrent workers refresh once between them.
+
+    ``rejected_token``: the token the gateway just refused (or None when refreshing ahead of expiry). A
+    worker that finds a different, fresh token already stored uses it. Once the refresh token's own
+    lifetime (``re_expires_in``) has passed, only the seller can restore access.
+    """
+    refused: ApiUnauthorized | None = None
+    margin = timedelta(seconds=settings.TAOBAO_TOKEN_REFRESH_MARGIN)
+    now = timezone.now()
+    with transaction.atomic():
+        credential = Credential.objects.select_for_update().filter(shop=shop).first()
+        if credential is None or not credential.is_usable:
+            raise ApiUnauthorized(f"shop {shop} has no usable Taobao authorisation; "
+                                  f"{_reauthorise_hint(shop)}")
+        expires = credential.access_expires_at
+        renewed_meanwhile = rejected_token is not None and credential.access_token != rejected_token
+        if renewed_meanwhile and (expires is None or expires - margin > now):
+            return credential.access_token, expires
+        refresh_expires = credential.refresh_expires_at
+        if not credential.refresh_token or (refresh_expires is not None and refresh_expires <= now):
+            when = f" on {refresh_expires:%Y-%m-%d %H:%M} UTC" if refresh_expires else ""
+            raise ApiUnauthorized(f"the Taobao authorisation of shop {shop} expired{when} and cannot be "
+                                  f"refreshed; {_reauthorise_hint(shop)}", code="refresh_expired")
+        try:
+            tokens = oauth.token_refresh(refresh_token=credential.refresh_token)
+        except ApiUnauthorized as exc:
+            credential_revoke(shop=shop)
+            refused = ApiUnauthorized(f"Taobao refused to refresh the session of shop {shop} "
+                                      f"({exc.message}); {_reauthorise_hint(shop)}", code=exc.code)
+        else:
+            credential_store(shop=shop, access_token=tokens.access_token, scope=credential.scope,
+                             access_expires_at=tokens.access_expires_at, refresh_token=tokens.refresh_token,
+                             refresh_expires_at=tokens.refresh_expires_at)
+            return tokens.access_token, tokens.access_expires_at
+    assert refused is not None
+    raise refused
+
+
+def shop_install_complete(*, shop_id: int) -> None:
+    """After authorisation: subscribe the seller to item messages, then read the whole catalogue."""
+    from vitrine.connectors.taobao.tasks import sync_shop
+
+    shop = Shop.objects.get(pk=shop_id)
+    TaobaoConnector(shop).api.tmc_user_permit(ITEM_TOPICS)
+    transaction.on_commit(lambda: sync_shop.delay(shop_id, True))
+
+
+# --- catalogue ------------------------------------------------------------------------------------
+@dataclass
+class _SyncCounts:
+    synced: int = 0
+    failed: int = 0
+    seen: set[str] = field(default_factory=set)
+
+
+def catalog_sync(*, shop_id: int, full: bool, connector: TaobaoConnector | None = None) -> TaobaoSyncRun:
+    """Read the on-sale items modified since the last sync (or all of them) window by window, and upsert each
+    changed one through the kernel's intake. An item whose ``modified`` equals our copy's is not read again.
+
+    A full read also checks the products it did not list: those Taobao no longer has are marked deleted
+    (a missed ItemDelete message); those merely off the shelf are left alone.
+    """
+    shop = Shop.objects.get(pk=shop_id)
+    connector = connector or TaobaoConnector(shop)
+    now = timezone.now()
+    watermark = None if full else selectors.last_sync_watermark(shop=shop)
+    if watermark is None:
+        full, modified_from = True, CATALOGUE_EPOCH
+    else:
+        modified_from = watermark - timedelta(seconds=settings.TAOBAO_SYNC_OVERLAP)
+    run = TaobaoSyncRun.objects.create(shop=shop, full=full, modified_from=modified_from, modified_to=now)
+    windows = WindowStats()
+    counts = _SyncCounts()
+    requests_before = connector.client.stats.requests
+    with log_context(shop_id=shop.pk, sync_run=run.pk):
+        try:
+            known = dict(Product.objects.filter(shop=shop, deleted_at__isnull=True)
+                         .values_list("external_id", "remote_updated_at"))
+            for listed in connector.list_items(modified_from=modified_from, modified_to=now, stats=windows):
+                counts.seen.add(listed.num_iid)
+                if listed.modified is not None and known.get(listed.num_iid) == listed.modified:
+                    continue  # our copy is as new as Taobao's
+                _item_sync(shop, connector, listed.num_iid, counts)
+            if full:
+                _unlisted_check(shop, connector, set(known) - counts.seen)
+        except ApiError as exc:
+            _sync_finish(run, connector, windows, counts, requests_before, TaobaoSyncRun.Status.FAILED,
+                         exc.message)
+            raise
+        _sync_finish(run, connector, windows, counts, requests_before, TaobaoSyncRun.Status.SUCCEEDED, "")
+    return run
+
+
+def _item_sync(shop: Shop, connector: TaobaoConnector, num_iid: str, counts: _SyncCounts) -> None:
+    try:
+        remote = connector.fetch_product(num_iid)
+        if remote is None:
+            return  # deleted between listing and reading; its ItemDelete message handles it
+        with transaction.atomic():
+            product_upsert(shop=shop, remote=remote, connector=connector)
+        counts.synced += 1
+    except ApiError as exc:
+        if exc.retryable:
+            raise
+        counts.failed += 1
+        logger.warning("item %s of shop %s skipped: %s", num_iid, shop.pk, exc.message)
+
+
+def _unlisted_check(shop: Shop, connector: TaobaoConnector, unlisted: set[str]) -> None:
+    for num_iid in sorted(unlisted):
+        if connector.fetch_product(num_iid) is None:
+            with transaction.atomic():
+                product_mark_deleted(shop=shop, external_id=num_iid)
+
+
+def _sync_finish(run: TaobaoSyncRun, connector: TaobaoConnector, windows: WindowStats, counts: _SyncCounts,
+                 requests_before: int, status: str, error: str) -> None:
+    run.windows, run.splits, run.items_listed = windows.windows, windows.splits, windows.listed
+    run.items_synced, run.items_failed = counts.synced, counts.failed
+    run.requests = connector.client.stats.requests - requests_before
+    run.status, run.error, run.finished_at = status, error[:2000], timezone.now()
+    run.save()
+
+
+# --- TMC messages ---------------------------------------------------------------------------------
+@dataclass
+class TmcPollOutcome:
+    consumed: int = 0
+    stored: int = 0
+    repeats: int = 0
+    confirmed: int = 0
+
+
+def app_api() -> TopApi:
+    """The app's own view of TOP (no seller session): what TMC calls use."""
+    return TopApi(TopClient())
+
+
+def tmc_poll(*, api: TopApi | None = None) -> TmcPollOutcome:
+    """Pull item messages for every seller of the app, store each in the inbox with its platform event in one
+    transaction, and only then confirm them. A message whose storing failed is not confirmed: TMC delivers
+    it again, and the inbox's unique delivery id makes a repeat harmless."""
+    if api is None:
+        api = app_api()
+        try:
+            return tmc_poll(api=api)
+        finally:
+            api.client.close()
+    outcome = TmcPollOutcome()
+    for _ in range(settings.TAOBAO_TMC_MAX_BATCHES):
+        messages = api.tmc_consume(quantity=settings.TAOBAO_TMC_BATCH, group_name=settings.TAOBAO_TMC_GROUP)
+        if not messages:
+            break
+        outcome.consumed += len(messages)
+        handled: list[str] = []
+        for message in messages:
+            try:
+                created = tmc_message_store(message=message)
+            except Exception:  # one bad message must not hold back the others' confirmation
+                logger.exception("TMC message %s (%s) could not be stored", message.id, message.topic)
+                continue
+            handled.append(message.id)
+            if created:
+                outcome.stored += 1
+            else:
+                outcome.repeats += 1
+        if handled:
+            api.tmc_confirm(handled, group_name=settings.TAOBAO_TMC_GROUP)
+            outcome.confirmed += len(handled)
+    return outcome
+
+
+def tmc_message_store(*, message: TmcMessage) -> bool:
+    """Store one message and emit its event, atomically; False for a message stored before (a redelivery)."""
+    with transaction.atomic():
+        inbox, created = inbox_record(provider=PROVIDER, delivery_id=message.id, topic=message.topic,
+                                      shop_domain=message.user_id, payload=message.raw,
+                                      event_id=str(message.content.get("num_iid") or ""),
+                                      triggered_at=message.pub_time)
+        if not created:
+            return False
+        inbox.outcome = _tmc_message_act(message)[:255]
+        inbox.processed_at = timezone.now()
+        inbox.attempts = 1
+        inbox.save(update_fields=["outcome", "processed_at", "attempts"])
+    return True
+
+
+def _tmc_message_act(message: TmcMessage) -> str:
+    shop = selectors.shop_for_seller(message.user_id)
+    if shop is None or not shop.is_installed:
+        return f"ignored: no installed shop for seller {message.user_id}"
+    event_type = TOPIC_EVENTS.get(message.topic)
+    if event_type is None:
+        return f"ignored: no handling for topic {message.topic}"
+    num_iid = message.content.get("num_iid")
+    if not num_iid:
+        return "ignored: the message names no item (num_iid)"
+    events.emit(event_type, {"external_id": str(num_iid), "topic": message.topic}, shop=shop)
+    return "item deleted" if event_type == events.CATALOG_PRODUCT_DELETED else "item changed: sync requested"
+
+
+def shops_sync() -> int:
+    """The periodic backstop for missed messages: an incremental sync of every connected shop."""
+    from vitrine.connectors.taobao.tasks import sync_shop
+
+    shop_ids = selectors.installed_shop_ids()
+    for shop_id in shop_ids:
+        transaction.on_commit(lambda shop_id=shop_id: sync_shop.delay(shop_id, False))
+    return len(shop_ids)

@@ -1,0 +1,162 @@
+"""Inpainting through diffusers: batching, per-image generators, working-size round trip.
+
+The backend only regenerates pixels; it never decides what is product. Its output goes back through
+:func:`vitrine.inference.pasteback.paste_back`, because the VAE changes every pixel it sees.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from PIL import Image
+
+from vitrine.inference.errors import RenderTimedOut, TransientInferenceError
+from vitrine.inference.pipelines import PipelineCache
+from vitrine.inference.registry import ModelSpec
+
+
+@dataclass(frozen=True, eq=False)
+class InpaintJob:
+    image: np.ndarray  # uint8 RGB HxWx3, the source
+    edit_mask: np.ndarray  # bool HxW, True = regenerate
+    prompt: str
+    negative_prompt: str
+    seed: int
+    steps: int
+    guidance: float
+    strength: float = 1.0
+
+    def batch_key(self, spec: ModelSpec) -> tuple[Any, ...]:
+        return (
+            working_size(self.image.shape[1], self.image.shape[0], spec),
+            self.steps,
+            self.guidance,
+            self.strength,
+        )
+
+
+def working_size(width: int, height: int, spec: ModelSpec) -> tuple[int, int]:
+    """The model's native long side, aspect kept, both sides rounded to the model's multiple."""
+    scale = spec.resolution / max(width, height)
+    multiple = spec.size_multiple
+
+    def snap(side: int) -> int:
+        return max(multiple, round(side * scale / multiple) * multiple)
+
+    return snap(width), snap(height)
+
+
+@dataclass(frozen=True)
+class BatchTiming:
+    milliseconds: float
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A monotonic-clock time after which the denoising loop stops (Celery's solo pool enforces no limit)."""
+
+    at: float
+    seconds: float
+
+    @classmethod
+    def after(cls, seconds: float) -> Deadline:
+        return cls(time.monotonic() + seconds, seconds)
+
+    def check(self) -> None:
+        if time.monotonic() > self.at:
+            raise RenderTimedOut(f"rendering took longer than {self.seconds:.0f} s and was stopped")
+
+
+class DiffusionBackend:
+    def __init__(self, pipelines: PipelineCache, *, max_batch: int) -> None:
+        self.pipelines = pipelines
+        self.max_batch = max(1, max_batch)
+
+    def inpaint(
+        self, spec: ModelSpec, jobs: Sequence[InpaintJob], *, deadline: Deadline | None = None
+    ) -> list[tuple[np.ndarray, BatchTiming]]:
+        """Regenerated frames at each job's own size, in job order, with the timing of the call that made each."""
+        pipe = self.pipelines.get(spec)
+        groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+        for index, job in enumerate(jobs):
+            groups[job.batch_key(spec)].append(index)
+        limit = self.max_batch if spec.batchable else 1
+        results: list[tuple[np.ndarray, BatchTiming] | None] = [None] * len(jobs)
+        for indices in groups.values():
+            for start in range(0, len(indices), limit):
+                chunk = indices[start : start + limit]
+                started = time.perf_counter()
+                frames = self._call(pipe, spec, [jobs[i] for i in chunk], deadline)
+                timing = BatchTiming((time.perf_counter() - started) * 1000.0, len(chunk))
+                for i, frame in zip(chunk, frames, strict=True):
+                    results[i] = (frame, timing)
+        return [result for result in results if result is not None]
+
+    def _call(self, pipe: Any, spec: ModelSpec, jobs: list[InpaintJob], deadline: Deadline | None) -> list[np.ndarray]:
+        first = jobs[0]
+        width, height = working_size(first.image.shape[1], first.image.shape[0], spec)
+        images = [Image.fromarray(cv2.resize(job.image, (width, height), interpolation=cv2.INTER_AREA)) for job in jobs]
+        masks = [
+            # Nearest keeps the mask binary; the product is restored exactly afterwards anyway.
+            Image.fromarray(
+                cv2.resize(
+                    np.where(job.edit_mask, 255, 0).astype(np.uint8),
+                    (width, height),
+                    interpolation=cv2.INTER_NEAREST,
+                )
+            )
+            for job in jobs
+        ]
+        device = self.pipelines.device
+        generator_device = "cpu" if device.type == "mps" else device
+        # One generator per image: an image's noise depends on its own seed, not on its batch neighbours.
+        generators = [torch.Generator(device=generator_device).manual_seed(job.seed) for job in jobs]
+        accepted = inspect.signature(pipe.__call__).parameters
+        kwargs: dict[str, Any] = {
+            "prompt": [job.prompt for job in jobs],
+            "image": images,
+            "mask_image": masks,
+            "height": height,
+            "width": width,
+            "num_inference_steps": first.steps,
+            spec.guidance_argument: first.guidance,
+            "generator": generators,
+            "output_type": "np",
+        }
+        if "negative_prompt" in accepted:
+            kwargs["negative_prompt"] = [job.negative_prompt for job in jobs]
+        if "strength" in accepted:
+            kwargs["strength"] = first.strength
+        if deadline is not None:
+            deadline.check()
+            if "callback_on_step_end" in accepted:
+
+                def stop_when_late(_pipe: Any, _step: int, _timestep: Any, tensors: dict) -> dict:
+                    deadline.check()
+                    return tensors
+
+                kwargs["callback_on_step_end"] = stop_when_late
+        try:
+            with torch.inference_mode():
+                output = pipe(**kwargs).images
+        except torch.OutOfMemoryError as exc:
+            raise TransientInferenceError(
+                "the GPU ran out of memory while generating; the job will be retried"
+            ) from exc
+        frames = []
+        for job, frame in zip(jobs, output, strict=True):
+            frame8 = np.clip(np.rint(np.nan_to_num(frame) * 255.0), 0, 255).astype(np.uint8)
+            size = (job.image.shape[1], job.image.shape[0])
+            frames.append(
+                cv2.resize(frame8, size, interpolation=cv2.INTER_CUBIC) if frame8.shape[:2] != size[::-1] else frame8
+            )
+        return frames

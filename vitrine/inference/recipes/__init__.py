@@ -1,0 +1,1 @@
+"""Edit recipes: ``background``, ``model_swap`` and ``text_localize``."""

@@ -1,0 +1,130 @@
+"""What every recipe shares: the two-step shape (prepare, then finish) and the protect-mask policy.
+
+A recipe's :meth:`Recipe.prepare` checks parameters, settles the masks and, when it needs a generative
+step, describes it as an :class:`~vitrine.inference.diffusion.InpaintJob`. The engine runs the jobs of
+many requests together (one diffusers batch per model and size) and hands each plan its frame in
+:meth:`Plan.finish`, which pastes the product back and builds the result.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+from PIL import Image
+
+from vitrine.inference.diffusion import InpaintJob
+from vitrine.inference.masks import (
+    ProtectMask,
+    classical_protect_mask,
+    mask_from_alpha,
+    mask_from_supplied,
+    require_usable,
+)
+from vitrine.inference.params import ParamSet
+from vitrine.inference.registry import ModelSpec
+from vitrine.inference.schema import RenderMetadata, RenderRequest, RenderResult
+
+if TYPE_CHECKING:
+    from vitrine.inference.engine import Engine
+
+
+class Stopwatch:
+    """Milliseconds per named stage."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000.0
+            self.timings[name] = round(self.timings.get(name, 0.0) + elapsed, 2)
+
+
+@dataclass(eq=False)
+class Plan(abc.ABC):
+    request: RenderRequest
+    source: np.ndarray  # uint8 RGB
+    params: dict[str, Any]
+    stopwatch: Stopwatch
+    protect: ProtectMask  # the product mask the recipe keeps exact
+    warnings: list[str] = field(default_factory=list)
+    job: InpaintJob | None = None  # the generative step, if this plan has one
+    spec: ModelSpec | None = None  # the model that runs ``job``
+    diffusion_batch: int = 0  # how many images shared the diffusers call that made this one
+
+    @abc.abstractmethod
+    def finish(self, generated: np.ndarray | None) -> RenderResult:
+        """The result, given the regenerated frame (None when there was no job)."""
+
+    def result(
+        self,
+        *,
+        image: np.ndarray,
+        protect: ProtectMask,
+        edit_mask: np.ndarray,
+        offset: tuple[int, int] = (0, 0),
+        details: dict[str, Any] | None = None,
+    ) -> RenderResult:
+        metadata = RenderMetadata(
+            recipe=self.request.recipe,
+            backend="diffusers" if self.spec is not None else "classical",
+            model_id=self.spec.id if self.spec is not None else "",
+            model_licence=self.spec.licence if self.spec is not None else "",
+            seed=self.request.seed,
+            params=json_safe(self.params),
+            timings=dict(self.stopwatch.timings),
+            warnings=tuple(dict.fromkeys([*protect.warnings, *self.warnings])),
+            details={**(details or {}), **({"diffusion_batch": self.diffusion_batch} if self.job else {})},
+        )
+        return RenderResult(
+            image=Image.fromarray(image, mode="RGB"),
+            protect_mask=protect,
+            edit_mask=edit_mask,
+            offset=offset,
+            metadata=metadata,
+        )
+
+
+class Recipe(abc.ABC):
+    name: ClassVar[str]
+    parameters: ClassVar[ParamSet]
+
+    @abc.abstractmethod
+    def prepare(self, request: RenderRequest, source: np.ndarray, alpha: np.ndarray | None, engine: Engine) -> Plan:
+        """Validate, decide masks, and describe the generative step (if any)."""
+
+
+def json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def product_mask(
+    request: RenderRequest,
+    source: np.ndarray,
+    alpha: np.ndarray | None,
+    engine: Engine,
+    *,
+    what: str = "product",
+) -> ProtectMask:
+    """Supplied mask, else the alpha channel, else the classical estimate; refused when unusable."""
+    if request.mask is not None:
+        protect = mask_from_supplied(request.mask, (source.shape[1], source.shape[0]))
+    elif alpha is not None:
+        protect = mask_from_alpha(alpha)
+    else:
+        protect = classical_protect_mask(source)
+    return require_usable(protect, min_confidence=engine.config.min_mask_confidence, what=what)

@@ -1,0 +1,426 @@
+"""``text_localize``: find the text in a photo, translate it, erase it, re-render it, read it back.
+
+Each line keeps its size (the translation is set at the original's em size, shrunk only down to
+``min_font_scale``), its colour, its alignment and its vertical centre. A longer translation may widen
+over plain background next to the line, never over the product. The result is read back with OCR and
+refused when it does not read as the translation. Everything outside the rewritten lines is the source,
+byte for byte: the protected area is the product minus the text boxes being rewritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw
+
+from vitrine.inference.diffusion import InpaintJob
+from vitrine.inference.errors import (
+    BadInput,
+    MissingTranslation,
+    NoTextFound,
+    TextDoesNotFit,
+    TextReadBackFailed,
+    UnsupportedParameter,
+)
+from vitrine.inference.fonts import truetype
+from vitrine.inference.masks import ProtectMask, dilate
+from vitrine.inference.ocr import TextLine, TextReader, readable_share, readback_similarity
+from vitrine.inference.params import Param, ParamSet
+from vitrine.inference.pasteback import paste_back
+from vitrine.inference.recipes.base import Plan, Recipe, Stopwatch, product_mask
+from vitrine.inference.schema import RenderRequest, RenderResult
+from vitrine.inference.translate import lookup_key
+
+if TYPE_CHECKING:
+    from vitrine.inference.engine import Engine
+
+PARAMETERS = ParamSet(
+    "text_localize",
+    [
+        Param("target_language", "str", "", help='BCP 47 tag of the market\'s language, e.g. "de-DE"'),
+        Param("source_language", "str", "", help='language of the text in the photo; "" = guess from the script'),
+        Param("translations", "mapping", {}, help="line as printed -> its translation (template or merchant)"),
+        Param("glossary", "mapping", {}, help="the shop's glossary for the target language"),
+        Param("untranslated", "str", "fail", choices=("fail", "keep"), help="a line nobody can translate"),
+        Param("erase", "str", "opencv", choices=("opencv", "diffusion"), help="how the original text is removed"),
+        Param("align", "str", "auto", choices=("auto", "left", "center", "right")),
+        Param("font", "str", "", help="font file; default: the first installed font covering the text"),
+        Param(
+            "min_confidence",
+            "float",
+            0.6,
+            minimum=0.0,
+            maximum=1.0,
+            help="OCR lines read less surely are kept",
+        ),
+        Param(
+            "min_font_scale",
+            "float",
+            0.7,
+            minimum=0.3,
+            maximum=1.0,
+            help="smallest size, relative to the original, a translation may shrink to",
+        ),
+        Param(
+            "max_growth",
+            "float",
+            2.0,
+            minimum=1.0,
+            maximum=4.0,
+            help="how far a line may widen over plain background, relative to the original",
+        ),
+        Param("readback_threshold", "float", 0.8, minimum=0.3, maximum=1.0),
+        Param("feather", "int", 1, minimum=0, maximum=8),
+        Param("erase_prompt", "str", "clean plain background, no text", modes=("diffusion",)),
+        Param("negative_prompt", "str", "text, letters, characters, watermark, logo", modes=("diffusion",)),
+        Param(
+            "model",
+            "str",
+            "",
+            modes=("diffusion",),
+            help="model registry id; default INFERENCE_DEFAULT_MODEL",
+        ),
+        Param("steps", "int", None, minimum=1, maximum=150, modes=("diffusion",)),
+        Param("guidance", "float", None, minimum=0.0, maximum=50.0, modes=("diffusion",)),
+        Param("strength", "float", 1.0, minimum=0.05, maximum=1.0, modes=("diffusion",)),
+    ],
+)
+# Margin around a rendered line, relative to its height, given to the recogniser for read-back.
+READBACK_PAD = 0.35
+# A translation the recogniser can read less of than this cannot be verified, so it is refused.
+MIN_READABLE_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class LineLayout:
+    line: TextLine
+    translation: str
+    origin: str
+    font_path: str
+    font_size: int
+    color: tuple[int, int, int]
+    position: tuple[float, float]  # where PIL draws the text (left, top anchor "la")
+    ink: tuple[int, int, int, int]  # the rendered text's pixels, x0 y0 x1 y1 (exclusive)
+
+
+def _colours(source: np.ndarray, box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(background colour, text colour, ink mask of the box) from the box's pixels."""
+    x0, y0, x1, y1 = box
+    patch = source[y0:y1, x0:x1].astype(np.float32)
+    rim = np.concatenate([patch[0], patch[-1], patch[:, 0], patch[:, -1]])
+    background = np.median(rim, axis=0)
+    distance = np.linalg.norm(patch - background, axis=2)
+    strongest = float(np.percentile(distance, 99)) if distance.size else 0.0
+    if strongest < 24.0:
+        # No clear ink: write in whichever of black or white contrasts with the background.
+        luminance = float(background @ np.array([0.299, 0.587, 0.114], np.float32))
+        text = np.array([0, 0, 0] if luminance > 128 else [255, 255, 255], np.float32)
+        return background, text, np.zeros(distance.shape, bool)
+    ink = distance >= 0.6 * strongest
+    return background, np.median(patch[ink], axis=0), ink
+
+
+def _alignment(box: tuple[int, int, int, int], width: int, requested: str) -> str:
+    if requested != "auto":
+        return requested
+    x0, _, x1, _ = box
+    if abs((x0 + x1) / 2 - width / 2) < 0.05 * width:
+        return "center"
+    if width - x1 < 0.08 * width and x0 > 0.08 * width:
+        return "right"
+    return "left"
+
+
+@dataclass(eq=False)
+class TextPlan(Plan):
+    layouts: list[LineLayout] = field(default_factory=list)
+    erase_mask: np.ndarray | None = None  # bool: original text pixels to remove
+    edit_region: np.ndarray | None = None  # bool: erase mask plus where new text is drawn
+    product_share: float = 0.0
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    reader: TextReader | None = None
+
+    def finish(self, generated: np.ndarray | None) -> RenderResult:
+        if self.erase_mask is None or self.edit_region is None or self.reader is None:
+            raise ValueError("text plan was not prepared")
+        feather = self.params["feather"]
+        with self.stopwatch.stage("erase"):
+            if generated is None:
+                # Navier-Stokes is cleaner than Telea on flat labels; a larger radius costs 3x for no gain.
+                generated = cv2.inpaint(self.source, self.erase_mask.astype(np.uint8), 3, cv2.INPAINT_NS)
+            erased = paste_back(self.source, generated, ~self.erase_mask, feather=feather)
+        with self.stopwatch.stage("render"):
+            canvas = Image.fromarray(erased)
+            draw = ImageDraw.Draw(canvas)
+            for layout in self.layouts:
+                font = truetype(layout.font_path, layout.font_size)
+                draw.text(layout.position, layout.translation, font=font, fill=layout.color, anchor="la")
+            output = paste_back(self.source, np.asarray(canvas), ~self.edit_region)
+        with self.stopwatch.stage("read_back"):
+            readings = self.reader.read_lines([self._crop(output, layout.ink) for layout in self.layouts])
+        lines = []
+        for layout, (read, _) in zip(self.layouts, readings, strict=True):
+            similarity = readback_similarity(layout.translation, read, self.reader.alphabet)
+            if similarity < self.params["readback_threshold"]:
+                raise TextReadBackFailed(
+                    f"the re-rendered text {layout.translation!r} reads back as {read!r} "
+                    f"({similarity:.0%} alike, needs {self.params['readback_threshold']:.0%}); "
+                    "try a larger size, a plainer font or a shorter translation"
+                )
+            lines.append(
+                {
+                    "source": layout.line.text,
+                    "target": layout.translation,
+                    "origin": layout.origin,
+                    "box": list(layout.line.box),
+                    "ink": list(layout.ink),
+                    "font": Path(layout.font_path).name,
+                    "font_size": layout.font_size,
+                    "read_back": read.strip(),
+                    "similarity": round(similarity, 3),
+                }
+            )
+        return self.result(
+            image=output,
+            protect=self.protect,
+            edit_mask=self.edit_region,
+            details={"lines": lines, "skipped": self.skipped, "mask_method": self.protect.method},
+        )
+
+    @staticmethod
+    def _crop(output: np.ndarray, ink: tuple[int, int, int, int]) -> np.ndarray:
+        """The rendered line with a margin, as the recogniser likes it."""
+        x0, y0, x1, y1 = ink
+        pad = max(4, int(READBACK_PAD * (y1 - y0)))
+        height, width = output.shape[:2]
+        crop = output[max(0, y0 - pad) : min(height, y1 + pad), max(0, x0 - pad) : min(width, x1 + pad)]
+        return np.ascontiguousarray(crop)
+
+
+class TextLocalizeRecipe(Recipe):
+    name = "text_localize"
+    parameters = PARAMETERS
+
+    def prepare(self, request: RenderRequest, source: np.ndarray, alpha: np.ndarray | None, engine: Engine) -> Plan:
+        stopwatch = Stopwatch()
+        given = dict(request.params)
+        params, warnings = PARAMETERS.resolve(given, mode=given.get("erase") or "opencv")
+        target = params["target_language"].strip()
+        if not target:
+            raise UnsupportedParameter("text_localize needs 'target_language' (the market's language, e.g. \"de-DE\")")
+        spec = None
+        if params["erase"] == "diffusion":
+            spec = engine.resolve_model(params["model"], purpose="erasing text with diffusion")
+        with stopwatch.stage("ocr"):
+            found = engine.text_reader.find_lines(source)
+        if not found:
+            raise NoTextFound("no text was found in the photo, so there is nothing to translate")
+        lines = [line for line in found if line.confidence >= params["min_confidence"]]
+        for line in found:
+            if line.confidence < params["min_confidence"]:
+                warnings.append(f"kept {line.text!r} as it is: read with confidence {line.confidence:.2f} only")
+        with stopwatch.stage("translate"):
+            translations = engine.translator.translate(
+                [line.text for line in lines],
+                target=target,
+                source=params["source_language"],
+                supplied=params["translations"],
+                glossary=params["glossary"],
+            )
+        to_rewrite: list[tuple[TextLine, str, str]] = []
+        skipped: list[dict[str, Any]] = []
+        for line, translation in zip(lines, translations, strict=True):
+            if translation.text is None:
+                if params["untranslated"] == "fail":
+                    raise MissingTranslation(
+                        f"no translation of {line.text!r} into {target}: add it to the shop glossary or the "
+                        "template's translations"
+                    )
+                skipped.append({"source": line.text, "reason": "no translation"})
+                warnings.append(f"kept {line.text!r} as it is: no translation into {target}")
+            elif lookup_key(translation.text) == lookup_key(line.text):
+                skipped.append({"source": line.text, "reason": "reads the same"})
+            elif readable_share(translation.text, engine.text_reader.alphabet) < MIN_READABLE_SHARE:
+                raise TextReadBackFailed(
+                    f"the OCR cannot read {translation.text!r}, so the re-rendered text could not be checked; "
+                    "text in this script cannot be localized automatically yet"
+                )
+            else:
+                to_rewrite.append((line, translation.text, translation.origin))
+        if not to_rewrite:
+            raise NoTextFound(f"none of the text in the photo needs changing for {target}")
+
+        with stopwatch.stage("mask"):
+            try:
+                product = product_mask(request, source, alpha, engine)
+                product_confident = True
+            except BadInput as exc:
+                # Text edits touch only the text boxes: without a product outline, keep everything else.
+                product = ProtectMask(
+                    np.ones(source.shape[:2], bool),
+                    1.0,
+                    "whole_frame",
+                    (f"no product outline ({exc}); everything outside the text is kept",),
+                )
+                product_confident = False
+        with stopwatch.stage("layout"):
+            erase_mask = np.zeros(source.shape[:2], bool)
+            for line, _, _ in to_rewrite:
+                erase_mask |= self._line_mask(line, source.shape[:2])
+            layouts = [
+                self._layout(
+                    source,
+                    line,
+                    text,
+                    origin,
+                    params,
+                    engine,
+                    product.mask if product_confident else None,
+                    erase_mask,
+                )
+                for line, text, origin in to_rewrite
+            ]
+            edit_region = erase_mask.copy()
+            for layout in layouts:
+                x0, y0, x1, y1 = layout.ink
+                edit_region[max(0, y0 - 2) : y1 + 2, max(0, x0 - 2) : x1 + 2] = True
+        protect = ProtectMask(product.mask & ~edit_region, product.confidence, product.method, product.warnings)
+        plan = TextPlan(
+            request=request,
+            source=source,
+            params=params,
+            stopwatch=stopwatch,
+            protect=protect,
+            warnings=warnings,
+            spec=spec,
+            layouts=layouts,
+            erase_mask=erase_mask,
+            edit_region=edit_region,
+            skipped=skipped,
+            reader=engine.text_reader,
+        )
+        if spec is not None:
+            plan.job = InpaintJob(
+                image=source,
+                edit_mask=erase_mask,
+                prompt=params["erase_prompt"],
+                negative_prompt=params["negative_prompt"],
+                seed=request.seed,
+                steps=params["steps"] or spec.default_steps,
+                guidance=spec.default_guidance if params["guidance"] is None else params["guidance"],
+                strength=params["strength"],
+            )
+        return plan
+
+    @staticmethod
+    def _line_mask(line: TextLine, shape: tuple[int, int]) -> np.ndarray:
+        """The detected quadrilateral, grown to take the anti-aliased rim and any halo along."""
+        mask = np.zeros(shape, np.uint8)
+        cv2.fillPoly(mask, [np.rint(np.asarray(line.quad)).astype(np.int32)], 1)
+        _, y0, _, y1 = line.box
+        return dilate(mask.astype(bool), max(2, round(0.12 * (y1 - y0))))
+
+    @staticmethod
+    def _layout(
+        source: np.ndarray,
+        line: TextLine,
+        translation: str,
+        origin: str,
+        params: dict[str, Any],
+        engine: Engine,
+        product: np.ndarray | None,
+        erase_mask: np.ndarray,
+    ) -> LineLayout:
+        height, width = source.shape[:2]
+        x0, y0, x1, y1 = line.box
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+        background, color, ink = _colours(source, (x0, y0, x1, y1))
+        ink_rows = np.flatnonzero(ink.any(axis=1))
+        ink_top, ink_bottom = (y0 + ink_rows[0], y0 + ink_rows[-1] + 1) if ink_rows.size else (y0, y1)
+
+        # Em size of the original: its ink height over the ink height the same text has at 100 px.
+        original_font = truetype(params["font"] or engine.fonts.font_for(line.text), 100)
+        left, top, right, bottom = original_font.getbbox(line.text, anchor="la")
+        em = (ink_bottom - ink_top) * 100.0 / max(1, bottom - top)
+        font_path = params["font"] or engine.fonts.font_for(translation)
+        size = max(6, round(em))
+        font = truetype(font_path, size)
+        left, top, right, bottom = font.getbbox(translation, anchor="la")
+        needed = right - left
+
+        align = _alignment((x0, y0, x1, y1), width, params["align"])
+        room_left, room_right = TextLocalizeRecipe._room(
+            source, (x0, ink_top, x1, ink_bottom), background, product, erase_mask
+        )
+        box_width = x1 - x0
+        growth = box_width * (params["max_growth"] - 1.0)
+        if align == "left":
+            available = box_width + min(room_right, growth)
+        elif align == "right":
+            available = box_width + min(room_left, growth)
+        else:
+            available = box_width + 2 * min(room_left, room_right, growth / 2)
+        if needed > available:
+            scaled = int(size * available / needed)
+            if scaled < size * params["min_font_scale"]:
+                raise TextDoesNotFit(
+                    f"{translation!r} does not fit where {line.text!r} was: it needs {needed} px at the original "
+                    f"size and there is room for {int(available)} px even at {params['min_font_scale']:.0%} of "
+                    "that size; shorten the translation"
+                )
+            size = max(6, scaled)
+            font = truetype(font_path, size)
+            left, top, right, bottom = font.getbbox(translation, anchor="la")
+            needed = right - left
+
+        centre_y = (ink_top + ink_bottom) / 2.0
+        y = centre_y - (top + bottom) / 2.0
+        if align == "left":
+            x = x0 - left
+        elif align == "right":
+            x = x1 - right
+        else:
+            x = (x0 + x1) / 2.0 - (left + right) / 2.0
+        ink_box = (
+            max(0, int(np.floor(x + left))),
+            max(0, int(np.floor(y + top))),
+            min(width, int(np.ceil(x + right))),
+            min(height, int(np.ceil(y + bottom))),
+        )
+        return LineLayout(
+            line=line,
+            translation=translation,
+            origin=origin,
+            font_path=font_path,
+            font_size=size,
+            color=tuple(round(float(c)) for c in color),
+            position=(x, y),
+            ink=ink_box,
+        )
+
+    @staticmethod
+    def _room(
+        source: np.ndarray,
+        band_box: tuple[int, int, int, int],
+        background: np.ndarray,
+        product: np.ndarray | None,
+        erase_mask: np.ndarray,
+    ) -> tuple[int, int]:
+        """Plain columns (background colour, not product) directly left and right of a line."""
+        x0, y0, x1, y1 = band_box
+        band = source[y0:y1].astype(np.float32)
+        plain = (np.linalg.norm(band - background, axis=2) < 18.0).all(axis=0)
+        plain |= erase_mask[y0:y1].all(axis=0)  # another line's erased box is free once erased
+        if product is not None:
+            plain &= ~product[y0:y1].any(axis=0)
+        blocked_left = np.flatnonzero(~plain[:x0])
+        blocked_right = np.flatnonzero(~plain[x1:])
+        room_left = x0 - (blocked_left[-1] + 1 if blocked_left.size else 0)
+        room_right = blocked_right[0] if blocked_right.size else plain.size - x1
+        # Keep a small gap to whatever blocks the line.
+        gap = max(2, (y1 - y0) // 4)
+        return max(0, room_left - gap), max(0, room_right - gap)

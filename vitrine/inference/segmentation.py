@@ -1,0 +1,121 @@
+"""Semantic segmentation through transformers: garment, face, hair and skin regions of a model photo.
+
+Any ``AutoModelForSemanticSegmentation`` checkpoint works (SegFormer clothes parsing is the usual one);
+its ``id2label`` names are matched to the groups below, case- and punctuation-insensitively.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vitrine.inference.errors import ConfigurationError
+from vitrine.inference.masks import ProtectMask
+
+# Label names of the common clothes-parsing checkpoints (ATR / LIP style), grouped by what an edit does
+# with them: garments are kept exactly, the rest of the person may be regenerated.
+DEFAULT_LABEL_GROUPS: Mapping[str, tuple[str, ...]] = {
+    "garment": (
+        "hat",
+        "upper-clothes",
+        "upperclothes",
+        "skirt",
+        "pants",
+        "dress",
+        "belt",
+        "left-shoe",
+        "right-shoe",
+        "shoes",
+        "bag",
+        "scarf",
+        "coat",
+        "jacket",
+        "socks",
+        "gloves",
+        "jumpsuits",
+        "clothes",
+        "sunglasses",
+    ),
+    "face": ("face",),
+    "hair": ("hair",),
+    "skin": ("left-arm", "right-arm", "left-leg", "right-leg", "arm", "leg", "neck", "skin", "torso-skin"),
+}
+BACKGROUND_LABELS = ("background", "bg", "null")
+
+
+def _normalise_label(label: str) -> str:
+    return label.strip().lower().replace("_", "-").replace(" ", "-")
+
+
+@dataclass(frozen=True, eq=False)
+class Segmentation:
+    labels: np.ndarray  # int HxW, the arg-max class of each pixel
+    probability: np.ndarray  # float32 HxW, that class's softmax probability
+    id2label: Mapping[int, str]
+    groups: Mapping[str, tuple[str, ...]]
+
+    def _ids(self, names: tuple[str, ...]) -> list[int]:
+        wanted = {_normalise_label(name) for name in names}
+        return [i for i, label in self.id2label.items() if _normalise_label(label) in wanted]
+
+    def group(self, name: str) -> np.ndarray:
+        return np.isin(self.labels, self._ids(self.groups[name]))
+
+    def person(self) -> np.ndarray:
+        return ~np.isin(self.labels, self._ids(BACKGROUND_LABELS))
+
+    def protect_mask(self, group: str = "garment") -> ProtectMask:
+        mask = self.group(group)
+        confidence = float(self.probability[mask].mean()) if mask.any() else 0.0
+        warnings = () if mask.any() else (f"the segmentation found no {group}",)
+        return ProtectMask(mask=mask, confidence=round(confidence, 4), method="segmentation", warnings=warnings)
+
+
+class SegmentationModel:
+    """Image processor + model from a local folder or hub id, loaded on first use."""
+
+    def __init__(self, location: str, *, groups: Mapping[str, tuple[str, ...]] = DEFAULT_LABEL_GROUPS) -> None:
+        self.location = location
+        self.groups = groups
+        self._loaded: tuple[Any, Any] | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> tuple[Any, Any]:
+        if self._loaded is None:
+            from transformers import AutoImageProcessor, AutoModelForSemanticSegmentation
+
+            local = Path(self.location).is_dir()
+            try:
+                processor = AutoImageProcessor.from_pretrained(self.location, local_files_only=local)
+                model = AutoModelForSemanticSegmentation.from_pretrained(self.location, local_files_only=local)
+            except (OSError, ValueError) as exc:
+                raise ConfigurationError(
+                    f"segmentation model {self.location} could not be loaded (INFERENCE_SEGMENTATION_MODEL): {exc}"
+                ) from exc
+            self._loaded = (processor, model.eval())
+        return self._loaded
+
+    def segment(self, rgb: np.ndarray) -> Segmentation:
+        import torch
+
+        with self._lock:
+            processor, model = self._load()
+            inputs = processor(images=rgb, return_tensors="pt")
+            with torch.inference_mode():
+                logits = model(**inputs).logits
+                logits = torch.nn.functional.interpolate(
+                    logits, size=rgb.shape[:2], mode="bilinear", align_corners=False
+                )
+                probability, labels = logits.softmax(dim=1)[0].max(dim=0)
+        id2label = {int(k): v for k, v in model.config.id2label.items()}
+        return Segmentation(
+            labels=labels.numpy(),
+            probability=probability.float().numpy(),
+            id2label=id2label,
+            groups=self.groups,
+        )

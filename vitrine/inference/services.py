@@ -1,0 +1,198 @@
+"""Rendering variants: load by id, run the engine, store the output, move the lifecycle on.
+
+Every entry point is idempotent: a variant already past ``generating`` is left alone, and one that
+another worker is rendering right now is not taken twice. Bad input fails the variant with the
+engine's merchant-readable message; a transient error puts it back to ``requested`` for a retry.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image
+
+from vitrine.inference.engine import RenderRequest, RenderResult, shared_engine
+from vitrine.inference.errors import InferenceError
+from vitrine.inference.masks import mask_to_image
+from vitrine.platform import events
+from vitrine.platform.lifecycle import IllegalTransition, VariantState
+from vitrine.platform.logging import log_context
+from vitrine.platform.models import Blob, Variant
+from vitrine.platform.services import blob_put, blob_read, variant_transition
+
+logger = logging.getLogger(__name__)
+
+ACTOR = "task:vitrine.inference.render"
+INTERNAL_FAILURE = "an internal error stopped the rendering; it has been reported and the variant can be retried"
+
+
+@dataclass(frozen=True)
+class RenderOutcome:
+    variant_id: int
+    state: str  # the variant's state after this call
+    retry: bool = False  # a transient error: the caller should try again later
+
+
+def _claim(variant_id: int) -> Variant | None:
+    """Move a requested variant to ``generating``; take over one whose worker died. None: not ours."""
+    variant = Variant.objects.select_related("source_image", "market", "shop").get(pk=variant_id)
+    if variant.state == VariantState.GENERATING:
+        stale_before = timezone.now() - timedelta(seconds=settings.INFERENCE_TASK_TIME_LIMIT)
+        if variant.updated_at > stale_before:
+            return None  # another worker is on it right now
+        logger.warning("variant %s was left generating by a worker that died; rendering it again", variant_id)
+        return variant
+    try:
+        return variant_transition(
+            variant_id=variant_id, to=VariantState.GENERATING, actor=ACTOR, expected_from=VariantState.REQUESTED
+        )
+    except IllegalTransition:
+        return None
+
+
+def _image(blob: Blob) -> Image.Image:
+    image = Image.open(io.BytesIO(blob_read(blob)))
+    image.load()
+    return image
+
+
+def _request(variant: Variant) -> RenderRequest:
+    """The engine request for a variant: its source, mask, parameters and the market's language."""
+    source = variant.source_image
+    params = dict(variant.params)
+    assets: dict[str, Image.Image] = {}
+    if variant.kind == "text_localize":
+        params.setdefault("target_language", variant.market.locale)
+        shop_glossaries = (variant.shop.settings or {}).get("glossary", {})
+        glossary = {
+            **shop_glossaries.get(variant.market.language, {}),
+            **shop_glossaries.get(variant.market.locale, {}),
+            **params.get("glossary", {}),
+        }
+        if glossary:
+            params["glossary"] = glossary
+    elif variant.kind == "background" and params.get("mode") == "scene" and params.get("scene"):
+        scene = Blob.objects.filter(pk=params["scene"]).first()
+        if scene is not None:
+            assets[params["scene"]] = _image(scene)
+    return RenderRequest(
+        image=_image(source.image),
+        recipe=variant.kind,
+        params=params,
+        seed=variant.seed,
+        mask=_image(source.protect_mask) if source.protect_mask_id else None,
+        assets=assets,
+    )
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+def _store(variant: Variant, result: RenderResult) -> None:
+    output = blob_put(
+        data=_png(result.image), content_type="image/png", width=result.image.width, height=result.image.height
+    )
+    mask_image = mask_to_image(result.protect_mask.mask)
+    used_mask = blob_put(
+        data=_png(mask_image), content_type="image/png", width=mask_image.width, height=mask_image.height
+    )
+    metadata = result.metadata
+    with transaction.atomic():
+        variant_transition(
+            variant_id=variant.pk,
+            to=VariantState.GENERATED,
+            actor=ACTOR,
+            expected_from=VariantState.GENERATING,
+            output=output,
+            used_mask=used_mask,
+            backend=metadata.backend,
+            model_id=metadata.model_id,
+            model_licence=metadata.model_licence,
+            timings=dict(metadata.timings),
+            warnings=list(metadata.warnings),
+            failure_reason="",
+        )
+        events.emit(
+            events.VARIANT_GENERATED,
+            {"variant_id": variant.pk, "offset": list(result.offset), "details": dict(metadata.details)},
+            shop=variant.shop,
+        )
+
+
+def _fail(variant_id: int, reason: str) -> None:
+    try:
+        variant_transition(variant_id=variant_id, to=VariantState.FAILED, actor=ACTOR, reason=reason)
+    except IllegalTransition as exc:
+        logger.warning("variant %s could not be marked failed: %s", variant_id, exc)
+
+
+def _settle(variant: Variant, outcome: RenderResult | InferenceError, *, final_attempt: bool) -> RenderOutcome:
+    with log_context(variant_id=variant.pk, shop_id=variant.shop_id):
+        if isinstance(outcome, RenderResult):
+            _store(variant, outcome)
+            return RenderOutcome(variant.pk, VariantState.GENERATED)
+        if outcome.retryable and not final_attempt:
+            logger.info("variant %s hit a transient error, will retry: %s", variant.pk, outcome)
+            variant_transition(
+                variant_id=variant.pk,
+                to=VariantState.REQUESTED,
+                actor=ACTOR,
+                reason=outcome.merchant_message,
+                expected_from=VariantState.GENERATING,
+            )
+            return RenderOutcome(variant.pk, VariantState.REQUESTED, retry=True)
+        logger.info("variant %s failed: %s", variant.pk, outcome)
+        _fail(variant.pk, outcome.merchant_message)
+        return RenderOutcome(variant.pk, VariantState.FAILED)
+
+
+def variants_render(*, variant_ids: list[int], final_attempt: bool = False) -> list[RenderOutcome]:
+    """Render several variants together: one diffusers batch per model and working size.
+
+    Variants that are not claimable (already rendered, or being rendered by another worker) are skipped.
+    """
+    claimed = [variant for variant in map(_claim, variant_ids) if variant is not None]
+    requests: dict[int, RenderRequest] = {}
+    outcomes: list[RenderOutcome] = []
+    for variant in claimed:
+        try:
+            requests[variant.pk] = _request(variant)
+        except (OSError, Image.DecompressionBombError) as exc:
+            logger.warning("variant %s: source image unreadable: %s", variant.pk, exc)
+            _fail(variant.pk, "the source image could not be read; sync the product again")
+            outcomes.append(RenderOutcome(variant.pk, VariantState.FAILED))
+    renderable = [variant for variant in claimed if variant.pk in requests]
+    if not renderable:
+        return outcomes
+    try:
+        results = shared_engine().render_batch(
+            [requests[variant.pk] for variant in renderable], time_limit_s=settings.INFERENCE_TASK_SOFT_TIME_LIMIT
+        )
+    except SoftTimeLimitExceeded:
+        limit = settings.INFERENCE_TASK_SOFT_TIME_LIMIT
+        for variant in renderable:
+            _fail(variant.pk, f"rendering took longer than {limit} s and was stopped")
+        raise
+    except Exception:
+        for variant in renderable:
+            _fail(variant.pk, INTERNAL_FAILURE)
+        raise
+    for variant, outcome in zip(renderable, results, strict=True):
+        outcomes.append(_settle(variant, outcome, final_attempt=final_attempt))
+    return outcomes
+
+
+def variant_render(*, variant_id: int, final_attempt: bool = False) -> RenderOutcome | None:
+    """Render one variant. None when there was nothing to do (already rendered, or in another worker's hands)."""
+    outcomes = variants_render(variant_ids=[variant_id], final_attempt=final_attempt)
+    return outcomes[0] if outcomes else None

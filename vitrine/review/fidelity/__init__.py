@@ -1,0 +1,42 @@
+"""SKU-fidelity report: is the product in a generated variant still exactly the merchant's product?
+
+``compare(original, variant, product_mask)`` aligns the variant onto the original, measures structure,
+colour, logo/pattern detail, printed text and the changed share inside the product, and returns a
+:class:`FidelityReport` with a verdict (pass / review / fail), a score in [0, 1] and reasons in words.
+``render_artefacts`` draws the reviewer's diff images; ``assess`` does both in one pass. docs/fidelity.md
+describes the measures and thresholds.
+"""
+
+from vitrine.review.fidelity.artefacts import render_artefacts
+from vitrine.review.fidelity.engine import Assessment, assess, compare
+from vitrine.review.fidelity.imaging import FidelityInputError
+from vitrine.review.fidelity.report import (
+    VERDICT_FAIL,
+    VERDICT_PASS,
+    VERDICT_REVIEW,
+    Alignment,
+    ChangedRegion,
+    FidelityReport,
+    MaskInfo,
+    TextComparison,
+)
+from vitrine.review.fidelity.thresholds import KINDS, ThresholdError, thresholds_resolve
+
+__all__ = [
+    "KINDS",
+    "VERDICT_FAIL",
+    "VERDICT_PASS",
+    "VERDICT_REVIEW",
+    "Alignment",
+    "Assessment",
+    "ChangedRegion",
+    "FidelityInputError",
+    "FidelityReport",
+    "MaskInfo",
+    "TextComparison",
+    "ThresholdError",
+    "assess",
+    "compare",
+    "render_artefacts",
+    "thresholds_resolve",
+]

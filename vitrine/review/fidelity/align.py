@@ -1,0 +1,244 @@
+"""Registering the variant onto the original's product: candidate poses, then ECC coarse to fine.
+
+Generated images come back shifted by a few pixels, rescaled, or cropped, and a 5 px shift alone drops
+masked SSIM from ~1.0 to ~0.5, so every measure runs after this step. Two candidate poses: the plain
+resize (same framing, the common case) and a similarity transform fitted with RANSAC to ORB keypoints of
+the product matched into the whole variant (crops, zooms). Each is refined by ECC (enhanced correlation
+coefficient) on a coarse level over the product pixels only, so a replaced background cannot pull the
+fit; the better one is refined on finer levels. A result within SNAP_PX of the plain resize is the plain
+resize: exact paste-backs then compare pixel for pixel. Matrices here map analysis-frame pixels of the
+original to variant pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+ORB_FEATURES = 600
+MIN_KEYPOINT_INLIERS = 12
+RATIO_TEST = 0.8
+RANSAC_REPROJECTION_PX = 3.0
+# (downscale of the analysis frame, iterations), coarse to fine; the first level ranks the candidates.
+ECC_LEVELS = ((4, 30), (2, 10), (1, 3))
+# Stop when an iteration improves the correlation by less than this.
+ECC_EPSILON = 1e-5
+ECC_MIN_SIDE = 40
+ECC_MIN_MASK_PIXELS = 64
+# ECC smooths with a 3x3 Gaussian; the mask is eroded so that smoothing never mixes in the background.
+ECC_MASK_EROSION = 2
+SNAP_PX = 0.15
+SNAP_CORRELATION = 1e-4
+
+
+@dataclass(frozen=True)
+class Registration:
+    matrix: np.ndarray  # 2x3 float64: analysis-frame pixel -> variant pixel
+    method: str  # "resize" (same framing), "keypoints+ecc" or "resize+ecc" (fitted)
+    correlation: float | None  # masked correlation of the product at the finest level, None if unrefined
+    refined: bool
+
+
+def to3(matrix: np.ndarray) -> np.ndarray:
+    return np.vstack([matrix, [0.0, 0.0, 1.0]])
+
+
+def resize_map(small_size: tuple[int, int], big_size: tuple[int, int]) -> np.ndarray:
+    """3x3 map from pixels of an image resized to ``small_size`` (w, h) to pixels of the ``big_size`` one
+    (cv2.resize aligns pixel centres, hence the half-pixel offsets)."""
+    fx, fy = big_size[0] / small_size[0], big_size[1] / small_size[1]
+    return np.array([[fx, 0.0, (fx - 1) / 2], [0.0, fy, (fy - 1) / 2], [0.0, 0.0, 1.0]])
+
+
+def orb_detector() -> cv2.ORB:
+    return cv2.ORB_create(nfeatures=ORB_FEATURES, scaleFactor=1.2, nlevels=6, edgeThreshold=15, patchSize=31)
+
+
+def warp_to_frame(image: np.ndarray, pose: np.ndarray, size: tuple[int, int], border: int) -> np.ndarray:
+    """Sample ``image`` (variant pixels) at ``pose`` (frame -> variant) into a frame of ``size`` (w, h)."""
+    return cv2.warpAffine(
+        image, pose, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=border, borderValue=0
+    )
+
+
+def warp_antialiased(image: np.ndarray, pose: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resample ``image`` (variant pixels) into a frame of ``size`` (w, h) through ``pose`` (frame ->
+    variant), replicating the border (callers track which pixels fell outside the variant)."""
+    sampling = float(np.sqrt(abs(np.linalg.det(pose[:2, :2]))))
+    if sampling > 1.5:
+        # Downscaling through warpAffine aliases; resize first with area averaging, then warp.
+        height, width = image.shape[:2]
+        small_size = (max(1, round(width / sampling)), max(1, round(height / sampling)))
+        image = cv2.resize(image, small_size, interpolation=cv2.INTER_AREA)
+        pose = (np.linalg.inv(resize_map(small_size, (width, height))) @ to3(pose))[:2]
+    return warp_to_frame(image, pose, size, cv2.BORDER_REPLICATE)
+
+
+def register(
+    original_grey: np.ndarray,
+    product_mask: np.ndarray,
+    variant_grey: np.ndarray,
+    frame_to_original: np.ndarray,
+    original_size: tuple[int, int],
+    original_keypoints: tuple[list[cv2.KeyPoint], np.ndarray | None],
+) -> Registration:
+    """Fit analysis frame -> variant. ``original_grey``/``product_mask`` are the analysis crop (uint8/bool);
+    ``frame_to_original`` (3x3) maps analysis pixels to original pixels; ``original_size`` is (w, h)."""
+    height, width = variant_grey.shape
+    resize_pose = (np.linalg.inv(resize_map((width, height), original_size)) @ frame_to_original)[:2]
+    candidates = {"resize": resize_pose}
+    keypoint_pose = _keypoint_pose(original_keypoints, variant_grey, resize_pose)
+    if keypoint_pose is not None:
+        candidates["keypoints"] = keypoint_pose
+
+    levels = _Levels(original_grey, product_mask, variant_grey.astype(np.float32))
+    if not levels.steps:
+        return Registration(matrix=resize_pose, method="resize", correlation=None, refined=False)
+    first, finest = levels.steps[0], levels.steps[-1]
+    refined = {name: levels.refine(pose, first) for name, pose in candidates.items()}
+    converged = {name: result for name, result in refined.items() if result is not None}
+    if not converged:
+        # No candidate converged: keep the one whose product correlates best as it stands.
+        name = max(candidates, key=lambda n: levels.correlation(candidates[n], finest))
+        return Registration(matrix=candidates[name], method=name, correlation=None, refined=False)
+    name = max(converged, key=lambda n: converged[n][1])
+    pose = converged[name][0]
+    for step in levels.steps[1:]:
+        result = levels.refine(pose, step)
+        if result is None:
+            break
+        pose = result[0]
+    correlation = levels.correlation(pose, finest)
+    # An exact paste-back needs no fit: the plain resize wins unless the fit is measurably better.
+    resize_correlation = levels.correlation(resize_pose, finest)
+    if (
+        resize_correlation >= correlation - SNAP_CORRELATION
+        or _max_displacement(pose, resize_pose, original_grey.shape) < SNAP_PX
+    ):
+        return Registration(matrix=resize_pose, method="resize", correlation=resize_correlation, refined=True)
+    return Registration(matrix=pose, method=f"{name}+ecc", correlation=correlation, refined=True)
+
+
+def _max_displacement(pose: np.ndarray, other: np.ndarray, shape: tuple[int, int]) -> float:
+    """Largest distance, in variant pixels, between where two poses send the frame's corners."""
+    height, width = shape
+    corners = np.array([[0, width - 1, 0, width - 1], [0, 0, height - 1, height - 1], [1, 1, 1, 1]], float)
+    return float(np.abs(pose @ corners - other @ corners).max())
+
+
+def _keypoint_pose(
+    original_keypoints: tuple[list[cv2.KeyPoint], np.ndarray | None],
+    variant_grey: np.ndarray,
+    resize_pose: np.ndarray,
+) -> np.ndarray | None:
+    keypoints, descriptors = original_keypoints
+    if descriptors is None or len(keypoints) < MIN_KEYPOINT_INLIERS:
+        return None
+    # Detect in the variant at about the analysis scale, so both keypoint sets see the same detail.
+    variant_scale = min(1.0, 1.0 / max(np.sqrt(abs(np.linalg.det(resize_pose[:2, :2]))), 1e-6))
+    height, width = variant_grey.shape
+    small_size = (max(1, round(width * variant_scale)), max(1, round(height * variant_scale)))
+    small = cv2.resize(variant_grey, small_size, interpolation=cv2.INTER_AREA)
+    variant_keypoints, variant_descriptors = orb_detector().detectAndCompute(small, None)
+    if variant_descriptors is None or len(variant_keypoints) < MIN_KEYPOINT_INLIERS:
+        return None
+    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(descriptors, variant_descriptors, k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO_TEST * p[1].distance]
+    if len(good) < MIN_KEYPOINT_INLIERS:
+        return None
+    source = np.float32([keypoints[m.queryIdx].pt for m in good])
+    to_variant = resize_map(small_size, (width, height))
+    target = np.float32([variant_keypoints[m.trainIdx].pt for m in good])
+    target = target * np.float32([to_variant[0, 0], to_variant[1, 1]]) + np.float32(to_variant[:2, 2])
+    fitted, inliers = cv2.estimateAffinePartial2D(
+        source,
+        target,
+        method=cv2.RANSAC,
+        ransacReprojThreshold=RANSAC_REPROJECTION_PX / variant_scale,
+        maxIters=2000,
+        confidence=0.995,
+    )
+    if fitted is None or int(inliers.sum()) < MIN_KEYPOINT_INLIERS:
+        return None
+    return fitted.astype(np.float64)
+
+
+@dataclass(frozen=True)
+class _Level:
+    size: tuple[int, int]
+    to_frame: np.ndarray  # 3x3: level pixel -> analysis-frame pixel
+    original: np.ndarray  # float32
+    mask: np.ndarray  # uint8, eroded
+    iterations: int
+
+
+class _Levels:
+    """The original and its product mask on each ECC level, built once and shared by all candidates."""
+
+    def __init__(self, original_grey: np.ndarray, product_mask: np.ndarray, variant: np.ndarray) -> None:
+        self.variant = variant
+        height, width = original_grey.shape
+        self.frame_size = (width, height)
+        original = original_grey.astype(np.float32)
+        mask = product_mask.astype(np.uint8)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ECC_MASK_EROSION + 1,) * 2)
+        self.steps: list[_Level] = []
+        for factor, iterations in ECC_LEVELS:
+            size = (round(width / factor), round(height / factor))
+            if min(size) < ECC_MIN_SIDE:
+                continue
+            level_mask = cv2.resize(mask, size, interpolation=cv2.INTER_AREA) if factor > 1 else mask
+            eroded = cv2.erode(level_mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+            if eroded.sum() < ECC_MIN_MASK_PIXELS:
+                eroded = level_mask  # a thin product: keep what there is
+            if eroded.sum() < ECC_MIN_MASK_PIXELS:
+                continue
+            level_original = (
+                cv2.resize(original, size, interpolation=cv2.INTER_AREA) if factor > 1 else original
+            )
+            self.steps.append(
+                _Level(size, resize_map(size, (width, height)), level_original, eroded, iterations)
+            )
+
+    def _template(self, pose: np.ndarray, level: _Level) -> np.ndarray:
+        # Resample into the analysis frame first, then reduce exactly as the original was reduced, so an
+        # exact pose gives an exact match on every level.
+        in_frame = warp_antialiased(self.variant, pose, self.frame_size)
+        return (
+            cv2.resize(in_frame, level.size, interpolation=cv2.INTER_AREA)
+            if level.size != self.frame_size
+            else in_frame
+        )
+
+    def correlation(self, pose: np.ndarray, level: _Level) -> float:
+        template = self._template(pose, level)[level.mask > 0]
+        original = level.original[level.mask > 0]
+        template, original = template - template.mean(), original - original.mean()
+        norm = float(np.linalg.norm(template) * np.linalg.norm(original))
+        return float(template @ original) / norm if norm > 0 else 0.0
+
+    def refine(self, pose: np.ndarray, level: _Level) -> tuple[np.ndarray, float] | None:
+        """ECC from ``pose`` on one level: the refined pose and its correlation, or None if it diverged."""
+        residual = np.eye(2, 3, dtype=np.float32)
+        try:
+            # Roles swapped on purpose: ECC's mask belongs to its input image, and our mask is the
+            # original's product, so the original is ECC's input and the resampled variant its template.
+            correlation, residual = cv2.findTransformECC(
+                self._template(pose, level),
+                level.original,
+                residual,
+                cv2.MOTION_AFFINE,
+                (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, level.iterations, ECC_EPSILON),
+                level.mask,
+                3,
+            )
+        except cv2.error:
+            return None
+        # ``residual`` maps template (variant) level pixels onto the original's level pixels; invert it to
+        # go from the original to the variant, expressed in analysis-frame pixels.
+        step = (
+            level.to_frame @ np.linalg.inv(to3(residual.astype(np.float64))) @ np.linalg.inv(level.to_frame)
+        )
+        return (to3(pose) @ step)[:2], float(correlation)

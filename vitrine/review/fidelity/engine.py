@@ -1,0 +1,568 @@
+"""compare(): align the variant onto the original, measure the product, score it, explain it.
+
+Everything runs on an analysis frame: the product's bounding box (plus a margin) cut from the original
+and resized so its long side is at most ANALYSIS_SIDE. The variant is resampled into the same frame
+through the registration, then pasted inside the product mask over the original (the composite), so
+every measure compares product with product and nothing else.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from vitrine.review.fidelity import align, measures, scoring, text
+from vitrine.review.fidelity.imaging import (
+    FidelityInputError,
+    ImageInput,
+    as_boxes,
+    as_mask,
+    as_rgb,
+    mask_from_base64_png,
+    mask_to_base64_png,
+)
+from vitrine.review.fidelity.report import (
+    VERDICT_PASS,
+    Alignment,
+    AnalysisFrame,
+    Box,
+    ChangedRegion,
+    FidelityReport,
+    MaskInfo,
+    TextComparison,
+)
+from vitrine.review.fidelity.thresholds import KIND_BACKGROUND, ocr_enabled_by_default, thresholds_resolve
+
+# Long side, in pixels, of the product's bounding box at analysis resolution (never upscaled).
+ANALYSIS_SIDE = 512
+# OCR reads small print better at a higher resolution than the pixel measures need.
+OCR_SIDE = 1024
+FRAME_MARGIN = 0.06
+# Share of the photo's long side: how far a variant may shift a product that the photo already crops.
+PHOTO_EDGE_SLIVER = 0.016
+# Changed regions smaller than this share of the product are noise (and never reported).
+MIN_REGION_SHARE = 0.0002
+MAX_REGIONS = 12
+# Colour is compared after smoothing (in half-resolution pixels): JPEG's chroma blocks and sub-pixel
+# resampling at edges are high-frequency, a colour drift is not.
+COLOUR_SIGMA = 1.0
+# Changed areas narrower than this many analysis pixels are noise (see _measure).
+STRUCTURE_SPECK_PX = 3
+COLOUR_SPECK_PX = 5
+
+
+@dataclass(frozen=True)
+class Frame:
+    crop: Box  # x0, y0, x1, y1 of the original that the frame shows
+    size: tuple[int, int]  # w, h at analysis resolution
+    to_original: np.ndarray  # 3x3: frame pixel -> original pixel
+
+    @classmethod
+    def around(cls, crop: Box, size: tuple[int, int]) -> Frame:
+        x0, y0, x1, y1 = crop
+        translate = np.array([[1.0, 0.0, x0], [0.0, 1.0, y0], [0.0, 0.0, 1.0]])
+        return cls(crop=crop, size=size, to_original=translate @ align.resize_map(size, (x1 - x0, y1 - y0)))
+
+    def cut(self, image: np.ndarray) -> np.ndarray:
+        x0, y0, x1, y1 = self.crop
+        return cv2.resize(image[y0:y1, x0:x1], self.size, interpolation=cv2.INTER_AREA)
+
+    def box_to_original(self, x: float, y: float, w: float, h: float) -> Box:
+        corners = self.to_original @ np.array([[x - 0.5, x + w - 0.5], [y - 0.5, y + h - 0.5], [1.0, 1.0]])
+        return (
+            math.floor(corners[0, 0]),
+            math.floor(corners[1, 0]),
+            math.ceil(corners[0, 1]),
+            math.ceil(corners[1, 1]),
+        )
+
+    def point_to_original(self, x: float, y: float) -> tuple[float, float]:
+        point = self.to_original @ np.array([x, y, 1.0])
+        return float(point[0]), float(point[1])
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The maps measured on one pair in the analysis frame (the diff images are drawn from them)."""
+
+    frame: Frame
+    registration: align.Registration
+    original: np.ndarray  # float32 RGB in [0, 1]
+    aligned: np.ndarray  # float32 RGB: the variant resampled into the frame
+    composite: np.ndarray  # aligned inside ``product``, original outside
+    product: np.ndarray  # bool: the product mask minus the ignore boxes
+    compared: np.ndarray  # bool: ``product`` eroded, the pixels every measure averages over
+    valid: np.ndarray  # bool: pixels that fall inside the variant's frame
+    ssim: np.ndarray  # local SSIM of luminance
+    delta_e: np.ndarray  # CIEDE2000 (0 outside ``compared``)
+    changed: np.ndarray  # bool: changed beyond the per-pixel tolerances, specks removed
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the review app stores for a generated variant: the report and the diff images (PNG by name)."""
+
+    report: FidelityReport
+    artefacts: dict[str, bytes]
+
+
+def compare(
+    original: ImageInput,
+    variant: ImageInput,
+    product_mask: ImageInput | None = None,
+    kind: str = KIND_BACKGROUND,
+    thresholds: Mapping[str, float] | None = None,
+    *,
+    ignore_boxes: Iterable[Sequence[float]] | None = None,
+    ocr: bool | None = None,
+) -> FidelityReport:
+    """The SKU-fidelity report of ``variant`` against ``original``.
+
+    ``product_mask`` (bool, 0/255 or a PIL "L" image of the original's size) marks the product; without
+    one it is estimated (the report says so, with the estimate's confidence). ``kind`` selects the edit
+    kind's thresholds and ``thresholds`` overrides some of them. ``ignore_boxes`` ((x0, y0, x1, y1) in
+    original pixels) are areas legitimately rewritten, such as localized text; each grows by the
+    ``ignore_box_margin`` threshold. ``ocr`` turns reading printed text (the slow step) on or off; by
+    default settings.FIDELITY_OCR decides (on outside a Django project).
+    """
+    started = time.perf_counter()
+    limits = thresholds_resolve(kind, thresholds)
+    read_text = ocr_enabled_by_default() if ocr is None else ocr
+    original_rgb = as_rgb(original, name="original")
+    variant_rgb = as_rgb(variant, name="variant")
+    shape = original_rgb.shape[:2]
+    boxes = as_boxes(ignore_boxes, shape=shape)
+    if product_mask is None:
+        mask, mask_info = _estimated_mask(original, original_rgb)
+    else:
+        mask = as_mask(product_mask, shape=shape)
+        mask_info = MaskInfo(
+            source="given", method="given", confidence=None, area_share=round(float(mask.mean()), 5)
+        )
+    product_full = mask.copy()
+    for x0, y0, x1, y1 in boxes:
+        margin = round(limits["ignore_box_margin"] * (y1 - y0))
+        product_full[max(0, y0 - margin) : y1 + margin, max(0, x0 - margin) : x1 + margin] = False
+    if not product_full.any():
+        raise FidelityInputError("the ignore boxes cover the whole product mask: nothing is left to compare")
+
+    analysis, keypoints = analyse(original_rgb, variant_rgb, product_full, limits)
+    compared_area = int(analysis.compared.sum())
+    product_box = _product_box(analysis)
+    regions = _regions(analysis, product_box, compared_area)
+    compared_delta_e = analysis.delta_e[analysis.compared]
+    values: dict[str, float | None] = {
+        "ssim": float(analysis.ssim[analysis.compared].mean()),
+        "gmsd": _gmsd(analysis),
+        "delta_e_p50": float(np.percentile(compared_delta_e, 50)),
+        "delta_e_p95": float(np.percentile(compared_delta_e, 95)),
+        "keypoint_match": keypoints.ratio,
+        "text_match": None,
+        # Parts outside the variant's frame count in missing_share only, with their own limits.
+        "changed_share": float((analysis.changed & analysis.valid).sum() / compared_area),
+        "largest_change": max((r.share for r in regions if r.cause != "missing"), default=0.0),
+        "missing_share": float((~analysis.valid & analysis.compared).sum() / compared_area),
+    }
+
+    notes = [_mask_note(mask_info)] if mask_info.source == "estimated" else []
+    text_comparisons: list[TextComparison] = []
+    if read_text:
+        text_comparisons = _read_and_compare_text(original_rgb, variant_rgb, product_full, boxes, analysis)
+        if text_comparisons:
+            values["text_match"] = min(t.similarity for t in text_comparisons)
+        else:
+            notes.append("no printed text was found on the product")
+    else:
+        notes.append("printed text was not read (OCR skipped)")
+    if keypoints.ratio is None:
+        notes.append("too few keypoints on the product to compare logo and pattern detail")
+
+    scores = scoring.measure_scores(values, limits)
+    score = min(scores.values())
+    alignment = _alignment(analysis, original_rgb, variant_rgb)
+    blockers = _pass_blockers(alignment, mask_info, limits)
+    verdict = scoring.verdict_for(score, limits, pass_blocked=bool(blockers))
+    if verdict == VERDICT_PASS:
+        reasons = ["the product matches the original within tolerance"]
+    else:
+        lost_where = _where_lost(keypoints.lost, analysis.frame, product_box)
+        reasons = scoring.describe(values, scores, regions, text_comparisons, lost_where) + blockers
+
+    return FidelityReport(
+        verdict=verdict,
+        score=round(score, 4),
+        kind=kind,
+        measures={name: (None if v is None else round(v, 5)) for name, v in values.items()},
+        measure_scores={name: round(s, 4) for name, s in scores.items()},
+        reasons=reasons,
+        notes=notes,
+        regions=regions,
+        text=text_comparisons,
+        alignment=alignment,
+        mask=mask_info,
+        frame=AnalysisFrame(
+            box=analysis.frame.crop,
+            scale=round(analysis.frame.size[0] / (analysis.frame.crop[2] - analysis.frame.crop[0]), 6),
+            mask_png=mask_to_base64_png(analysis.product),
+        ),
+        thresholds=limits,
+        ignore_boxes=boxes,
+        original_size=(original_rgb.shape[1], original_rgb.shape[0]),
+        variant_size=(variant_rgb.shape[1], variant_rgb.shape[0]),
+        ocr=read_text,
+        elapsed_ms=round(1000 * (time.perf_counter() - started), 1),
+    )
+
+
+def assess(
+    original: ImageInput,
+    variant: ImageInput,
+    product_mask: ImageInput | None = None,
+    kind: str = KIND_BACKGROUND,
+    thresholds: Mapping[str, float] | None = None,
+    *,
+    ignore_boxes: Iterable[Sequence[float]] | None = None,
+    ocr: bool | None = None,
+) -> Assessment:
+    """compare() plus the diff images: what the review app stores for a generated variant.
+    ``assessment.report.failed`` means the variant is below the hard floor and is failed without review.
+    The images are drawn from the report alone, so redrawing them later gives the same bytes."""
+    from vitrine.review.fidelity.artefacts import render_artefacts
+
+    report = compare(original, variant, product_mask, kind, thresholds, ignore_boxes=ignore_boxes, ocr=ocr)
+    return Assessment(report=report, artefacts=render_artefacts(original, variant, report))
+
+
+def analyse(
+    original: np.ndarray, variant: np.ndarray, product_full: np.ndarray, limits: Mapping[str, float]
+) -> tuple[Analysis, measures.KeypointAgreement]:
+    """Register and measure one pair: RGB uint8 arrays and the bool product mask of the original's size."""
+    frame = _frame_around(product_full, variant.shape[:2])
+    original_frame = frame.cut(original)
+    product = frame.cut(product_full.astype(np.uint8) * 255) >= 128
+    if not product.any():
+        raise FidelityInputError("the product mask is too thin to measure at analysis resolution")
+    original_grey = cv2.cvtColor(original_frame, cv2.COLOR_RGB2GRAY)
+    detector = align.orb_detector()
+    keypoints, descriptors = detector.detectAndCompute(original_grey, product.astype(np.uint8))
+    registration = align.register(
+        original_grey,
+        product,
+        cv2.cvtColor(variant, cv2.COLOR_RGB2GRAY),
+        frame.to_original,
+        (original.shape[1], original.shape[0]),
+        (list(keypoints), descriptors),
+    )
+    analysis = _measure(original, variant, frame, product, registration, limits)
+    # The same 8-bit grey conversion on both sides, so identical pixels give identical descriptors.
+    composite_u8 = np.clip(analysis.composite * 255 + 0.5, 0, 255).astype(np.uint8)
+    agreement = measures.keypoint_agreement(
+        original_grey,
+        cv2.cvtColor(composite_u8, cv2.COLOR_RGB2GRAY),
+        list(keypoints),
+        descriptors,
+        analysis.compared,
+        detector,
+    )
+    return analysis, agreement
+
+
+def reanalyse(original: np.ndarray, variant: np.ndarray, report: FidelityReport) -> Analysis:
+    """The analysis maps of a stored report, rebuilt from its frame, mask and alignment (no new fit)."""
+    product = mask_from_base64_png(report.frame.mask_png)
+    frame = Frame.around(report.frame.box, (product.shape[1], product.shape[0]))
+    original_to_variant = align.to3(np.asarray(report.alignment.matrix, dtype=np.float64))
+    registration = align.Registration(
+        matrix=(original_to_variant @ frame.to_original)[:2],
+        method=report.alignment.method,
+        correlation=report.alignment.correlation,
+        refined=report.alignment.refined,
+    )
+    return _measure(original, variant, frame, product, registration, report.thresholds)
+
+
+def _measure(
+    original: np.ndarray,
+    variant: np.ndarray,
+    frame: Frame,
+    product: np.ndarray,
+    registration: align.Registration,
+    limits: Mapping[str, float],
+) -> Analysis:
+    original_f = frame.cut(original).astype(np.float32) / np.float32(255)
+    aligned = align.warp_antialiased(
+        variant.astype(np.float32) / np.float32(255), registration.matrix, frame.size
+    )
+    valid = _inside_variant(registration.matrix, frame.size, variant.shape[:2])
+    compared = _eroded(product, limits["mask_erosion_px"])
+    if not compared.any():
+        compared = product  # a product thinner than the erosion: measure what there is
+    # Where the photo itself crops the product, a variant shifted by a few pixels loses a sliver of it
+    # along that edge; that sliver is not compared (anything deeper counts as missing).
+    sliver = ~valid & _near_photo_edge(frame, original.shape[:2])
+    if (compared & ~sliver).any():
+        compared &= ~sliver
+    composite = np.where(product[:, :, None], aligned, original_f)
+    ssim = measures.ssim_map(measures.luma(original_f), measures.luma(composite))
+    delta_e = _delta_e_map(original_f, composite, compared)
+    # Specks and lines a few pixels wide are resampling and compression noise (JPEG's chroma blocks
+    # along colour edges are the widest), not a change anyone could see: both maps are opened.
+    structure_changed = _opened(ssim < limits["pixel_ssim"], STRUCTURE_SPECK_PX)
+    colour_changed = _opened(delta_e > limits["pixel_delta_e"], COLOUR_SPECK_PX)
+    changed = (structure_changed | colour_changed | ~valid) & compared
+    return Analysis(
+        frame=frame,
+        registration=registration,
+        original=original_f,
+        aligned=aligned,
+        composite=composite,
+        product=product,
+        compared=compared,
+        valid=valid,
+        ssim=ssim,
+        delta_e=delta_e,
+        changed=changed,
+    )
+
+
+def _estimated_mask(original_input: ImageInput, original: np.ndarray) -> tuple[np.ndarray, MaskInfo]:
+    from vitrine.inference.masks import estimate_protect_mask
+
+    # The estimator prefers the alpha channel, so it gets the caller's image with alpha intact.
+    image = (
+        original_input
+        if isinstance(original_input, Image.Image)
+        else Image.fromarray(
+            original_input if original_input.ndim == 3 and original_input.shape[2] == 4 else original
+        )
+    )
+    estimate = estimate_protect_mask(image)
+    if not estimate.mask.any():
+        detail = "; ".join(estimate.warnings) or "the estimator found nothing"
+        raise FidelityInputError(f"no product could be found in the original ({detail}); pass a product_mask")
+    info = MaskInfo(
+        source="estimated",
+        method=estimate.method,
+        confidence=round(float(estimate.confidence), 4),
+        area_share=round(float(estimate.mask.mean()), 5),
+        warnings=tuple(estimate.warnings),
+    )
+    return as_mask(estimate.mask, shape=original.shape[:2]), info
+
+
+def _mask_note(info: MaskInfo) -> str:
+    warnings = f"; {'; '.join(info.warnings)}" if info.warnings else ""
+    return f"the product mask was estimated ({info.method}, confidence {info.confidence:.2f}{warnings})"
+
+
+def _pass_blockers(alignment: Alignment, mask_info: MaskInfo, limits: Mapping[str, float]) -> list[str]:
+    """Reasons a variant whose measures all pass still needs a reviewer's eye."""
+    blockers = []
+    if mask_info.source == "estimated" and (mask_info.confidence or 0.0) < limits["mask_confidence_min"]:
+        blockers.append(
+            f"the product mask was estimated with low confidence ({mask_info.confidence:.2f}), so the "
+            "measures may cover the wrong area"
+        )
+    if alignment.correlation is None or alignment.correlation < limits["alignment_correlation_min"]:
+        detail = (
+            "it did not converge"
+            if alignment.correlation is None
+            else f"correlation {alignment.correlation:.2f}"
+        )
+        blockers.append(f"the variant could not be aligned closely with the original ({detail})")
+    return blockers
+
+
+def _frame_around(mask: np.ndarray, variant_shape: tuple[int, ...]) -> Frame:
+    """The product's box plus a margin, at analysis resolution: at most ANALYSIS_SIDE on the long side,
+    never upscaled, and never finer than the variant's own resolution (a variant rendered smaller has no
+    finer detail to compare, and comparing above it would flag the missing detail as changed)."""
+    height, width = mask.shape
+    bx, by, bw, bh = cv2.boundingRect(mask.astype(np.uint8))
+    margin = max(8, round(FRAME_MARGIN * max(bw, bh)))
+    x0, y0 = max(0, bx - margin), max(0, by - margin)
+    x1, y1 = min(width, bx + bw + margin), min(height, by + bh + margin)
+    variant_resolution = min(variant_shape[1] / width, variant_shape[0] / height)
+    scale = min(1.0, ANALYSIS_SIDE / max(x1 - x0, y1 - y0), variant_resolution)
+    return Frame.around(
+        (x0, y0, x1, y1), (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
+    )
+
+
+def _inside_variant(
+    pose: np.ndarray, frame_size: tuple[int, int], variant_shape: tuple[int, ...]
+) -> np.ndarray:
+    width, height = frame_size
+    xs = np.arange(width, dtype=np.float32)[None, :]
+    ys = np.arange(height, dtype=np.float32)[:, None]
+    vx = pose[0, 0] * xs + pose[0, 1] * ys + pose[0, 2]
+    vy = pose[1, 0] * xs + pose[1, 1] * ys + pose[1, 2]
+    return (vx >= -0.5) & (vy >= -0.5) & (vx <= variant_shape[1] - 0.5) & (vy <= variant_shape[0] - 0.5)
+
+
+def _opened(mask: np.ndarray, size: int) -> np.ndarray:
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    return cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel) > 0
+
+
+def _near_photo_edge(frame: Frame, original_shape: tuple[int, ...]) -> np.ndarray:
+    """Frame pixels within PHOTO_EDGE_SLIVER of the original photo's border."""
+    height, width = original_shape[:2]
+    tolerance = PHOTO_EDGE_SLIVER * max(height, width)
+    frame_width, frame_height = frame.size
+    xs = frame.to_original[0, 0] * np.arange(frame_width) + frame.to_original[0, 2]
+    ys = frame.to_original[1, 1] * np.arange(frame_height) + frame.to_original[1, 2]
+    near_x = (xs < tolerance) | (xs > width - 1 - tolerance)
+    near_y = (ys < tolerance) | (ys > height - 1 - tolerance)
+    return near_x[None, :] | near_y[:, None]
+
+
+def _eroded(mask: np.ndarray, radius: float) -> np.ndarray:
+    size = 2 * round(radius) + 1
+    if size <= 1:
+        return mask
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    return cv2.erode(mask.astype(np.uint8), kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+
+
+def _delta_e_map(original: np.ndarray, composite: np.ndarray, compared: np.ndarray) -> np.ndarray:
+    """CIEDE2000 at half resolution (colour is low-frequency and JPEG halves chroma anyway), shown at full
+    resolution."""
+    height, width = compared.shape
+    half = (max(1, width // 2), max(1, height // 2))
+    original_half = _smoothed(cv2.resize(original, half, interpolation=cv2.INTER_AREA))
+    composite_half = _smoothed(cv2.resize(composite, half, interpolation=cv2.INTER_AREA))
+    where = cv2.resize(compared.astype(np.uint8), half, interpolation=cv2.INTER_NEAREST) > 0
+    small = measures.delta_e_map(original_half, composite_half, where)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_NEAREST) * compared
+
+
+def _smoothed(rgb: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(rgb, (0, 0), COLOUR_SIGMA, borderType=cv2.BORDER_REFLECT)
+
+
+def _gmsd(analysis: Analysis) -> float:
+    gms = measures.gradient_similarity_map(
+        measures.luma(analysis.original), measures.luma(analysis.composite)
+    )
+    where = (
+        cv2.resize(
+            analysis.compared.astype(np.uint8), (gms.shape[1], gms.shape[0]), interpolation=cv2.INTER_NEAREST
+        )
+        > 0
+    )
+    return float(gms[where].std()) if where.any() else 0.0
+
+
+def _product_box(analysis: Analysis) -> Box:
+    return analysis.frame.box_to_original(*cv2.boundingRect(analysis.compared.astype(np.uint8)))
+
+
+def _regions(analysis: Analysis, product_box: Box, compared_area: int) -> list[ChangedRegion]:
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(analysis.changed.astype(np.uint8), 8)
+    regions = []
+    for label in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[label])
+        share = area / compared_area
+        if share < MIN_REGION_SHARE:
+            continue
+        inside = labels[y : y + h, x : x + w] == label
+        delta_e = float(np.median(analysis.delta_e[y : y + h, x : x + w][inside]))
+        ssim = float(analysis.ssim[y : y + h, x : x + w][inside].mean())
+        missing = float((~analysis.valid[y : y + h, x : x + w][inside]).mean())
+        if missing > 0.5:
+            cause = "missing"
+        elif ssim >= 0.7 and delta_e > 0:
+            cause = "colour"  # the detail is intact, only its colour moved
+        else:
+            cause = "structure"
+        regions.append(
+            ChangedRegion(
+                box=analysis.frame.box_to_original(x, y, w, h),
+                share=round(share, 5),
+                cause=cause,
+                delta_e=round(delta_e, 2),
+                ssim=round(ssim, 3),
+                where=scoring.location(*analysis.frame.point_to_original(*centroids[label]), product_box),
+            )
+        )
+    regions.sort(key=lambda r: r.share, reverse=True)
+    return regions[:MAX_REGIONS]
+
+
+def _where_lost(lost: list[tuple[float, float]], frame: Frame, product_box: Box) -> str | None:
+    if not lost:
+        return None
+    x, y = np.median(np.asarray(lost), axis=0)
+    return scoring.location(*frame.point_to_original(x, y), product_box)
+
+
+def _alignment(analysis: Analysis, original: np.ndarray, variant: np.ndarray) -> Alignment:
+    """The registration as a map between the full images (kept at full precision: the diff images are
+    redrawn from it). The shift is relative to a plain resize of the original onto the variant's canvas."""
+    original_to_variant = align.to3(analysis.registration.matrix) @ np.linalg.inv(analysis.frame.to_original)
+    plain = np.linalg.inv(
+        align.resize_map((variant.shape[1], variant.shape[0]), (original.shape[1], original.shape[0]))
+    )
+    width, height = analysis.frame.size
+    centre = analysis.frame.to_original @ np.array([(width - 1) / 2, (height - 1) / 2, 1.0])
+    moved = original_to_variant @ centre - plain @ centre
+    correlation = analysis.registration.correlation
+    return Alignment(
+        matrix=tuple(tuple(float(v) for v in row) for row in original_to_variant[:2]),
+        method=analysis.registration.method,
+        shift_px=(round(float(moved[0]), 2), round(float(moved[1]), 2)),
+        scale=round(math.sqrt(abs(np.linalg.det(original_to_variant[:2, :2]))), 5),
+        rotation_deg=round(math.degrees(math.atan2(original_to_variant[1, 0], original_to_variant[0, 0])), 3),
+        correlation=None if correlation is None else round(correlation, 5),
+        refined=analysis.registration.refined,
+    )
+
+
+def _read_and_compare_text(
+    original: np.ndarray, variant: np.ndarray, product_full: np.ndarray, boxes: list[Box], analysis: Analysis
+) -> list[TextComparison]:
+    """OCR the product on the original; where it has text, OCR the aligned variant at a matching scale."""
+    x0, y0, x1, y1 = analysis.frame.crop
+    scale = min(1.0, OCR_SIDE / max(x1 - x0, y1 - y0))
+    ocr_frame = Frame.around(
+        analysis.frame.crop, (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
+    )
+    original_ocr = ocr_frame.cut(original)
+    product = ocr_frame.cut(product_full.astype(np.uint8) * 255) >= 128
+    lines = [line for line in text.read_lines(original_ocr) if _mostly_on(product, line.box)]
+    if not lines:
+        return []
+    original_to_variant = align.to3(analysis.registration.matrix) @ np.linalg.inv(analysis.frame.to_original)
+    pose = (original_to_variant @ ocr_frame.to_original)[:2]
+    aligned = align.warp_antialiased(variant, pose, ocr_frame.size)
+    composite = np.where(product[:, :, None], aligned, original_ocr)
+    comparisons = text.compare_lines(lines, text.read_lines(composite))
+    return [
+        TextComparison(
+            original=c.original.text,
+            variant=c.variant_text,
+            similarity=round(c.similarity, 4),
+            box=ocr_frame.box_to_original(
+                c.original.box[0],
+                c.original.box[1],
+                c.original.box[2] - c.original.box[0],
+                c.original.box[3] - c.original.box[1],
+            ),
+        )
+        for c in comparisons
+    ]
+
+
+def _mostly_on(product: np.ndarray, box: tuple[float, float, float, float]) -> bool:
+    """Whether at least half of a text box lies on the compared product (ignore boxes are cut out of it)."""
+    height, width = product.shape
+    x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
+    x1, y1 = min(width, math.ceil(box[2])), min(height, math.ceil(box[3]))
+    return x1 > x0 and y1 > y0 and float(product[y0:y1, x0:x1].mean()) >= 0.5

@@ -1,0 +1,186 @@
+"""Thresholds per edit kind: calibrated defaults, deployment overrides from settings, template overrides.
+
+Each measure has a ``*_pass`` limit (within it the measure is fine) and a ``*_fail`` limit (beyond it the
+measure alone fails the variant). The score maps every measure onto [0, 1] through these two limits, so
+the limits of all measures read on one scale: 1 = identical, 0.75 = at the pass limit, 0.25 = at the fail
+limit. ``hard_floor`` is the score below which a variant is failed outright instead of being reviewed.
+
+The defaults were calibrated on the labelled benchmark in :mod:`vitrine.review.fidelity.benchmark`
+(docs/fidelity.md has the figures). Resolution order, later wins: ``DEFAULT_THRESHOLDS`` <-
+``KIND_THRESHOLDS[kind]`` <- ``settings.FIDELITY_THRESHOLDS["*"]`` <- ``settings.FIDELITY_THRESHOLDS[kind]``
+<- the partial dict a template passes to ``compare(thresholds=...)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from django.core.exceptions import ImproperlyConfigured
+
+KIND_BACKGROUND = "background"
+KIND_MODEL_SWAP = "model_swap"
+KIND_TEXT_LOCALIZE = "text_localize"
+KINDS = (KIND_BACKGROUND, KIND_MODEL_SWAP, KIND_TEXT_LOCALIZE)
+
+# measure name -> True when higher values are better
+MEASURE_HIGHER_IS_BETTER: dict[str, bool] = {
+    "ssim": True,
+    "gmsd": False,
+    "delta_e_p50": False,
+    "delta_e_p95": False,
+    "keypoint_match": True,
+    "text_match": True,
+    "changed_share": False,
+    "largest_change": False,
+    "missing_share": False,
+}
+# The value each measure takes for an identical pair.
+MEASURE_IDEAL: dict[str, float] = {
+    "ssim": 1.0,
+    "gmsd": 0.0,
+    "delta_e_p50": 0.0,
+    "delta_e_p95": 0.0,
+    "keypoint_match": 1.0,
+    "text_match": 1.0,
+    "changed_share": 0.0,
+    "largest_change": 0.0,
+    "missing_share": 0.0,
+}
+
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    # masked mean SSIM of luminance (1 = identical)
+    "ssim_pass": 0.90,
+    "ssim_fail": 0.60,
+    # gradient magnitude similarity deviation (0 = identical)
+    "gmsd_pass": 0.100,
+    "gmsd_fail": 0.250,
+    # CIEDE2000 percentiles over the product
+    "delta_e_p50_pass": 1.5,
+    "delta_e_p50_fail": 6.0,
+    "delta_e_p95_pass": 3.8,
+    "delta_e_p95_fail": 12.0,
+    # share of the product's keypoints whose descriptor still matches at the aligned position
+    "keypoint_match_pass": 0.98,
+    "keypoint_match_fail": 0.70,
+    # worst similarity of an OCR'd text line (1 = same string)
+    "text_match_pass": 0.99,
+    "text_match_fail": 0.50,
+    # share of the product changed beyond the per-pixel tolerances, all regions / the largest region
+    "changed_share_pass": 0.008,
+    "changed_share_fail": 0.100,
+    "largest_change_pass": 0.0005,
+    "largest_change_fail": 0.050,
+    # share of the product that lies outside the variant's frame
+    "missing_share_pass": 0.015,
+    "missing_share_fail": 0.060,
+    # per-pixel tolerances that define "changed"
+    "pixel_delta_e": 3.0,
+    "pixel_ssim": 0.50,
+    # pixels (at analysis resolution) trimmed off the mask edge before measuring
+    "mask_erosion_px": 2.0,
+    # each ignore box grows by this share of its height on every side (the halo of rewritten text)
+    "ignore_box_margin": 0.15,
+    # an estimated mask below this confidence cannot pass on its own: the verdict becomes review
+    "mask_confidence_min": 0.5,
+    # an alignment whose ECC correlation on the product stays below this cannot pass on its own
+    "alignment_correlation_min": 0.80,
+    "hard_floor": 0.25,
+}
+
+KIND_THRESHOLDS: dict[str, dict[str, float]] = {
+    KIND_BACKGROUND: {},
+    # Skin and hair next to the garment change legitimately and segmentation edges are soft there.
+    KIND_MODEL_SWAP: {"mask_erosion_px": 5.0, "changed_share_pass": 0.015, "largest_change_pass": 0.002},
+    # Rewritten text is left out through ignore_boxes (grown by ignore_box_margin for the inpainting halo);
+    # everything else on the product must stay exactly as strict.
+    KIND_TEXT_LOCALIZE: {},
+}
+
+# Limits that are not pass/fail pairs of a measure, with the range each may take.
+_SCALAR_RANGES: dict[str, tuple[float, float]] = {
+    "pixel_delta_e": (0.0, 100.0),
+    "pixel_ssim": (-1.0, 1.0),
+    "mask_erosion_px": (0.0, 64.0),
+    "ignore_box_margin": (0.0, 2.0),
+    "mask_confidence_min": (0.0, 1.0),
+    "alignment_correlation_min": (-1.0, 1.0),
+    "hard_floor": (0.0, 1.0),
+}
+
+
+class ThresholdError(ValueError):
+    pass
+
+
+def _settings_overrides(kind: str) -> list[Mapping[str, float]]:
+    from django.conf import settings
+
+    try:
+        configured = getattr(settings, "FIDELITY_THRESHOLDS", {})
+    except ImproperlyConfigured:  # used outside a Django project (scripts, notebooks): defaults only
+        return []
+    if not isinstance(configured, Mapping):
+        raise ThresholdError("settings.FIDELITY_THRESHOLDS must be a dict of {kind or '*': {name: value}}")
+    unknown_kinds = set(configured) - {*KINDS, "*"}
+    if unknown_kinds:
+        raise ThresholdError(
+            f"settings.FIDELITY_THRESHOLDS names unknown edit kinds {sorted(unknown_kinds)}; known: {KINDS}"
+        )
+    return [configured.get("*", {}), configured.get(kind, {})]
+
+
+def ocr_enabled_by_default() -> bool:
+    """settings.FIDELITY_OCR, or True outside a Django project."""
+    from django.conf import settings
+
+    try:
+        return bool(getattr(settings, "FIDELITY_OCR", True))
+    except ImproperlyConfigured:
+        return True
+
+
+def thresholds_resolve(kind: str, overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+    """The effective thresholds for ``kind`` with a template's partial ``overrides`` applied."""
+    if kind not in KINDS:
+        raise ThresholdError(f"unknown edit kind {kind!r}; expected one of {KINDS}")
+    effective = {**DEFAULT_THRESHOLDS, **KIND_THRESHOLDS[kind]}
+    for layer in [*_settings_overrides(kind), overrides or {}]:
+        effective.update(_validated_layer(layer))
+    _check_order(effective)
+    return effective
+
+
+def _validated_layer(layer: Mapping[str, float]) -> dict[str, float]:
+    unknown = set(layer) - set(DEFAULT_THRESHOLDS)
+    if unknown:
+        raise ThresholdError(
+            f"unknown fidelity threshold(s) {sorted(unknown)}; known: {sorted(DEFAULT_THRESHOLDS)}"
+        )
+    validated: dict[str, float] = {}
+    for name, value in layer.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ThresholdError(f"fidelity threshold {name!r} must be a finite number, got {value!r}")
+        if name in _SCALAR_RANGES:
+            low, high = _SCALAR_RANGES[name]
+            if not low <= value <= high:
+                raise ThresholdError(f"fidelity threshold {name!r} must lie in [{low}, {high}], got {value}")
+        validated[name] = float(value)
+    return validated
+
+
+def _check_order(effective: Mapping[str, float]) -> None:
+    """Each measure's limits must sit in order: ideal, then pass, then fail, moving away from ideal."""
+    for measure, higher_is_better in MEASURE_HIGHER_IS_BETTER.items():
+        ideal, pass_limit, fail_limit = (
+            MEASURE_IDEAL[measure],
+            effective[f"{measure}_pass"],
+            effective[f"{measure}_fail"],
+        )
+        ordered = ideal > pass_limit > fail_limit if higher_is_better else ideal < pass_limit < fail_limit
+        if not ordered:
+            direction = "ideal > pass > fail" if higher_is_better else "ideal < pass < fail"
+            raise ThresholdError(
+                f"thresholds for {measure!r} must satisfy {direction} (ideal {ideal}), "
+                f"got pass {pass_limit} and fail {fail_limit}"
+            )

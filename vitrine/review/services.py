@@ -1,0 +1,436 @@
+"""Review writes: scoring generated variants, opening items, claims, decisions, bulk approval, regeneration."""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image
+
+from vitrine.platform import events
+from vitrine.platform.lifecycle import IllegalTransition, VariantState
+from vitrine.platform.models import Blob, Shop, Variant
+from vitrine.platform.selectors import shops_visible_to
+from vitrine.platform.services import blob_put, blob_read, variant_transition
+from vitrine.review import selectors
+from vitrine.review.fidelity import FidelityInputError, ThresholdError, assess
+from vitrine.review.models import Decision, ReviewArtefact, ReviewItem
+from vitrine.review.selectors import QueueFilters
+
+logger = logging.getLogger(__name__)
+
+# Longest a seconds-spent figure may be: anything above is a tab left open, not review work.
+MAX_SECONDS_SPENT = 24 * 3600
+
+
+def claim_duration() -> timedelta:
+    """How long a claim holds an item for its reviewer (REVIEW_CLAIM_SECONDS, default 15 minutes)."""
+    return timedelta(seconds=getattr(settings, "REVIEW_CLAIM_SECONDS", 15 * 60))
+
+
+# --- errors ---------------------------------------------------------------------------------------
+class ReviewError(Exception):
+    """A decision or claim that cannot be taken; the message says why in the reviewer's words."""
+
+
+class ItemNotFound(ReviewError):
+    pass
+
+
+class ItemClaimedByOther(ReviewError):
+    pass
+
+
+class ItemAlreadyDecided(ReviewError):
+    pass
+
+
+class VariantNotInReview(ReviewError):
+    pass
+
+
+class InvalidDecision(ReviewError, ValueError):
+    pass
+
+
+# --- scoring generated variants -------------------------------------------------------------------
+def variant_assess(*, variant_id: int, offset: Sequence[int] = (0, 0),
+                   rewritten_boxes: Sequence[Sequence[int]] = ()) -> ReviewItem | None:
+    """Score a generated variant's SKU fidelity and send it to review, or fail it below the hard floor.
+
+    ``offset`` is where the render put source pixel (0, 0) in its output; ``rewritten_boxes`` are areas
+    a text edit legitimately rewrote (source pixels), left out of the comparison.
+
+    Idempotent: a variant that is no longer ``generated`` is left alone (its review item, if any, is
+    returned). The comparison runs outside any transaction; the move and the item are written together.
+    """
+    variant = Variant.objects.select_related("shop", "source_image__image", "source_image__protect_mask",
+                                             "output", "used_mask").get(pk=variant_id)
+    if variant.state != VariantState.GENERATED:
+        return ReviewItem.objects.filter(variant=variant).first()
+    actor = "task:review.assess_variant"
+    if variant.output is None:
+        _fail_generated(variant, actor, "No output image was stored for this variant, so it cannot be reviewed.")
+        return None
+    try:
+        original = _load_image(variant.source_image.image, mode="RGB")
+        output = _load_image(variant.output, mode="RGB")
+    except (OSError, Image.DecompressionBombError) as exc:
+        _fail_generated(variant, actor, f"The images could not be read for the fidelity check: {exc}")
+        return None
+    try:
+        assessment = assess(
+            original, output, _product_mask(variant, original.size, (int(offset[0]), int(offset[1]))),
+            kind=variant.kind, thresholds=variant.params.get("fidelity_thresholds"),
+            ignore_boxes=list(rewritten_boxes) or None,
+            ocr=getattr(settings, "REVIEW_FIDELITY_OCR", True),
+        )
+    except ThresholdError as exc:
+        _fail_generated(variant, actor, f"The template's fidelity thresholds are invalid: {exc}")
+        return None
+    except FidelityInputError as exc:
+        # The automatic check could not run: a person looks at it instead, with the reason on the page.
+        logger.warning("variant %s could not be scored: %s", variant.pk, exc)
+        return _send_to_review(variant, actor, fidelity={"error": str(exc)}, verdict="review", score=None,
+                               artefacts={})
+    report = assessment.report
+    artefacts = {name: _blob_for_png(png) for name, png in assessment.artefacts.items()}
+    if report.failed:
+        floor = report.thresholds["hard_floor"]
+        reason = (
+            f"The product in this variant differs too much from the original (fidelity score {report.score:.2f}, "
+            f"below the floor of {floor:.2f}): " + "; ".join(report.reasons) + "."
+        )
+        with transaction.atomic():
+            if _fail_generated(variant, actor, reason, fidelity=report.to_dict(), fidelity_verdict=report.verdict,
+                               fidelity_score=report.score):
+                _artefacts_store(variant, artefacts)
+        return None
+    return _send_to_review(variant, actor, fidelity=report.to_dict(), verdict=report.verdict, score=report.score,
+                           artefacts=artefacts)
+
+
+def _send_to_review(variant: Variant, actor: str, *, fidelity: dict[str, Any], verdict: str, score: float | None,
+                    artefacts: dict[str, Blob]) -> ReviewItem | None:
+    with transaction.atomic():
+        try:
+            variant = variant_transition(
+                variant_id=variant.pk, to=VariantState.IN_REVIEW, actor=actor, expected_from=VariantState.GENERATED,
+                fidelity=fidelity, fidelity_verdict=verdict, fidelity_score=score,
+            )
+        except IllegalTransition:
+            return ReviewItem.objects.filter(variant=variant).first()  # another run got there first
+        _artefacts_store(variant, artefacts)
+        return review_item_open(variant=variant)
+
+
+def _fail_generated(variant: Variant, actor: str, reason: str, **fields: Any) -> bool:
+    try:
+        variant_transition(variant_id=variant.pk, to=VariantState.FAILED, actor=actor, reason=reason,
+                           expected_from=VariantState.GENERATED, **fields)
+    except IllegalTransition:
+        return False
+    return True
+
+
+def _artefacts_store(variant: Variant, artefacts: dict[str, Blob]) -> None:
+    for name, blob in artefacts.items():
+        ReviewArtefact.objects.update_or_create(variant=variant, name=name.removesuffix(".png"),
+                                                defaults={"blob": blob})
+
+
+def _blob_for_png(png: bytes) -> Blob:
+    with Image.open(io.BytesIO(png)) as image:
+        width, height = image.size
+    return blob_put(data=png, content_type="image/png", width=width, height=height)
+
+
+def _load_image(blob: Blob, *, mode: str) -> Image.Image:
+    with Image.open(io.BytesIO(blob_read(blob))) as image:
+        return image.convert(mode)
+
+
+def _product_mask(variant: Variant, size: tuple[int, int], offset: tuple[int, int]) -> Image.Image | None:
+    """The product mask on the original's canvas: the mask the edit kept exact, moved back by the render's
+    offset (a marketplace main image re-centres the product), else the source image's protect mask.
+    None lets compare() estimate the product itself (the report says so)."""
+    width, height = size
+    dx, dy = offset
+    if variant.used_mask is not None:
+        used = _load_image(variant.used_mask, mode="L")
+        if min(dx, dy) >= 0 and dx + width <= used.width and dy + height <= used.height:
+            return used.crop((dx, dy, dx + width, dy + height))
+    if variant.source_image.protect_mask is not None:
+        protect = _load_image(variant.source_image.protect_mask, mode="L")
+        if protect.size == size:
+            return protect
+    return None
+
+
+def rewritten_text_boxes(details: Mapping[str, Any], offset: Sequence[int]) -> list[tuple[int, int, int, int]]:
+    """The areas a text_localize render rewrote on purpose, in source pixels: each line's original text box
+    joined with the box of the ink drawn for its translation (which the render reports in output pixels).
+
+    ``details`` and ``offset`` are what the renderer put in the variant.generated event.
+    """
+    dx, dy = offset
+    boxes = []
+    for line in details.get("lines", []):
+        try:
+            x0, y0, x1, y1 = (int(v) for v in line["box"])
+            if "ink" in line:
+                ix0, iy0, ix1, iy1 = (int(v) for v in line["ink"])
+                x0, y0, x1, y1 = min(x0, ix0 - dx), min(y0, iy0 - dy), max(x1, ix1 - dx), max(y1, iy1 - dy)
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"a rewritten text line must carry a box [x0, y0, x1, y1]; got {line!r}") from None
+        boxes.append((x0, y0, x1, y1))
+    return boxes
+
+
+# --- opening items --------------------------------------------------------------------------------
+def review_item_open(*, variant: Variant) -> ReviewItem:
+    """The variant's review item, created on first call. A regenerated variant keeps its predecessor's
+    due time and priority so a second attempt does not go to the back of the queue."""
+    existing = ReviewItem.objects.filter(variant=variant).first()
+    if existing is not None:
+        return existing
+    previous = ReviewItem.objects.filter(variant_id=variant.supersedes_id).first() if variant.supersedes_id else None
+    if previous is not None:
+        due_at, priority = previous.due_at, previous.priority
+    else:
+        due_at = timezone.now() + timedelta(hours=_shop_setting(variant.shop, "review_due_hours",
+                                                                getattr(settings, "REVIEW_DUE_HOURS", 24)))
+        priority = _shop_setting(variant.shop, "review_priority", 0)
+    item, _ = ReviewItem.objects.get_or_create(
+        variant=variant, defaults={"shop_id": variant.shop_id, "due_at": due_at, "priority": priority}
+    )
+    return item
+
+
+def _shop_setting(shop: Shop, name: str, default: int) -> int:
+    value = shop.settings.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"shop {shop.pk} setting {name!r} must be a whole number, got {value!r}")
+    return value
+
+
+# --- claims ---------------------------------------------------------------------------------------
+def review_item_claim_next(*, reviewer: AbstractBaseUser, filters: QueueFilters | None = None) -> ReviewItem | None:
+    """Claim the next item for ``reviewer`` and return it; None when nothing is left to review.
+
+    The reviewer's own unexpired claim comes back first, so reloading never loses an item. Otherwise the
+    first item in queue order (earliest due, then highest priority) among the reviewer's shops and the
+    given filters that is open or whose claim has expired. Rows locked by a concurrent claim are skipped
+    (``SKIP LOCKED``), so two reviewers never receive the same item; a claim ends by itself at
+    ``claim_expires_at`` because every query compares it with the current time.
+    """
+    filters = filters or QueueFilters()
+    now = timezone.now()
+    with transaction.atomic():
+        queue = selectors.pending_items(reviewer, filters)
+        item = (
+            queue.filter(state=ReviewItem.State.CLAIMED, claimed_by_id=reviewer.pk, claim_expires_at__gt=now)
+            .select_for_update(of=("self",))
+            .first()
+        )
+        if item is None:
+            item = queue.filter(selectors.available_to(reviewer, now)).select_for_update(
+                skip_locked=True, of=("self",)
+            ).first()
+        if item is None:
+            return None
+        renewing = item.state == ReviewItem.State.CLAIMED and item.claimed_by_id == reviewer.pk
+        if not renewing or item.claimed_at is None:
+            item.claimed_at = now
+        item.state = ReviewItem.State.CLAIMED
+        item.claimed_by = reviewer
+        item.claim_expires_at = now + claim_duration()
+        item.save(update_fields=["state", "claimed_by", "claimed_at", "claim_expires_at"])
+        return item
+
+
+# --- decisions ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DecisionInput:
+    action: str
+    reason_code: str = ""
+    note: str = ""
+    seconds_spent: float | None = None  # None: measured from the claim
+    params_adjust: Mapping[str, Any] = field(default_factory=dict)  # regenerate only
+
+    def validated(self) -> DecisionInput:
+        action, reason = self.action, self.reason_code
+        if action not in Decision.Action.values:
+            raise InvalidDecision(f"unknown action {action!r}; expected one of {', '.join(Decision.Action.values)}")
+        if action == Decision.Action.APPROVE and reason:
+            raise InvalidDecision("an approval takes no reason code")
+        if action != Decision.Action.APPROVE:
+            if reason not in Decision.Reason.values:
+                raise InvalidDecision(
+                    f"a {action} decision needs a reason code, one of {', '.join(Decision.Reason.values)}; "
+                    f"got {reason!r}"
+                )
+            if reason == Decision.Reason.OTHER and not self.note.strip():
+                raise InvalidDecision("the reason 'other' needs a note saying what is wrong")
+        if self.params_adjust and action != Decision.Action.REGENERATE:
+            raise InvalidDecision("parameter changes only apply to a regenerate decision")
+        if not isinstance(self.params_adjust, Mapping) or not all(isinstance(k, str) for k in self.params_adjust):
+            raise InvalidDecision("parameter changes must be an object of parameter names and values")
+        seconds = self.seconds_spent
+        if seconds is not None and not (math.isfinite(seconds) and 0 <= seconds <= MAX_SECONDS_SPENT):
+            raise InvalidDecision(f"seconds spent must lie between 0 and {MAX_SECONDS_SPENT}; got {seconds}")
+        return self
+
+
+def review_item_decide(*, item_id: int, reviewer: AbstractBaseUser, decision: DecisionInput) -> Decision:
+    """Record a decision on one item and its effects on the variant, all in one transaction.
+
+    approve: in_review -> approved, emits variant.approved. reject: -> rejected, emits variant.rejected.
+    regenerate: the variant is superseded by a new requested one (new seed, adjusted parameters), emits
+    variant.regenerate_requested and variant.requested. Refused (ReviewError) when the item is decided,
+    claimed by someone else, or its variant left review.
+    """
+    decision = decision.validated()
+    with transaction.atomic():
+        item = _locked_item(item_id, reviewer, skip_locked=False)
+        if item is None:
+            raise ItemNotFound(f"review item {item_id} does not exist or belongs to a shop you cannot see")
+        return _decide(item, reviewer, decision, bulk=False)
+
+
+def _locked_item(item_id: int, reviewer: AbstractBaseUser, *, skip_locked: bool) -> ReviewItem | None:
+    return (
+        ReviewItem.objects.filter(pk=item_id, shop__in=shops_visible_to(reviewer))
+        .select_for_update(of=("self",), skip_locked=skip_locked)
+        .select_related("variant", "claimed_by")
+        .first()
+    )
+
+
+def _decide(item: ReviewItem, reviewer: AbstractBaseUser, decision: DecisionInput, *, bulk: bool) -> Decision:
+    now = timezone.now()
+    _check_decidable(item, reviewer, now)
+    variant = item.variant
+    seconds = decision.seconds_spent
+    if seconds is None:
+        mine = item.claimed_by_id == reviewer.pk and item.claimed_at is not None
+        seconds = min(MAX_SECONDS_SPENT, (now - item.claimed_at).total_seconds()) if mine else 0.0
+    record = Decision.objects.create(
+        item=item, variant=variant, action=decision.action, reason_code=decision.reason_code,
+        note=decision.note.strip(), reviewer=reviewer, seconds_spent=round(seconds, 2), bulk=bulk,
+    )
+    actor = f"user:{reviewer.pk}"
+    payload: dict[str, Any] = {"variant_id": variant.pk, "decision_id": record.pk, "reviewer_id": reviewer.pk}
+    if decision.action == Decision.Action.APPROVE:
+        variant_transition(variant_id=variant.pk, to=VariantState.APPROVED, actor=actor,
+                           expected_from=VariantState.IN_REVIEW)
+        events.emit(events.VARIANT_APPROVED, payload, shop=item.shop)
+    elif decision.action == Decision.Action.REJECT:
+        variant_transition(variant_id=variant.pk, to=VariantState.REJECTED, actor=actor,
+                           expected_from=VariantState.IN_REVIEW, reason=_reason_text(decision))
+        events.emit(events.VARIANT_REJECTED,
+                    {**payload, "reason_code": decision.reason_code, "note": record.note}, shop=item.shop)
+    else:
+        replacement = _variant_regenerate(variant, actor=actor, reason=_reason_text(decision),
+                                          params_adjust=decision.params_adjust)
+        events.emit(events.VARIANT_REGENERATE_REQUESTED,
+                    {**payload, "new_variant_id": replacement.pk, "reason_code": decision.reason_code,
+                     "note": record.note}, shop=item.shop)
+    item.state = ReviewItem.State.DECIDED
+    item.decided_at = now
+    item.claim_expires_at = None
+    item.save(update_fields=["state", "decided_at", "claim_expires_at"])
+    return record
+
+
+def _check_decidable(item: ReviewItem, reviewer: AbstractBaseUser, now: datetime) -> None:
+    if item.state == ReviewItem.State.DECIDED:
+        last = item.decisions.select_related("reviewer").last()
+        by = f" ({last.get_action_display().lower()} by {last.reviewer})" if last else ""
+        raise ItemAlreadyDecided(f"review item {item.pk} was already decided{by}")
+    if selectors.claim_is_live(item, now) and item.claimed_by_id != reviewer.pk:
+        assert item.claim_expires_at is not None
+        raise ItemClaimedByOther(
+            f"review item {item.pk} is claimed by {item.claimed_by} until "
+            f"{item.claim_expires_at:%Y-%m-%d %H:%M:%S} UTC; only they can decide it until then"
+        )
+    if item.variant.state != VariantState.IN_REVIEW:
+        raise VariantNotInReview(
+            f"variant {item.variant_id} is {item.variant.get_state_display().lower()}, no longer in review; "
+            "there is nothing left to decide"
+        )
+
+
+def _reason_text(decision: DecisionInput) -> str:
+    label = Decision.Reason(decision.reason_code).label
+    return f"{label}: {decision.note.strip()}" if decision.note.strip() else label
+
+
+def _variant_regenerate(variant: Variant, *, actor: str, reason: str, params_adjust: Mapping[str, Any]) -> Variant:
+    """Supersede ``variant`` with a new requested variant of the same plan, a fresh seed and adjusted params."""
+    old = variant_transition(variant_id=variant.pk, to=VariantState.SUPERSEDED, actor=actor,
+                             reason=f"regenerate requested: {reason}", expected_from=VariantState.IN_REVIEW)
+    seed = old.seed
+    while seed == old.seed:
+        seed = secrets.randbelow(2**31 - 1) + 1
+    replacement = Variant.objects.create(
+        shop_id=old.shop_id, source_image_id=old.source_image_id, market_id=old.market_id, kind=old.kind,
+        template_slug=old.template_slug, template_version=old.template_version, source_sha256=old.source_sha256,
+        seed=seed, params={**old.params, **params_adjust}, supersedes=old,
+    )
+    events.emit(events.VARIANT_REQUESTED, {"variant_id": replacement.pk}, shop=old.shop)
+    return replacement
+
+
+# --- bulk approval --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BulkApproval:
+    approved: list[int]  # item ids
+    skipped: dict[int, str]  # item id -> why it was left alone
+
+
+def review_items_bulk_approve(*, reviewer: AbstractBaseUser, item_ids: Sequence[int], min_score: float,
+                              seconds_spent: float) -> BulkApproval:
+    """Approve each listed item that still has verdict pass and a score of at least ``min_score``.
+
+    Every item gets its own Decision row and its own transaction; an item claimed by someone else,
+    decided meanwhile or no longer qualifying is skipped with the reason. The seconds spent on the
+    confirmation are shared out evenly over the items.
+    """
+    if not (isinstance(min_score, int | float) and 0.0 <= min_score <= 1.0):
+        raise InvalidDecision(f"the score threshold must lie between 0 and 1; got {min_score!r}")
+    if not item_ids:
+        raise InvalidDecision("no items were selected for bulk approval")
+    unique_ids = list(dict.fromkeys(item_ids))
+    per_item = DecisionInput(action=Decision.Action.APPROVE,
+                             seconds_spent=seconds_spent / len(unique_ids)).validated()
+    approved: list[int] = []
+    skipped: dict[int, str] = {}
+    for item_id in unique_ids:
+        try:
+            with transaction.atomic():
+                item = _locked_item(item_id, reviewer, skip_locked=True)
+                if item is None:
+                    raise ItemNotFound(f"review item {item_id} is being decided by someone else or is not yours")
+                score = item.variant.fidelity_score
+                if item.variant.fidelity_verdict != "pass" or score is None or score < min_score:
+                    raise InvalidDecision(
+                        f"review item {item_id} no longer qualifies (verdict {item.variant.fidelity_verdict or '-'}, "
+                        f"score {score if score is not None else '-'})"
+                    )
+                _decide(item, reviewer, per_item, bulk=True)
+        except ReviewError as exc:
+            skipped[item_id] = str(exc)
+            continue
+        approved.append(item_id)
+    return BulkApproval(approved=approved, skipped=skipped)

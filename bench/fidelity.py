@@ -37,7 +37,7 @@ from skimage.metrics import structural_similarity  # noqa: E402
 
 from vitrine.review.fidelity import benchmark, compare  # noqa: E402
 
-DRAWS = (("calibration", 7, 11), ("held-out", 101, 202))
+DRAWS = (("calibration", 7, 11), ("held-out", 505, 606))
 TARGETS = {
     "auroc": 0.98,
     "altering_not_pass": 0.95,

@@ -1,4 +1,4 @@
-"""Milliseconds per 1024x1024 image for each CPU recipe, on one core.
+"""Milliseconds per 1024x1024 image for each CPU recipe, on one core (CPU time and wall time).
 
     .venv/bin/python bench/inference_cpu.py [--repeat 7]
 
@@ -80,28 +80,31 @@ def main() -> None:
         f"one core (torch {torch.get_num_threads()} thread, OpenCV {cv2.getNumThreads()} thread, "
         f"OCR 1 thread); {SIDE}x{SIDE} px; median of {args.repeat} runs after one warm-up"
     )
-    print(f"{'recipe':44} {'ms/image':>9} {'target':>8}  stages (median ms)")
+    # CPU time is the one-core cost whatever else the machine runs; wall time is what this run saw.
+    print(f"{'recipe':40} {'cpu ms':>7} {'wall ms':>8} {'target':>7}  stages (median wall ms)")
     failures = 0
     for name, request in cases():
         engine.render(request)  # warm-up: loads OCR models, fonts, allocator pools
+        cpu: list[float] = []
         wall: list[float] = []
         stages: dict[str, list[float]] = {}
         for _ in range(args.repeat):
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             result = engine.render(request)
+            cpu.append((time.process_time() - started_cpu) * 1000.0)
             wall.append((time.perf_counter() - started) * 1000.0)
             for stage, ms in result.metadata.timings.items():
                 stages.setdefault(stage, []).append(ms)
-        median = statistics.median(wall)
+        cpu_ms = statistics.median(cpu)
         target = TARGETS_MS[request.recipe]
-        verdict = "ok" if median <= target else "OVER"
-        failures += median > target
+        verdict = "ok" if cpu_ms <= target else "OVER"
+        failures += cpu_ms > target
         detail = ", ".join(
             f"{stage} {statistics.median(values):.0f}"
             for stage, values in stages.items()
             if stage not in ("prepare", "finish", "total")
         )
-        print(f"{name:44} {median:9.0f} {target:8.0f}  {verdict}: {detail}")
+        print(f"{name:40} {cpu_ms:7.0f} {statistics.median(wall):8.0f} {target:7.0f}  {verdict}: {detail}")
     sys.exit(1 if failures else 0)
 
 

@@ -209,7 +209,9 @@ def main() -> int:
         with connection.cursor() as cursor:  # fresh planner statistics, as autovacuum keeps them in production
             cursor.execute("ANALYZE")
         print(f"seeded {args.items} open items in {time.perf_counter() - seeding:.1f} s on {described}")
+        load_before = os.getloadavg()[0]
         timings = measure(reviewer, args.rounds)
+        load_after = os.getloadavg()[0]
     finally:
         if not args.keep:
             drop_database(url)
@@ -223,8 +225,9 @@ def main() -> int:
         "",
         f"`bench/review.py`, {time.strftime('%Y-%m-%d')}: {args.items} open review items (4 shops, 3 kinds), "
         f"{args.rounds} timed rounds after 5 warm-up rounds, {described}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPU(s). Times are server-side through Django's full request stack (test client, "
-        f"no network).",
+        f"{os.cpu_count()} CPU(s), 1-minute load average {load_before:.1f} before and {load_after:.1f} after "
+        f"the timed rounds. Times are server-side through Django's full request stack (test client, no "
+        f"network), including the session, user and permission queries every admin request makes.",
         "",
         "| step | p50 | p95 |",
         "|---|---|---|",

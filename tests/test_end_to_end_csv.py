@@ -102,7 +102,7 @@ def _counts() -> dict[str, int]:
 def test_demo_reaches_a_review_queue_with_items_and_a_second_run_duplicates_nothing(
     tmp_path: Path, capsys, settings
 ) -> None:
-    settings.REVIEW_FIDELITY_OCR = False  # reading printed text is the slow part of scoring; not tested here
+    settings.FIDELITY_OCR = False  # reading printed text is the slow part of scoring; not tested here
     call_command("demo", export_dir=tmp_path / "export")
     first = capsys.readouterr().out
     counts = _counts()

@@ -10,6 +10,7 @@ from tests.fakes.taobao.store import GMT8
 from vitrine.connectors.taobao.connector import TaobaoConnector, WindowStats, WindowTooDense
 from vitrine.connectors.taobao.models import TaobaoSyncRun
 from vitrine.connectors.taobao.services import catalog_sync
+from vitrine.connectors.taobao.tasks import sync_shops
 from vitrine.platform import events
 from vitrine.platform.catalog import product_sync
 from vitrine.platform.models import Blob, Event, Product, SourceImage
@@ -143,3 +144,13 @@ def test_an_image_over_the_intake_limit_is_refused_and_the_item_still_syncs(taob
     assert product is not None and not product.images.exists()
     synced = Event.objects.get(type=events.CATALOG_PRODUCT_SYNCED)
     assert [rejected["code"] for rejected in synced.payload["rejected_images"]] == ["file_too_large"]
+
+
+def test_the_periodic_sync_reads_every_connected_shop(taobao_shop, fake_top, taobao_seller,
+                                                      django_capture_on_commit_callbacks):
+    item = fake_top.add_item(taobao_seller, title="Wool coat", images=[png_bytes(48, 48, seed=6)])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sync_shops.apply().get() == 1
+    run = TaobaoSyncRun.objects.get(shop=taobao_shop)
+    assert run.full and run.status == TaobaoSyncRun.Status.SUCCEEDED  # no watermark yet: a full read
+    assert Product.objects.get(shop=taobao_shop).external_id == str(item.num_iid)

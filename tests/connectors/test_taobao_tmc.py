@@ -10,6 +10,7 @@ from vitrine.connectors.errors import ApiUnavailable
 from vitrine.connectors.models import InboxMessage
 from vitrine.connectors.taobao import services as taobao_services
 from vitrine.connectors.taobao.services import tmc_poll
+from vitrine.connectors.taobao.tasks import poll_tmc, sync_shops
 from vitrine.platform import events
 from vitrine.platform.models import Event, Product, SourceImage, Variant
 from vitrine.templates.services import catalogue_sync, rule_set
@@ -132,3 +133,13 @@ def test_messages_for_sellers_we_do_not_hold_are_recorded_and_confirmed(taobao_s
     assert outcome.confirmed == 1 and not fake_top.pending_messages()
     assert InboxMessage.objects.get().outcome == f"ignored: no installed shop for seller {stranger.user_id}"
     assert not Event.objects.exists()
+
+
+def test_the_beat_polls_with_a_task_that_survives_a_gateway_outage(taobao_shop, fake_top, taobao_seller, events_held,
+                                                                   settings):
+    assert settings.CELERY_BEAT_SCHEDULE["taobao-tmc-poll"]["task"] == poll_tmc.name
+    assert settings.CELERY_BEAT_SCHEDULE["taobao-sync"]["task"] == sync_shops.name
+    fake_top.add_item(taobao_seller, title="Linen blouse", images=[], announce=True)
+    assert poll_tmc.apply().get() == {"consumed": 1, "stored": 1, "repeats": 0}
+    fake_top.faults.append(Fault("taobao.tmc.messages.consume", "http_500", times=3))
+    assert poll_tmc.apply().get() == {}  # logged; the next beat tick polls again

@@ -217,3 +217,30 @@ def test_task_routes_to_the_gpu_queue() -> None:
     assert celery_app.amqp.router.route({}, render_variants.name)["queue"].name == "gpu"
     assert render_variants.acks_late
     assert render_variants.soft_time_limit < render_variants.time_limit
+
+
+def test_a_variant_superseded_while_rendering_keeps_its_state(shop, monkeypatch) -> None:
+    variant = make_variant(shop, source_image=source_image(shop, packshot(64)[0]))
+    original = Engine.render_batch
+
+    def supersede_meanwhile(self, requests, **kwargs):  # type: ignore[no-untyped-def]
+        Variant.objects.filter(pk=variant.pk).update(state="superseded")  # the source image changed
+        return original(self, requests, **kwargs)
+
+    monkeypatch.setattr(Engine, "render_batch", supersede_meanwhile)
+    outcome = services.variant_render(variant_id=variant.pk)
+    assert outcome is not None and outcome.state == "superseded"
+    variant.refresh_from_db()
+    assert variant.state == "superseded" and variant.output_id is None
+    assert not Event.objects.filter(type=events.VARIANT_GENERATED).exists()
+
+
+def test_a_broken_registry_file_fails_the_variant_with_the_reason(shop, settings, tmp_path) -> None:
+    registry = tmp_path / "models.json"
+    registry.write_text("{not json")
+    settings.INFERENCE_MODEL_REGISTRY_FILE = str(registry)
+    variant = make_variant(shop, source_image=source_image(shop, packshot(64)[0]))
+    services.variant_render(variant_id=variant.pk)
+    variant.refresh_from_db()
+    assert variant.state == "failed"
+    assert variant.failure_reason.startswith(f"the model registry file {registry} cannot be read")

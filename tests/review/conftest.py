@@ -135,7 +135,7 @@ def make_reviewer(username: str, shops: list[Shop], *, role: str = ShopMembershi
 @pytest.fixture(autouse=True)
 def _fast_settings(settings) -> None:  # type: ignore[no-untyped-def]
     # Reading printed text is the slow step of the fidelity check; one test turns it back on.
-    settings.REVIEW_FIDELITY_OCR = False
+    settings.FIDELITY_OCR = False
     # Tests create many reviewers; the production password hash is deliberately slow.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

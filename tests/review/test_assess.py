@@ -152,7 +152,7 @@ def test_a_check_that_cannot_run_sends_the_variant_to_a_person(shop):
 
 @pytest.mark.slow
 def test_printed_text_is_read_when_ocr_is_on(shop, settings):
-    settings.REVIEW_FIDELITY_OCR = True
+    settings.FIDELITY_OCR = True
     variant = generated_variant(shop, edit="background")
     services.variant_assess(variant_id=variant.pk)
     variant.refresh_from_db()

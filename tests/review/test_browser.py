@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from tests.review.conftest import PASSWORD, make_reviewer
@@ -39,12 +40,15 @@ def page(monkeypatch, settings, artifacts_dir) -> Iterator:  # type: ignore[no-u
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         tab = context.new_page()
-        tab.set_default_timeout(15_000)
+        tab.set_default_timeout(30_000)
         try:
             yield tab
         finally:
             context.close()
             browser.close()
+            # ORM calls made while Playwright's loop ran opened a connection of their own: close it, or the
+            # test database cannot be dropped at the end of the session.
+            connections.close_all()
 
 
 @pytest.fixture
@@ -102,6 +106,7 @@ def test_keyboard_review_and_bulk_approve(page, live_server, shop, scored_item, 
     assert page.locator(".review-view-1 .heatmap-overlay").is_visible()
     page.keyboard.press("z")
     assert "scale(" in page.locator('.review-view-1 .stage[data-space="original"]').get_attribute("style")
+    page.wait_for_timeout(400)  # the zoom animates
     page.screenshot(path=str(artifacts_dir / "review-item-zoomed-heatmap.png"), full_page=True)
     page.keyboard.press("0")
     page.keyboard.press("2")
@@ -113,6 +118,12 @@ def test_keyboard_review_and_bulk_approve(page, live_server, shop, scored_item, 
     assert page.locator("#review-help").is_visible()
     page.keyboard.press("Escape")
     assert not page.locator("#review-help").is_visible()
+
+    # j / k: look at the next item in the queue and come back.
+    page.keyboard.press("j")
+    page.wait_for_function(f"document.getElementById('review-item')?.dataset.itemId === '{second.pk}'")
+    page.keyboard.press("k")
+    page.wait_for_function(f"document.getElementById('review-item')?.dataset.itemId === '{first.pk}'")
 
     # a: approve. The next item was prefetched, so it is swapped in without loading its page.
     wait_for_prefetch(page, second.pk)

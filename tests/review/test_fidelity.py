@@ -316,7 +316,7 @@ def test_ssim_map_matches_scikit_image():
 
 @pytest.mark.parametrize(
     ("measure", "ideal", "pass_value", "fail_value"),
-    [("ssim", 1.0, 0.90, 0.60), ("delta_e_p95", 0.0, 3.8, 12.0)],
+    [("ssim", 1.0, 0.95, 0.75), ("delta_e_p95", 0.0, 3.8, 12.0)],
 )
 def test_measure_scores_sit_at_their_anchors(measure, ideal, pass_value, fail_value):
     limits = thresholds_resolve("background")

@@ -78,7 +78,11 @@ def test_item_page_shows_the_images_report_and_generation_details(shop, browser,
     assert "a sunlit oak table" in page and f"data-seed>{variant.seed}<" in page
     assert "studio-white" in page and "United States" in page and "classical" in page
     assert f'data-prefetch-item-id="{following.pk}"' in page
-    assert f'data-next-url="{reverse("admin:review_item", args=[following.pk])}"' in page
+    step = browser.get(reverse("admin:review_step", args=[item.pk, "next"]) + "?kind=background")
+    assert step["Location"] == reverse("admin:review_item", args=[following.pk]) + "?kind=background"
+    last = browser.get(reverse("admin:review_step", args=[following.pk, "next"]), follow=True)
+    assert last.redirect_chain[-1][0] == reverse("admin:review_item", args=[following.pk])
+    assert "There is no next item in the queue." in last.content.decode()
 
 
 def test_decide_by_json_returns_the_next_claimed_item(shop, browser, reviewer):
@@ -188,6 +192,7 @@ def test_decision_admin_is_read_only(shop, browser, reviewer, admin_client):
         assert client.get(change_url).status_code == 200
         assert 'name="_save"' not in client.get(change_url).content.decode()
         assert client.post(change_url, {"note": "edited"}).status_code == 403
-        assert client.post(reverse("admin:review_decision_delete", args=[decision.pk]), {"post": "yes"}).status_code == 403
+        delete_url = reverse("admin:review_decision_delete", args=[decision.pk])
+        assert client.post(delete_url, {"post": "yes"}).status_code == 403
         assert client.get(reverse("admin:review_decision_add")).status_code == 403
     assert Decision.objects.get(pk=decision.pk).note == ""

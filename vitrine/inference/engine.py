@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from vitrine.inference.config import EngineConfig
-from vitrine.inference.diffusion import Deadline, DiffusionBackend
+from vitrine.inference.diffusion import Deadline, DiffusionBackend, InpaintJob
 from vitrine.inference.errors import ImageTooSmall, InferenceError, UnknownRecipe
 from vitrine.inference.fonts import FontBook
 from vitrine.inference.masks import split_rgb_alpha
@@ -141,15 +141,15 @@ class Engine:
         self, plans: dict[int, Plan], outcomes: list[Any], deadline: Deadline | None
     ) -> dict[int, np.ndarray]:
         """Run every plan's inpaint job, batched per model; a failed batch fails each of its requests."""
-        by_model: dict[str, tuple[ModelSpec, list[int]]] = {}
+        by_model: dict[str, tuple[ModelSpec, list[tuple[int, InpaintJob]]]] = {}
         for index, plan in plans.items():
             if plan.job is not None and plan.spec is not None:
-                by_model.setdefault(plan.spec.id, (plan.spec, []))[1].append(index)
+                by_model.setdefault(plan.spec.id, (plan.spec, []))[1].append((index, plan.job))
         frames: dict[int, np.ndarray] = {}
-        for spec, indices in by_model.values():
-            jobs = [plans[i].job for i in indices]
+        for spec, entries in by_model.values():
+            indices = [index for index, _ in entries]
             try:
-                generated = self.diffusion.inpaint(spec, [job for job in jobs if job is not None], deadline=deadline)
+                generated = self.diffusion.inpaint(spec, [job for _, job in entries], deadline=deadline)
             except InferenceError as exc:
                 for i in indices:
                     outcomes[i] = exc

@@ -54,8 +54,9 @@ def paste_back(
         raise ValueError(
             f"paste-back needs equal shapes: source {source.shape}, generated {generated.shape}, mask {mask.shape}"
         )
-    # Byte selection, not arithmetic: this is what makes the inside of the mask exact.
-    output = np.where(mask[..., None], source, generated)
+    # A byte copy, not arithmetic: this is what makes the inside of the mask exact.
+    output = generated.copy()
+    cv2.copyTo(source, mask.view(np.uint8), output)
     rim, weights = source_weight(mask, feather, edge_alpha)
     if weights.size:
         w = weights[:, None]

@@ -44,8 +44,13 @@ def _claim(variant_id: int) -> Variant | None:
     """Move a requested variant to ``generating``; take over one whose worker died. None: not ours."""
     variant = Variant.objects.select_related("source_image", "market", "shop").get(pk=variant_id)
     if variant.state == VariantState.GENERATING:
-        stale_before = timezone.now() - timedelta(seconds=settings.INFERENCE_TASK_TIME_LIMIT)
-        if variant.updated_at > stale_before:
+        now = timezone.now()
+        stale_before = now - timedelta(seconds=settings.INFERENCE_TASK_TIME_LIMIT)
+        # Compare-and-set on updated_at: of two workers finding the same stale variant, one takes it.
+        taken = Variant.objects.filter(
+            pk=variant_id, state=VariantState.GENERATING, updated_at__lte=stale_before
+        ).update(updated_at=now)
+        if not taken:
             return None  # another worker is on it right now
         logger.warning("variant %s was left generating by a worker that died; rendering it again", variant_id)
         return variant
@@ -138,22 +143,31 @@ def _fail(variant_id: int, reason: str) -> None:
 
 def _settle(variant: Variant, outcome: RenderResult | InferenceError, *, final_attempt: bool) -> RenderOutcome:
     with log_context(variant_id=variant.pk, shop_id=variant.shop_id):
-        if isinstance(outcome, RenderResult):
-            _store(variant, outcome)
-            return RenderOutcome(variant.pk, VariantState.GENERATED)
-        if outcome.retryable and not final_attempt:
-            logger.info("variant %s hit a transient error, will retry: %s", variant.pk, outcome)
-            variant_transition(
-                variant_id=variant.pk,
-                to=VariantState.REQUESTED,
-                actor=ACTOR,
-                reason=outcome.merchant_message,
-                expected_from=VariantState.GENERATING,
-            )
-            return RenderOutcome(variant.pk, VariantState.REQUESTED, retry=True)
-        logger.info("variant %s failed: %s", variant.pk, outcome)
-        _fail(variant.pk, outcome.merchant_message)
-        return RenderOutcome(variant.pk, VariantState.FAILED)
+        try:
+            return _record(variant, outcome, final_attempt=final_attempt)
+        except IllegalTransition as exc:
+            # Superseded while it rendered (the source image changed): the result has no home any more.
+            logger.info("variant %s moved on during rendering: %s", variant.pk, exc)
+            return RenderOutcome(variant.pk, exc.current)
+
+
+def _record(variant: Variant, outcome: RenderResult | InferenceError, *, final_attempt: bool) -> RenderOutcome:
+    if isinstance(outcome, RenderResult):
+        _store(variant, outcome)
+        return RenderOutcome(variant.pk, VariantState.GENERATED)
+    if outcome.retryable and not final_attempt:
+        logger.info("variant %s hit a transient error, will retry: %s", variant.pk, outcome)
+        variant_transition(
+            variant_id=variant.pk,
+            to=VariantState.REQUESTED,
+            actor=ACTOR,
+            reason=outcome.merchant_message,
+            expected_from=VariantState.GENERATING,
+        )
+        return RenderOutcome(variant.pk, VariantState.REQUESTED, retry=True)
+    logger.info("variant %s failed: %s", variant.pk, outcome)
+    _fail(variant.pk, outcome.merchant_message)
+    return RenderOutcome(variant.pk, VariantState.FAILED)
 
 
 def variants_render(*, variant_ids: list[int], final_attempt: bool = False) -> list[RenderOutcome]:
@@ -178,6 +192,8 @@ def variants_render(*, variant_ids: list[int], final_attempt: bool = False) -> l
         results = shared_engine().render_batch(
             [requests[variant.pk] for variant in renderable], time_limit_s=settings.INFERENCE_TASK_SOFT_TIME_LIMIT
         )
+    except InferenceError as exc:  # no engine at all, e.g. an unreadable model registry file
+        results = [exc] * len(renderable)
     except SoftTimeLimitExceeded:
         limit = settings.INFERENCE_TASK_SOFT_TIME_LIMIT
         for variant in renderable:

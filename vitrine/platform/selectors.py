@@ -45,17 +45,22 @@ def register_blob_owner(model: type, blob_fields: tuple[str, ...], shop_lookup: 
     _blob_owners.append((model, blob_fields, shop_lookup))
 
 
+def blob_owners() -> list[tuple[type, tuple[str, ...], str]]:
+    """Every model that references blobs: (model, blob fields, lookup from the model to its shop)."""
+    return [
+        (SourceImage, ("original", "image", "protect_mask"), "product__shop"),
+        (Variant, ("output", "used_mask"), "shop"),
+        *_blob_owners,
+    ]
+
+
 def blob_visible_to(user: AbstractBaseUser | AnonymousUser, sha256: str) -> bool:
     if not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
     shops = shops_visible_to(user)
-    for model, fields, shop_lookup in [
-        (SourceImage, ("original", "image", "protect_mask"), "product__shop"),
-        (Variant, ("output", "used_mask"), "shop"),
-        *_blob_owners,
-    ]:
+    for model, fields, shop_lookup in blob_owners():
         for field in fields:
             if model.objects.filter(**{f"{field}_id": sha256, f"{shop_lookup}__in": shops}).exists():
                 return True

@@ -233,18 +233,19 @@ def product_mark_deleted(*, shop: Shop, external_id: str) -> Product | None:
 
 def shop_purge(*, shop_id: int) -> None:
     """Delete everything held for a shop (shop/redact); blobs no other row references are deleted too."""
+    from vitrine.platform.selectors import blob_owners
+
     shop = Shop.objects.get(pk=shop_id)
     blob_ids: set[str] = set()
-    for image in SourceImage.objects.filter(product__shop=shop):
-        blob_ids.update(filter(None, [image.original_id, image.image_id, image.protect_mask_id]))
-    for variant in Variant.objects.filter(shop=shop):
-        blob_ids.update(filter(None, [variant.output_id, variant.used_mask_id]))
+    for model, fields, shop_lookup in blob_owners():
+        for row in model.objects.filter(**{shop_lookup: shop}).values_list(*(f"{f}_id" for f in fields)):
+            blob_ids.update(filter(None, row))
     with transaction.atomic():
         Variant.objects.filter(shop=shop).delete()
         SourceImage.objects.filter(product__shop=shop).delete()
         Product.objects.filter(shop=shop).delete()
         shop.markets.all().delete()
-        shop.delete()
+        shop.delete()  # cascades to every other row that belongs to the shop
     blob_delete_unreferenced(blob_ids)
 
 

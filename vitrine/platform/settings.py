@@ -230,6 +230,14 @@ FIDELITY_THRESHOLDS: dict[str, dict[str, float]] = env.json("FIDELITY_THRESHOLDS
 # Read printed text on the product by OCR (names changed letters; about a second per variant on one core).
 FIDELITY_OCR = env.bool("FIDELITY_OCR", default=True)
 
+# --- review ---------------------------------------------------------------------------------------
+# A reviewer's claim on an item lapses after this many seconds (checked in the queue query itself).
+REVIEW_CLAIM_SECONDS = env.int("REVIEW_CLAIM_SECONDS", default=15 * 60)
+# A new review item is due this many hours after it opens.
+REVIEW_DUE_HOURS = env.int("REVIEW_DUE_HOURS", default=24)
+# The lowest fidelity score bulk approval offers by default (the reviewer sees and can change it).
+REVIEW_BULK_APPROVE_MIN_SCORE = env.float("REVIEW_BULK_APPROVE_MIN_SCORE", default=0.9)
+
 # --- connectors -----------------------------------------------------------------------------------
 # (connector settings go here)
 # Taobao / Tmall through the Taobao Open Platform (TOP). The sandbox gateway is

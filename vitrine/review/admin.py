@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, path, re_path, reverse
 
 from vitrine.platform import selectors as platform_selectors
 from vitrine.review import views
@@ -21,13 +21,15 @@ class ReviewItemAdmin(admin.ModelAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         def wrap(view: Any, name: str, route: str) -> URLPattern:
-            return path(route, self.admin_site.admin_view(lambda request, **kw: view(request, self, **kw)),
+            make = re_path if route.startswith("^") else path
+            return make(route, self.admin_site.admin_view(lambda request, **kw: view(request, self, **kw)),
                         name=name)
 
         return [
             wrap(views.claim_next, "review_next", "next/"),
             wrap(views.item_page, "review_item", "<int:item_id>/review/"),
             wrap(views.decide, "review_decide", "<int:item_id>/decide/"),
+            wrap(views.step, "review_step", r"^(?P<item_id>[0-9]+)/(?P<direction>next|previous)/$"),
             wrap(views.bulk_approve, "review_bulk_approve", "bulk-approve/"),
             wrap(views.bulk_approve_confirm, "review_bulk_approve_confirm", "bulk-approve/confirm/"),
             wrap(views.metrics, "review_metrics", "metrics/"),

@@ -19,7 +19,7 @@ from vitrine.review.services import MAX_SECONDS_SPENT, DecisionInput
 
 def bulk_approve_default_score() -> float:
     """The score threshold bulk approval proposes (REVIEW_BULK_APPROVE_MIN_SCORE, default 0.9)."""
-    return float(getattr(settings, "REVIEW_BULK_APPROVE_MIN_SCORE", 0.9))
+    return float(settings.REVIEW_BULK_APPROVE_MIN_SCORE)
 
 
 class QueueFilterForm(forms.Form):

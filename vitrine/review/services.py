@@ -35,7 +35,7 @@ MAX_SECONDS_SPENT = 24 * 3600
 
 def claim_duration() -> timedelta:
     """How long a claim holds an item for its reviewer (REVIEW_CLAIM_SECONDS, default 15 minutes)."""
-    return timedelta(seconds=getattr(settings, "REVIEW_CLAIM_SECONDS", 15 * 60))
+    return timedelta(seconds=settings.REVIEW_CLAIM_SECONDS)
 
 
 # --- errors ---------------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ def variant_assess(*, variant_id: int, offset: Sequence[int] = (0, 0),
             original, output, _product_mask(variant, original.size, (int(offset[0]), int(offset[1]))),
             kind=variant.kind, thresholds=variant.params.get("fidelity_thresholds"),
             ignore_boxes=list(rewritten_boxes) or None,
-            ocr=getattr(settings, "REVIEW_FIDELITY_OCR", True),
+            ocr=settings.FIDELITY_OCR,
         )
     except ThresholdError as exc:
         _fail_generated(variant, actor, f"The template's fidelity thresholds are invalid: {exc}")
@@ -209,7 +209,7 @@ def review_item_open(*, variant: Variant) -> ReviewItem:
         due_at, priority = previous.due_at, previous.priority
     else:
         due_at = timezone.now() + timedelta(hours=_shop_setting(variant.shop, "review_due_hours",
-                                                                getattr(settings, "REVIEW_DUE_HOURS", 24)))
+                                                                settings.REVIEW_DUE_HOURS))
         priority = _shop_setting(variant.shop, "review_priority", 0)
     item, _ = ReviewItem.objects.get_or_create(
         variant=variant, defaults={"shop_id": variant.shop_id, "due_at": due_at, "priority": priority}

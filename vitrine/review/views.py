@@ -220,7 +220,6 @@ def item_page(request: HttpRequest, admin: ReviewItemAdmin, item_id: int) -> Htt
                 "original": Rect.of(region.box, original_size),
                 "variant": Rect.of(_in_variant(report, region.box), output_size),
             })
-    previous_id, next_id = selectors.item_neighbours(request.user, item, filters)
     candidate = selectors.next_item_peek(request.user, filters, exclude_ids=(item.pk,))
     decided = item.decisions.select_related("reviewer").last() if item.state == ReviewItem.State.DECIDED else None
     context = _focused_context(
@@ -251,12 +250,27 @@ def item_page(request: HttpRequest, admin: ReviewItemAdmin, item_id: int) -> Htt
         filters=filters,
         decide_url=_with_query(reverse("admin:review_decide", args=[item.pk]), filters),
         queue_url=_queue_url(filters),
-        previous_url=_item_url(previous_id, filters) if previous_id else "",
-        next_url=_item_url(next_id, filters) if next_id else "",
+        previous_url=_with_query(reverse("admin:review_step", args=[item.pk, "previous"]), filters),
+        next_url=_with_query(reverse("admin:review_step", args=[item.pk, "next"]), filters),
         prefetch_url=_item_url(candidate.pk, filters) if candidate else "",
         prefetch_item_id=candidate.pk if candidate else "",
     )
     return TemplateResponse(request, "review/item.html", context)
+
+
+@require_GET
+def step(request: HttpRequest, admin: ReviewItemAdmin, item_id: str, direction: str) -> HttpResponse:
+    """j / k: the item just after or before this one in queue order (looked up only when asked for, so
+    rendering an item page stays cheap)."""
+    _require(request, "review.view_reviewitem")
+    item = get_object_or_404(selectors.review_items_visible_to(request.user), pk=int(item_id))
+    filters = _filters(request)
+    previous_id, next_id = selectors.item_neighbours(request.user, item, filters)
+    target = next_id if direction == "next" else previous_id
+    if target is None:
+        messages.info(request, f"There is no {direction} item in the queue.")
+        target = item.pk
+    return HttpResponseRedirect(_item_url(int(target), filters))
 
 
 @require_POST

@@ -37,9 +37,9 @@ def taobao_seller(fake_top: FakeTop) -> Seller:
     return fake_top.add_seller("vitrine旗舰店")
 
 
-def connect_shop(fake: FakeTop, taobao_seller: Seller, **grant: int) -> Shop:
+def connect_shop(fake: FakeTop, taobao_seller: Seller) -> Shop:
     """The seller's shop as a finished authorisation leaves it: tokens stored, item messages permitted."""
-    tokens = fake.grant(taobao_seller, **grant)
+    tokens = fake.grant(taobao_seller)
     now = timezone.now()
     shop = Shop.objects.create(provider="taobao", external_id=str(taobao_seller.user_id), name=taobao_seller.nick,
                                installed_at=now)

@@ -88,7 +88,6 @@ class CallLimit:
 class Stats:
     calls: Counter[str] = field(default_factory=Counter)  # accepted calls per method
     rejected: Counter[str] = field(default_factory=Counter)  # per error code
-    cdn_requests: int = 0
 
 
 def independent_sign(params: dict[str, str], secret: str, method: str) -> str:
@@ -198,7 +197,7 @@ class FakeTop:
             return item
 
     def update_item(self, num_iid: int, *, title: str | None = None, image: bytes | None = None,
-                    modified: datetime | None = None, announce: bool = False) -> Item:
+                    modified: datetime | None = None) -> Item:
         """A seller's own edit: new title and/or a new major image; ``modified`` moves forward."""
         with self.lock:
             item = self.items[num_iid]
@@ -207,8 +206,6 @@ class FakeTop:
             if image is not None:
                 item.images[0].path = self.add_picture(self.sellers[item.seller_id], image).path
             item.modified = (modified or now_seconds()).astimezone(GMT8).replace(microsecond=0)
-            if announce:
-                self.announce("taobao_item_ItemUpdate", item)
             return item
 
     def add_item_photo(self, num_iid: int, data: bytes) -> ItemImage:
@@ -229,12 +226,10 @@ class FakeTop:
                 self.announce("taobao_item_ItemDelete", item)
 
     # --- auth helpers -----------------------------------------------------------------------------
-    def grant(self, seller: Seller, *, expires_in: int | None = None, re_expires_in: int | None = None
-              ) -> dict[str, Any]:
+    def grant(self, seller: Seller) -> dict[str, Any]:
         """Issue a session and refresh token as the token endpoint does; returns its JSON answer."""
         with self.lock:
-            expires_in = self.session_ttl if expires_in is None else expires_in
-            re_expires_in = self.refresh_ttl if re_expires_in is None else re_expires_in
+            expires_in, re_expires_in = self.session_ttl, self.refresh_ttl
             now = datetime.now(GMT8)
             access = "6201" + secrets.token_hex(20)
             refresh = "6202" + secrets.token_hex(20)
@@ -608,7 +603,6 @@ class FakeTop:
                 request.reply_json(400, {"error": "unsupported_grant_type", "error_description": grant_type})
 
     def handle_cdn(self, request: _Handler, path: str) -> None:
-        self.stats.cdn_requests += 1
         picture = self.picture_at(path)
         if picture is None:
             request.reply(404, b"Not Found", "text/plain")

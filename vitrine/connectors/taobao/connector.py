@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
@@ -22,8 +22,6 @@ from vitrine.platform.intake import FileTooLarge
 
 if TYPE_CHECKING:
     from vitrine.platform.models import Shop, Variant
-
-logger = logging.getLogger(__name__)
 
 PROVIDER = "taobao"
 # Taobao opened in May 2003: no item was modified before this.
@@ -44,11 +42,13 @@ def remote_product(item: Item, images: tuple[RemoteImage, ...]) -> RemoteProduct
     )
 
 
+@dataclass
 class WindowStats:
-    def __init__(self) -> None:
-        self.windows = 0
-        self.splits = 0
-        self.listed = 0
+    """What listing by windows took: windows paged through, windows split, items listed."""
+
+    windows: int = 0
+    splits: int = 0
+    listed: int = 0
 
 
 @register_provider
@@ -88,8 +88,8 @@ class TaobaoConnector:
                    ) -> Iterator[Item]:
         """Every on-sale item modified in [from, to], oldest first, by windows small enough to page through.
 
-        A window whose first page reports more than ``TAOBAO_WINDOW_MAX_ITEMS`` items is split in two at
-        its middle second (the gateway's time resolution), so no page sits deeper than that.
+        A window whose last page would end past ``TAOBAO_WINDOW_MAX_ITEMS`` (page number times page size,
+        the depth the gateway serves) is split in two at its middle second, the gateway's time resolution.
         """
         stats = stats or WindowStats()
         limit = settings.TAOBAO_WINDOW_MAX_ITEMS
@@ -101,13 +101,14 @@ class TaobaoConnector:
             window_start, window_end = pending.pop()
             first = self.api.items_onsale(start_modified=window_start, end_modified=window_end, page_no=1,
                                           page_size=page_size)
-            if first.total_results > limit:
+            pages = -(-first.total_results // page_size)
+            if pages * page_size > limit:
                 seconds = int((window_end - window_start).total_seconds())
                 if seconds == 0:
                     raise WindowTooDense(
                         f"{first.total_results} items of shop {self.shop} were modified at "
-                        f"{window_start:%Y-%m-%d %H:%M:%S}; at most {limit} can be listed per window "
-                        f"(raise TAOBAO_WINDOW_MAX_ITEMS up to the gateway's paging depth)"
+                        f"{window_start:%Y-%m-%d %H:%M:%S}; pages of {page_size} reach at most {limit} "
+                        f"deep (raise TAOBAO_WINDOW_MAX_ITEMS up to the gateway's paging depth)"
                     )
                 middle = window_start + timedelta(seconds=seconds // 2)
                 stats.splits += 1
@@ -116,7 +117,6 @@ class TaobaoConnector:
                 pending.append((window_start, middle))
                 continue
             stats.windows += 1
-            pages = -(-first.total_results // page_size)
             yield from self._counted(first.items, stats)
             for page_no in range(2, pages + 1):
                 page = self.api.items_onsale(start_modified=window_start, end_modified=window_end,

@@ -171,7 +171,7 @@ class _SyncCounts:
     seen: set[str] = field(default_factory=set)
 
 
-def catalog_sync(*, shop_id: int, full: bool, connector: TaobaoConnector | None = None) -> TaobaoSyncRun:
+def catalog_sync(*, shop_id: int, full: bool) -> TaobaoSyncRun:
     """Read the on-sale items modified since the last sync (or all of them) window by window, and upsert each
     changed one through the kernel's intake. An item whose ``modified`` equals our copy's is not read again.
 
@@ -179,7 +179,7 @@ def catalog_sync(*, shop_id: int, full: bool, connector: TaobaoConnector | None 
     (a missed ItemDelete message); those merely off the shelf are left alone.
     """
     shop = Shop.objects.get(pk=shop_id)
-    connector = connector or TaobaoConnector(shop)
+    connector = TaobaoConnector(shop)
     now = timezone.now()
     watermark = None if full else selectors.last_sync_watermark(shop=shop)
     if watermark is None:
@@ -218,8 +218,8 @@ def _item_sync(shop: Shop, connector: TaobaoConnector, num_iid: str, counts: _Sy
             product_upsert(shop=shop, remote=remote, connector=connector)
         counts.synced += 1
     except ApiError as exc:
-        if exc.retryable:
-            raise
+        if exc.retryable or isinstance(exc, ApiUnauthorized):
+            raise  # the next run (or, for lost authorisation, the seller) has to act; the rest would fail too
         counts.failed += 1
         logger.warning("item %s of shop %s skipped: %s", num_iid, shop.pk, exc.message)
 

@@ -19,6 +19,7 @@ from vitrine.inference.params import Param, ParamSet
 from vitrine.inference.pasteback import paste_back
 from vitrine.inference.recipes.base import Plan, Recipe, Stopwatch
 from vitrine.inference.schema import RenderRequest, RenderResult
+from vitrine.inference.segmentation import Segmentation
 
 if TYPE_CHECKING:
     from vitrine.inference.engine import Engine
@@ -137,7 +138,7 @@ class ModelSwapRecipe(Recipe):
 
     @staticmethod
     def _edit_region(
-        garment: ProtectMask, segmentation: Any, params: dict[str, Any], warnings: list[str]
+        garment: ProtectMask, segmentation: Segmentation | None, params: dict[str, Any], warnings: list[str]
     ) -> np.ndarray:
         if not params["keep_background"]:
             return ~garment.mask

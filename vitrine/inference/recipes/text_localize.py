@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from vitrine.inference.diffusion import InpaintJob
 from vitrine.inference.errors import (
@@ -102,6 +102,7 @@ class LineLayout:
     origin: str
     font_path: str
     font_size: int
+    stroke: int  # px of outline in the text colour: how a regular font matches a bold original
     color: tuple[int, int, int]
     position: tuple[float, float]  # where PIL draws the text (left, top anchor "la")
     ink: tuple[int, int, int, int]  # the rendered text's pixels, x0 y0 x1 y1 (exclusive)
@@ -124,6 +125,43 @@ def _colours(source: np.ndarray, box: tuple[int, int, int, int]) -> tuple[np.nda
     return background, np.median(patch[ink], axis=0), ink
 
 
+def _body_extent(ink: np.ndarray) -> tuple[float, float]:
+    """Top and bottom rows of a line's body: the rows holding the central 96% of its ink, so a lone
+    descender or accent (which fonts draw differently) does not set the size."""
+    mass = np.cumsum(ink.sum(axis=1))
+    if mass.size == 0 or mass[-1] == 0:
+        return 0.0, float(ink.shape[0])
+    top = int(np.searchsorted(mass, 0.02 * mass[-1]))
+    bottom = int(np.searchsorted(mass, 0.98 * mass[-1])) + 1
+    return float(top), float(bottom)
+
+
+def _stroke_thickness(ink: np.ndarray) -> float:
+    """Mean stroke width of glyph pixels: twice the area over the outline length (2wL / 2L = w)."""
+    inner = cv2.erode(ink.astype(np.uint8), np.ones((3, 3), np.uint8))
+    outline = int(ink.sum()) - int(inner.sum())
+    return 2.0 * float(ink.sum()) / max(1, outline)
+
+
+def _rendered_ink(text: str, font: ImageFont.FreeTypeFont, stroke: int) -> np.ndarray:
+    left, top, right, bottom = font.getbbox(text, anchor="la", stroke_width=stroke)
+    canvas = Image.new("L", (right - left + 2, bottom - top + 2), 0)
+    ImageDraw.Draw(canvas).text(
+        (1 - left, 1 - top), text, font=font, fill=255, anchor="la", stroke_width=stroke, stroke_fill=255
+    )
+    return np.asarray(canvas) >= 128
+
+
+def _matching_stroke(original_ink: np.ndarray, text: str, font: ImageFont.FreeTypeFont) -> int:
+    """Outline width (px) that brings ``font`` closest to the original's stroke weight: 0 for a regular
+    original, 1-2 px for a bold one at common sizes."""
+    if not original_ink.any():
+        return 0
+    target = _stroke_thickness(original_ink)
+    candidates = range(max(1, int(font.size) // 8) + 1)
+    return min(candidates, key=lambda px: abs(_stroke_thickness(_rendered_ink(text, font, px)) - target))
+
+
 def _alignment(box: tuple[int, int, int, int], width: int, requested: str) -> str:
     if requested != "auto":
         return requested
@@ -140,7 +178,6 @@ class TextPlan(Plan):
     layouts: list[LineLayout] = field(default_factory=list)
     erase_mask: np.ndarray | None = None  # bool: original text pixels to remove
     edit_region: np.ndarray | None = None  # bool: erase mask plus where new text is drawn
-    product_share: float = 0.0
     skipped: list[dict[str, Any]] = field(default_factory=list)
     reader: TextReader | None = None
 
@@ -158,7 +195,15 @@ class TextPlan(Plan):
             draw = ImageDraw.Draw(canvas)
             for layout in self.layouts:
                 font = truetype(layout.font_path, layout.font_size)
-                draw.text(layout.position, layout.translation, font=font, fill=layout.color, anchor="la")
+                draw.text(
+                    layout.position,
+                    layout.translation,
+                    font=font,
+                    fill=layout.color,
+                    anchor="la",
+                    stroke_width=layout.stroke,
+                    stroke_fill=layout.color,
+                )
             output = paste_back(self.source, np.asarray(canvas), ~self.edit_region)
         with self.stopwatch.stage("read_back"):
             readings = self.reader.read_lines([self._crop(output, layout.ink) for layout in self.layouts])
@@ -180,6 +225,7 @@ class TextPlan(Plan):
                     "ink": list(layout.ink),
                     "font": Path(layout.font_path).name,
                     "font_size": layout.font_size,
+                    "stroke": layout.stroke,
                     "read_back": read.strip(),
                     "similarity": round(similarity, 3),
                 }
@@ -342,14 +388,19 @@ class TextLocalizeRecipe(Recipe):
         ink_rows = np.flatnonzero(ink.any(axis=1))
         ink_top, ink_bottom = (y0 + ink_rows[0], y0 + ink_rows[-1] + 1) if ink_rows.size else (y0, y1)
 
-        # Em size of the original: its ink height over the ink height the same text has at 100 px.
-        original_font = truetype(params["font"] or engine.fonts.font_for(line.text), 100)
-        left, top, right, bottom = original_font.getbbox(line.text, anchor="la")
-        em = (ink_bottom - ink_top) * 100.0 / max(1, bottom - top)
+        # Em size of the original: its body height over the body height the same text has at 100 px.
+        original_path = params["font"] or engine.fonts.font_for(line.text)
+        body_top, body_bottom = _body_extent(ink)
+        reference_top, reference_bottom = _body_extent(_rendered_ink(line.text, truetype(original_path, 100), 0))
+        per_em = (reference_bottom - reference_top) / 100.0
+        size = max(6, round((body_bottom - body_top) / max(0.01, per_em)))
+        stroke = _matching_stroke(ink, line.text, truetype(original_path, size))
+        if stroke:
+            # The outline adds its width above and below: take it off the size so the height still matches.
+            size = max(6, round((body_bottom - body_top - 2 * stroke) / max(0.01, per_em)))
         font_path = params["font"] or engine.fonts.font_for(translation)
-        size = max(6, round(em))
         font = truetype(font_path, size)
-        left, top, right, bottom = font.getbbox(translation, anchor="la")
+        left, top, right, bottom = font.getbbox(translation, anchor="la", stroke_width=stroke)
         needed = right - left
 
         align = _alignment((x0, y0, x1, y1), width, params["align"])
@@ -372,13 +423,15 @@ class TextLocalizeRecipe(Recipe):
                     f"size and there is room for {int(available)} px even at {params['min_font_scale']:.0%} of "
                     "that size; shorten the translation"
                 )
+            stroke = round(stroke * scaled / size)
             size = max(6, scaled)
             font = truetype(font_path, size)
-            left, top, right, bottom = font.getbbox(translation, anchor="la")
+            left, top, right, bottom = font.getbbox(translation, anchor="la", stroke_width=stroke)
             needed = right - left
 
-        centre_y = (ink_top + ink_bottom) / 2.0
-        y = centre_y - (top + bottom) / 2.0
+        # Bodies share a centre line: rendered canvas row r is y + top - 1 + r (see _rendered_ink).
+        rendered_top, rendered_bottom = _body_extent(_rendered_ink(translation, font, stroke))
+        y = y0 + (body_top + body_bottom) / 2.0 - (rendered_top + rendered_bottom) / 2.0 - top + 1
         if align == "left":
             x = x0 - left
         elif align == "right":
@@ -397,6 +450,7 @@ class TextLocalizeRecipe(Recipe):
             origin=origin,
             font_path=font_path,
             font_size=size,
+            stroke=stroke,
             color=tuple(round(float(c)) for c in color),
             position=(x, y),
             ink=ink_box,

@@ -52,9 +52,14 @@ MAX_REGIONS = 12
 # Colour is compared after smoothing (in half-resolution pixels): JPEG's chroma blocks and sub-pixel
 # resampling at edges are high-frequency, a colour drift is not.
 COLOUR_SIGMA = 1.0
+# Structure is compared just above the pixel grid: resampling and JPEG soften detail finer than this
+# (in analysis pixels) without changing the product; letters and patterns are coarser.
+SSIM_PRESMOOTH_SIGMA = 0.7
 # Changed areas narrower than this many analysis pixels are noise (see _measure).
-STRUCTURE_SPECK_PX = 3
-COLOUR_SPECK_PX = 5
+STRUCTURE_SPECK = np.ones((3, 3), np.uint8)
+COLOUR_SPECK = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+# A changed region is a change of structure when at least this share of it lost structure.
+STRUCTURE_SHARE_OF_REGION = 0.25
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,9 @@ class Analysis:
     valid: np.ndarray  # bool: pixels that fall inside the variant's frame
     ssim: np.ndarray  # local SSIM of luminance
     delta_e: np.ndarray  # CIEDE2000 (0 outside ``compared``)
-    changed: np.ndarray  # bool: changed beyond the per-pixel tolerances, specks removed
+    structure_changed: np.ndarray  # bool: local SSIM under its tolerance, specks removed
+    colour_changed: np.ndarray  # bool: CIEDE2000 over its tolerance, specks removed
+    changed: np.ndarray  # bool: structure or colour changed beyond tolerance, or missing
 
 
 @dataclass(frozen=True)
@@ -166,7 +173,10 @@ def compare(
         "text_match": None,
         # Parts outside the variant's frame count in missing_share only, with their own limits.
         "changed_share": float((analysis.changed & analysis.valid).sum() / compared_area),
-        "largest_change": max((r.share for r in regions if r.cause != "missing"), default=0.0),
+        # The largest connected change of structure and of colour, apart: a changed letter is a small area,
+        # while colour noise along edges forms small areas too and only a large one is a colour change.
+        "largest_change": _largest_area(analysis.structure_changed & analysis.valid) / compared_area,
+        "colour_change": _largest_area(analysis.colour_changed & analysis.valid) / compared_area,
         "missing_share": float((~analysis.valid & analysis.compared).sum() / compared_area),
     }
 
@@ -309,12 +319,12 @@ def _measure(
     if (compared & ~sliver).any():
         compared &= ~sliver
     composite = np.where(product[:, :, None], aligned, original_f)
-    ssim = measures.ssim_map(measures.luma(original_f), measures.luma(composite))
+    ssim = measures.ssim_map(_presmoothed(measures.luma(original_f)), _presmoothed(measures.luma(composite)))
     delta_e = _delta_e_map(original_f, composite, compared)
     # Specks and lines a few pixels wide are resampling and compression noise (JPEG's chroma blocks
     # along colour edges are the widest), not a change anyone could see: both maps are opened.
-    structure_changed = _opened(ssim < limits["pixel_ssim"], STRUCTURE_SPECK_PX)
-    colour_changed = _opened(delta_e > limits["pixel_delta_e"], COLOUR_SPECK_PX)
+    structure_changed = _opened(ssim < limits["pixel_ssim"], STRUCTURE_SPECK) & compared
+    colour_changed = _opened(delta_e > limits["pixel_delta_e"], COLOUR_SPECK) & compared
     changed = (structure_changed | colour_changed | ~valid) & compared
     return Analysis(
         frame=frame,
@@ -327,6 +337,8 @@ def _measure(
         valid=valid,
         ssim=ssim,
         delta_e=delta_e,
+        structure_changed=structure_changed,
+        colour_changed=colour_changed,
         changed=changed,
     )
 
@@ -406,8 +418,16 @@ def _inside_variant(
     return (vx >= -0.5) & (vy >= -0.5) & (vx <= variant_shape[1] - 0.5) & (vy <= variant_shape[0] - 0.5)
 
 
-def _opened(mask: np.ndarray, size: int) -> np.ndarray:
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+def _presmoothed(grey: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(grey, (0, 0), SSIM_PRESMOOTH_SIGMA, borderType=cv2.BORDER_REFLECT)
+
+
+def _largest_area(mask: np.ndarray) -> int:
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    return int(stats[1:, cv2.CC_STAT_AREA].max()) if count > 1 else 0
+
+
+def _opened(mask: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel) > 0
 
 
@@ -478,7 +498,7 @@ def _regions(analysis: Analysis, product_box: Box, compared_area: int) -> list[C
         missing = float((~analysis.valid[y : y + h, x : x + w][inside]).mean())
         if missing > 0.5:
             cause = "missing"
-        elif ssim >= 0.7 and delta_e > 0:
+        elif float(analysis.structure_changed[y : y + h, x : x + w][inside].mean()) < STRUCTURE_SHARE_OF_REGION:
             cause = "colour"  # the detail is intact, only its colour moved
         else:
             cause = "structure"

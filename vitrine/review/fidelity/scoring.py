@@ -81,15 +81,17 @@ def _sentences(
                 f"colour shifted by ΔE {p50:.1f} across the product (ΔE {p95:.1f} at the 95th percentile)"
             ]
         if colour_regions:
-            return [f"colour shifted by ΔE {r.delta_e:.1f} {r.where}" for r in colour_regions[:2]]
+            return [_colour_shift(r) for r in colour_regions[:2]]
         return [f"colour shifted in places: ΔE {p95:.1f} at the 95th percentile of the product"]
+    if measure == "colour_change":
+        return [_colour_shift(r) for r in colour_regions[:2]]
     if measure in ("changed_share", "largest_change"):
         if structure_regions:
             return [
                 f"the product changed {r.where} ({_percent(r.share)} of its area, local SSIM {r.ssim:.2f})"
                 for r in structure_regions[:2]
             ]
-        return [f"colour shifted by ΔE {r.delta_e:.1f} {r.where}" for r in colour_regions[:2]]
+        return [_colour_shift(r) for r in colour_regions[:2]]
     if measure == "ssim":
         return [f"the product's structure differs from the original (masked SSIM {value:.2f})"]
     if measure == "gmsd":
@@ -114,6 +116,10 @@ def _sentences(
     if measure == "missing_share":
         return [f"{_percent(value)} of the product is cut off by the variant's frame"]
     raise ValueError(f"no description for measure {measure!r}")
+
+
+def _colour_shift(region: ChangedRegion) -> str:
+    return f"colour shifted by ΔE {region.delta_e:.1f} {region.where} ({_percent(region.share)} of its area)"
 
 
 def _percent(share: float) -> str:

@@ -33,6 +33,7 @@ MEASURE_HIGHER_IS_BETTER: dict[str, bool] = {
     "text_match": True,
     "changed_share": False,
     "largest_change": False,
+    "colour_change": False,
     "missing_share": False,
 }
 # The value each measure takes for an identical pair.
@@ -45,13 +46,14 @@ MEASURE_IDEAL: dict[str, float] = {
     "text_match": 1.0,
     "changed_share": 0.0,
     "largest_change": 0.0,
+    "colour_change": 0.0,
     "missing_share": 0.0,
 }
 
 DEFAULT_THRESHOLDS: dict[str, float] = {
-    # masked mean SSIM of luminance (1 = identical)
-    "ssim_pass": 0.90,
-    "ssim_fail": 0.60,
+    # masked mean SSIM of luminance, pre-smoothed by 0.7 px (1 = identical)
+    "ssim_pass": 0.95,
+    "ssim_fail": 0.75,
     # gradient magnitude similarity deviation (0 = identical)
     "gmsd_pass": 0.100,
     "gmsd_fail": 0.250,
@@ -66,11 +68,14 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     # worst similarity of an OCR'd text line (1 = same string)
     "text_match_pass": 0.99,
     "text_match_fail": 0.50,
-    # share of the product changed beyond the per-pixel tolerances, all regions / the largest region
+    # share of the product changed beyond the per-pixel tolerances: all of it, the largest area whose
+    # structure changed, the largest area whose colour alone changed
     "changed_share_pass": 0.008,
     "changed_share_fail": 0.100,
-    "largest_change_pass": 0.0005,
+    "largest_change_pass": 0.0003,
     "largest_change_fail": 0.050,
+    "colour_change_pass": 0.0015,
+    "colour_change_fail": 0.100,
     # share of the product that lies outside the variant's frame
     "missing_share_pass": 0.015,
     "missing_share_fail": 0.060,

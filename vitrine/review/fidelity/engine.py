@@ -55,7 +55,7 @@ COLOUR_SIGMA = 1.0
 # Structure is compared just above the pixel grid: resampling and JPEG soften detail finer than this
 # (in analysis pixels) without changing the product; letters and patterns are coarser.
 SSIM_PRESMOOTH_SIGMA = 0.7
-# Changed areas narrower than this many analysis pixels are noise (see _measure).
+# Changed areas thinner than these kernels (a 3 px square, a 5 px disc) are noise (see _measure).
 STRUCTURE_SPECK = np.ones((3, 3), np.uint8)
 COLOUR_SPECK = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 # A changed region is a change of structure when at least this share of it lost structure.
@@ -159,7 +159,7 @@ def compare(
     if not product_full.any():
         raise FidelityInputError("the ignore boxes cover the whole product mask: nothing is left to compare")
 
-    analysis, keypoints = analyse(original_rgb, variant_rgb, product_full, limits)
+    analysis, keypoints = _analyse(original_rgb, variant_rgb, product_full, limits)
     compared_area = int(analysis.compared.sum())
     product_box = _product_box(analysis)
     regions = _regions(analysis, product_box, compared_area)
@@ -249,7 +249,7 @@ def assess(
     return Assessment(report=report, artefacts=render_artefacts(original, variant, report))
 
 
-def analyse(
+def _analyse(
     original: np.ndarray, variant: np.ndarray, product_full: np.ndarray, limits: Mapping[str, float]
 ) -> tuple[Analysis, measures.KeypointAgreement]:
     """Register and measure one pair: RGB uint8 arrays and the bool product mask of the original's size."""
@@ -498,7 +498,9 @@ def _regions(analysis: Analysis, product_box: Box, compared_area: int) -> list[C
         missing = float((~analysis.valid[y : y + h, x : x + w][inside]).mean())
         if missing > 0.5:
             cause = "missing"
-        elif float(analysis.structure_changed[y : y + h, x : x + w][inside].mean()) < STRUCTURE_SHARE_OF_REGION:
+        elif (
+            float(analysis.structure_changed[y : y + h, x : x + w][inside].mean()) < STRUCTURE_SHARE_OF_REGION
+        ):
             cause = "colour"  # the detail is intact, only its colour moved
         else:
             cause = "structure"

@@ -114,10 +114,6 @@ class FidelityReport:
     version: int = REPORT_VERSION
 
     @property
-    def passed(self) -> bool:
-        return self.verdict == VERDICT_PASS
-
-    @property
     def failed(self) -> bool:
         """Below the hard floor: the variant is failed without review."""
         return self.verdict == VERDICT_FAIL

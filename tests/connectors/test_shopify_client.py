@@ -178,3 +178,11 @@ def test_concurrent_clients_share_one_bucket(fake_shopify, token):
         worker.join()
     assert errors == []
     assert fake_shopify.stats.throttled <= 1  # the shared bucket kept nine ~760-point calls from colliding
+
+
+def test_query_larger_than_the_whole_bucket_is_refused_not_retried_forever(fake_shopify, token):
+    bucket = fake_shopify.shops[SHOP_DOMAIN].bucket
+    bucket.maximum = bucket.available = 500
+    with pytest.raises(ApiBadRequest, match="can never run in the 500-point bucket") as caught:
+        make_client(token).execute(documents.PRODUCTS_PAGE, {"first": 40})
+    assert caught.value.code == "MAX_COST_EXCEEDED"

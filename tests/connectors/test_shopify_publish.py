@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.core.files.storage import default_storage
 from django.utils import timezone
 from PIL import Image
 
@@ -19,8 +20,8 @@ from vitrine.connectors.models import PublishRecord
 from vitrine.connectors.shopify import client as client_module
 from vitrine.connectors.shopify.publishing import PublishBusy, Publisher, marker_key
 from vitrine.platform import events
-from vitrine.platform.models import Event
-from vitrine.platform.services import blob_read
+from vitrine.platform.models import Blob, Event
+from vitrine.platform.services import blob_read, shop_purge
 
 
 class WorkerCrash(Exception):
@@ -238,3 +239,12 @@ def test_replace_that_shopify_cannot_process_keeps_the_original(fake_shopify, sy
     media = source_media(fake_shopify, synced_product)
     assert media.status == "READY" and media.content() == original
     assert marker(fake_shopify, synced_product, variant) is None
+
+
+def test_shop_purge_deletes_the_published_files_too(fake_shopify, synced_product, approved_variant, shopify_shop):
+    variant = approved_variant()
+    services.variant_publish(variant_id=variant.pk)
+    published = PublishRecord.objects.get(variant=variant).file
+    shop_purge(shop_id=shopify_shop.pk)
+    assert not Blob.objects.filter(pk=published.pk).exists()
+    assert not default_storage.exists(published.path)

@@ -32,6 +32,7 @@ def seed(fake_shopify, shopify_shop, shopify_settings, dispatched):  # type: ign
     bucket = fake_shopify.shops[SHOP_DOMAIN].bucket
     bucket.maximum = bucket.available = 800
     bucket.restore_rate = 100
+    shopify_settings.SHOPIFY_PAGE_SIZE = 40
     return lambda count: fake_shopify.seed_products(SHOP_DOMAIN, count, images_per_product=3, updated_at=LAST_WEEK)
 
 

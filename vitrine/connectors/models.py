@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from vitrine.platform.crypto import EncryptedTextField
 from vitrine.platform.models import Blob, Provider, Shop, Variant
+from vitrine.platform.selectors import register_blob_owner
 
 
 class Credential(models.Model):
@@ -114,6 +115,10 @@ class PublishRecord(models.Model):
 
     def __str__(self) -> str:
         return f"publish of variant {self.variant_id}: {self.step}"
+
+
+# The published files are the shop's data too: access checks and shop purges find them through this.
+register_blob_owner(PublishRecord, ("file",), "shop")
 
 
 from vitrine.connectors.shopify.models import CatalogSyncRun, OAuthState  # noqa: E402

@@ -15,11 +15,11 @@ from django.utils import timezone
 
 from vitrine.connectors.base import connector_for
 from vitrine.connectors.errors import ApiError
-from vitrine.connectors.models import Credential, InboxMessage, PublishRecord
+from vitrine.connectors.models import Credential, InboxMessage
 from vitrine.platform import events
 from vitrine.platform.lifecycle import IllegalTransition, VariantState
 from vitrine.platform.models import Shop, Variant
-from vitrine.platform.services import blob_delete_unreferenced, variant_transition
+from vitrine.platform.services import variant_transition
 
 logger = logging.getLogger(__name__)
 
@@ -111,17 +111,12 @@ def variant_revert(*, variant_id: int, actor: str) -> Variant:
 
 
 # --- redaction ------------------------------------------------------------------------------------
-def connector_records_purge(*, shop: Shop, keep_topics: tuple[str, ...] = ()) -> None:
-    """Delete what connectors hold for a shop: tokens, publish ledger (and its files), inbox payloads.
+def inbox_purge(*, provider: str, shop_domain: str, keep_topics: tuple[str, ...] = ()) -> None:
+    """Delete a redacted shop's deliveries (they name it by domain, not by row, so no cascade reaches them).
 
-    Inbox rows of ``keep_topics`` (e.g. the redaction request itself) stay, emptied, as the record that the
-    request was received and acted upon.
+    Rows of ``keep_topics`` (e.g. the redaction request itself) stay, emptied, as the record that the
+    request was received and acted upon. Credentials and the publish ledger go with the shop row.
     """
-    records = PublishRecord.objects.filter(shop=shop)
-    files = set(records.values_list("file_id", flat=True))
-    records.delete()
-    Credential.objects.filter(shop=shop).delete()
-    inbox = InboxMessage.objects.filter(provider=shop.provider, shop_domain=shop.external_id)
+    inbox = InboxMessage.objects.filter(provider=provider, shop_domain=shop_domain)
     inbox.exclude(topic__in=keep_topics).delete()
     inbox.update(payload={})
-    transaction.on_commit(lambda: blob_delete_unreferenced(files))

@@ -592,6 +592,7 @@ _ROUTES = [
     (re.compile(r"^/staged/(?P<token>[0-9a-f]+)$"), "POST PUT", "upload"),
     (re.compile(r"^/cdn/(?P<domain>[^/]+)/(?P<number>\d+)/\d+/[^/]+$"), "GET", "cdn"),
     (re.compile(r"^/bulk/(?P<domain>[^/]+)/(?P<number>\d+)\.jsonl$"), "GET", "bulk"),
+    (re.compile(r"^/_fake/stats$"), "GET", "stats"),
 ]
 
 
@@ -618,6 +619,8 @@ class _Handler(BaseHTTPRequestHandler):
                     self.owner.handle_staged_upload(self, values["token"])
                 elif name == "cdn":
                     self.owner.handle_cdn(self, values["domain"], int(values["number"]))
+                elif name == "stats":
+                    self.reply_json(200, vars(self.owner.stats))
                 else:
                     self.owner.handle_bulk_download(self, values["domain"], int(values["number"]))
                 return

@@ -152,7 +152,14 @@ class AdminClient:
             errors = body.get("errors") or []
             if any((error.get("extensions") or {}).get("code") == "THROTTLED" for error in errors):
                 self.stats.throttled += 1
-                continue  # not executed: the bucket now holds Shopify's figures, so the next wait is exact
+                if status is not None and cost > status.maximum:
+                    raise ApiBadRequest(f"a query costing {cost:.0f} points can never run in the "
+                                        f"{status.maximum:.0f}-point bucket of {self.shop_domain}",
+                                        code="MAX_COST_EXCEEDED")
+                # Not executed: the bucket now holds Shopify's figures, so the next wait is exact. The short
+                # pause keeps a bucket that disagrees with Shopify from spinning past the deadline.
+                self._wait(0.05, deadline)
+                continue
             self.stats.requested_cost += float(cost_info.get("requestedQueryCost") or 0)
             self.stats.actual_cost += float(cost_info.get("actualQueryCost") or 0)
             if errors:

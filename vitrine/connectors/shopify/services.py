@@ -15,7 +15,7 @@ from django.utils import timezone
 from vitrine.connectors.base import connector_for
 from vitrine.connectors.errors import ApiError, ApiUnauthorized
 from vitrine.connectors.models import Credential, InboxMessage
-from vitrine.connectors.services import connector_records_purge, credential_revoke, credential_store, inbox_record
+from vitrine.connectors.services import credential_revoke, credential_store, inbox_purge, inbox_record
 from vitrine.connectors.shopify import auth, documents, selectors
 from vitrine.connectors.shopify.client import AdminClient, user_errors_raise
 from vitrine.connectors.shopify.config import InvalidShopDomain, shop_domain_clean
@@ -294,9 +294,10 @@ _TOPIC_HANDLERS = {
     "shop/redact": _topic_shop_redact,
 }
 def shop_records_purge(*, shop: Shop) -> None:
-    """Our Shopify records of a shop being redacted (the platform deletes the shop and its catalogue)."""
+    """Our Shopify records of a shop being redacted that the shop row's deletion does not cascade to (the
+    platform deletes the shop, its catalogue, and with them credentials and the publish ledger)."""
     OAuthState.objects.filter(shop_domain=shop.external_id).delete()
-    connector_records_purge(shop=shop, keep_topics=COMPLIANCE_TOPICS)
+    inbox_purge(provider=PROVIDER, shop_domain=shop.external_id, keep_topics=COMPLIANCE_TOPICS)
 
 
 # --- catalogue ------------------------------------------------------------------------------------

@@ -21,43 +21,13 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from benchdb import drop_database, throwaway_database
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## Review queue"
 TARGET_P95_MS = 100.0
-
-
-def throwaway_database() -> tuple[str, str]:
-    """(DATABASE_URL of the throwaway database, a description). Creates it empty."""
-    base = os.environ.get("DATABASE_URL", "")
-    if base.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        parts = urlsplit(base)
-        name = f"{parts.path.lstrip('/') or 'vitrine'}_review_bench"
-        with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            admin.execute(f'CREATE DATABASE "{name}"')
-        return urlunsplit(parts._replace(path=f"/{name}")), f"PostgreSQL ({name})"
-    path = ROOT / "var" / "review-bench.sqlite3"
-    path.parent.mkdir(exist_ok=True)
-    path.unlink(missing_ok=True)
-    return f"sqlite:///{path}", f"SQLite ({path.relative_to(ROOT)})"
-
-
-def drop_database(url: str) -> None:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-        return
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    parts = urlsplit(url)
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}"')
 
 
 def seed(items: int) -> object:
@@ -190,7 +160,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the throwaway database afterwards")
     args = parser.parse_args()
 
-    url, described = throwaway_database()
+    url, described = throwaway_database("review")
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vitrine.platform.settings")
     os.environ["MEDIA_ROOT"] = tempfile.mkdtemp(prefix="review-bench-media-")

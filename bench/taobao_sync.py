@@ -21,44 +21,14 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+
+from benchdb import drop_database, throwaway_database
 
 if TYPE_CHECKING:
     from vitrine.connectors.taobao.models import TaobaoSyncRun
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-
-def throwaway_database() -> tuple[str, str]:
-    """(DATABASE_URL of an empty throwaway database, a description)."""
-    base = os.environ.get("DATABASE_URL", "")
-    if base.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        parts = urlsplit(base)
-        name = f"{parts.path.lstrip('/') or 'vitrine'}_taobao_bench"
-        with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            admin.execute(f'CREATE DATABASE "{name}"')
-        return urlunsplit(parts._replace(path=f"/{name}")), f"PostgreSQL ({name})"
-    path = ROOT / "var" / "taobao-bench.sqlite3"
-    path.parent.mkdir(exist_ok=True)
-    path.unlink(missing_ok=True)
-    return f"sqlite:///{path}", f"SQLite ({path.relative_to(ROOT)})"
-
-
-def drop_database(url: str) -> None:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-        return
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    parts = urlsplit(url)
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}"')
 
 
 def report(title: str, run: TaobaoSyncRun, calls: dict[str, int], seconds: float) -> None:
@@ -77,7 +47,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the throwaway database")
     args = parser.parse_args()
 
-    database_url, description = throwaway_database()
+    database_url, description = throwaway_database("taobao")
     os.environ["DATABASE_URL"] = database_url
     media_root = tempfile.mkdtemp(prefix="taobao-bench-media-")
     os.environ["MEDIA_ROOT"] = media_root

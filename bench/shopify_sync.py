@@ -131,6 +131,12 @@ def main() -> None:
         f"| {row['cost_points']:,.0f} | {row['throttled_seconds']:.1f} s | {row['throttled_by_shopify']} |"
         for row in rows
     )
+    floors = " ".join(
+        f"{row['mode'].capitalize()}: the bucket alone takes ({row['cost_points']:,.0f} - {args.maximum:.0f}) points / "
+        f"{args.restore_rate:.0f} per s = {max(0.0, row['cost_points'] - args.maximum) / args.restore_rate:.0f} s "
+        f"of its {row['seconds']:.0f} s."
+        for row in rows
+    )
     results_section_write("Catalogue sync", f"""
 `bench/shopify_sync.py`, {date.today():%Y-%m-%d}: {args.products:,} products x {args.images} photos from the fake
 Shopify (separate process, loopback), bucket {args.maximum:.0f} points restored at {args.restore_rate:.0f}/s,
@@ -142,6 +148,8 @@ for the bucket, "THROTTLED" the answers where Shopify refused a call for want of
 | mode | products | images | complete | time | products/s | requests | cost (points) | waited | THROTTLED |
 |---|---:|---:|---|---:|---:|---:|---:|---:|---:|
 {table}
+
+{floors}
 """)
 
 

@@ -116,20 +116,23 @@ class ShopRoutingTransport(httpx.BaseTransport):
         self._inner.close()
 
 
-_clients: dict[tuple[str, float, float], httpx.Client] = {}
-_clients_lock = threading.Lock()
+_client: tuple[tuple[str, float, float], httpx.Client] | None = None
+_client_lock = threading.Lock()
 
 
 def http_client() -> httpx.Client:
-    """A pooled client with explicit timeouts, shared by the process (one per configuration)."""
+    """A pooled client with explicit timeouts, shared by the process; rebuilt when the settings change."""
+    global _client
     template = settings.SHOPIFY_SHOP_URL
     key = (template, settings.SHOPIFY_CONNECT_TIMEOUT, settings.SHOPIFY_READ_TIMEOUT)
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            transport: httpx.BaseTransport = httpx.HTTPTransport(retries=0)
-            if template != DEFAULT_SHOP_URL:
-                transport = ShopRoutingTransport(template, transport)
-            client = httpx.Client(timeout=http_timeout(), transport=transport, follow_redirects=False)
-            _clients[key] = client
+    with _client_lock:
+        if _client is not None and _client[0] == key:
+            return _client[1]
+        if _client is not None:
+            _client[1].close()
+        transport: httpx.BaseTransport = httpx.HTTPTransport(retries=0)
+        if template != DEFAULT_SHOP_URL:
+            transport = ShopRoutingTransport(template, transport)
+        client = httpx.Client(timeout=http_timeout(), transport=transport, follow_redirects=False)
+        _client = (key, client)
         return client

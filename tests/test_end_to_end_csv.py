@@ -45,10 +45,15 @@ def test_csv_import_to_export_folder_through_plan_render_review_and_publish(
         "tin,Tea Tin,Tea,packshot,TIN-1,tin.png,1,\n",
         encoding="utf-8",
     )
-    shop = csv_shop_ensure(name="Corner Store", export_dir=tmp_path / "export",
-                           markets=[MarketSpec("de-DE"), MarketSpec("en-US")])
+    shop = csv_shop_ensure(
+        name="Corner Store",
+        export_dir=tmp_path / "export",
+        markets=[MarketSpec("de-DE"), MarketSpec("en-US")],
+    )
     template_services.rule_set(shop=shop, template_slug="studio-sweep-light", tags=["packshot"])
-    template_services.glossary_set(shop=shop, source_text="Blue Mug", locale="de", translation="Blauer Becher")
+    template_services.glossary_set(
+        shop=shop, source_text="Blue Mug", locale="de", translation="Blauer Becher"
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         report = catalogue_import(shop=shop, csv_path=tmp_path / "products.csv")
@@ -58,8 +63,11 @@ def test_csv_import_to_export_folder_through_plan_render_review_and_publish(
     assert len(variants) == 4  # two images, two markets
     for variant in variants:
         assert variant.state == VariantState.IN_REVIEW, variant.failure_reason
-        assert (variant.backend, variant.template_slug, variant.template_version) == ("classical",
-                                                                                       "studio-sweep-light", 1)
+        assert (variant.backend, variant.template_slug, variant.template_version) == (
+            "classical",
+            "studio-sweep-light",
+            1,
+        )
         assert variant.output_id and variant.used_mask_id
         assert variant.fidelity["verdict"] == variant.fidelity_verdict in ("pass", "review")
     assert ReviewItem.objects.filter(shop=shop).exclude(state=ReviewItem.State.DECIDED).count() == 4
@@ -90,8 +98,18 @@ def test_csv_import_to_export_folder_through_plan_render_review_and_publish(
 
 
 def _counts() -> dict[str, int]:
-    models = (Shop, Market, Product, SourceImage, Variant, ReviewItem, Blob, TemplateRule, GlossaryEntry,
-              get_user_model())
+    models = (
+        Shop,
+        Market,
+        Product,
+        SourceImage,
+        Variant,
+        ReviewItem,
+        Blob,
+        TemplateRule,
+        GlossaryEntry,
+        get_user_model(),
+    )
     return {model.__name__: model.objects.count() for model in models}
 
 

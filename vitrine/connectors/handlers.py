@@ -1,6 +1,30 @@
-"""Connector event handlers; each store's package registers its own (imported here at app start)."""
+"""Connector event handlers. Publishing and reverting are the same for every store: the shared tasks call
+the shop's connector. Store-specific handlers (install, redaction) live in each store's package, imported
+here at app start so they (and the providers) register."""
+
+from __future__ import annotations
+
+from django.db import transaction
 
 from vitrine.connectors.csvfile import handlers as csvfile_handlers  # noqa: F401 (registers provider and handlers)
 from vitrine.connectors.shopify import connector as shopify_connector  # noqa: F401 (registers the provider)
 from vitrine.connectors.shopify import handlers as shopify_handlers  # noqa: F401 (registers the handlers)
 from vitrine.connectors.taobao import handlers as taobao_handlers  # noqa: F401 (registers the handlers)
+from vitrine.platform import events
+from vitrine.platform.models import Event
+
+
+@events.handles(events.VARIANT_APPROVED)
+def publish_approved_variant(event: Event) -> None:
+    from vitrine.connectors.tasks import publish_variant
+
+    variant_id = event.payload["variant_id"]
+    transaction.on_commit(lambda: publish_variant.delay(variant_id))
+
+
+@events.handles(events.VARIANT_REVERT_REQUESTED)
+def revert_published_variant(event: Event) -> None:
+    from vitrine.connectors.tasks import revert_variant
+
+    variant_id, actor = event.payload["variant_id"], event.payload.get("actor", "system")
+    transaction.on_commit(lambda: revert_variant.delay(variant_id, actor))

@@ -192,7 +192,7 @@ def product_upsert(*, shop: Shop, remote: RemoteProduct, connector: Connector) -
 
 def _source_image_upsert(*, product: Product, remote_image: RemoteImage, connector: Connector
                          ) -> tuple[SourceImage, bool]:
-    own = bool(getattr(connector, "is_own_media", lambda _image: False)(remote_image))
+    own = connector.is_own_media(remote_image)
     existing = SourceImage.objects.filter(product=product, remote_id=remote_image.remote_id).first()
     if existing is not None and existing.source_url == remote_image.url and existing.removed_at is None:
         # Same file address as last time: only metadata may have changed; no download.

@@ -1,4 +1,4 @@
-"""Taobao's event handlers: publishing and reverting approved variants, finishing a seller's connection."""
+"""Taobao's event handlers: finishing a seller's connection."""
 
 from __future__ import annotations
 
@@ -12,24 +12,6 @@ from vitrine.platform.models import Event
 
 def _for_taobao(event: Event) -> bool:
     return event.shop is not None and event.shop.provider == PROVIDER
-
-
-@events.handles(events.VARIANT_APPROVED)
-def publish_approved_variant(event: Event) -> None:
-    from vitrine.connectors.tasks import publish_variant
-
-    if _for_taobao(event):
-        variant_id = event.payload["variant_id"]
-        transaction.on_commit(lambda: publish_variant.delay(variant_id))
-
-
-@events.handles(events.VARIANT_REVERT_REQUESTED)
-def revert_published_variant(event: Event) -> None:
-    from vitrine.connectors.tasks import revert_variant
-
-    if _for_taobao(event):
-        variant_id, actor = event.payload["variant_id"], event.payload.get("actor", "system")
-        transaction.on_commit(lambda: revert_variant.delay(variant_id, actor))
 
 
 @events.handles(events.SHOP_INSTALLED)

@@ -80,16 +80,26 @@ class Command(BaseCommand):
                             help="where approved variants are exported (default: var/demo-export)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Every task logs at INFO; in the demo they would bury the progress bar and the summary. The
+        # in-memory broker's "no hostname" note is noise too.
+        quiet = {"": logging.WARNING, "kombu": logging.ERROR} if options["verbosity"] < 2 else {}
+        loggers = {name: logging.getLogger(name) for name in quiet}
+        previous = {name: logger.level for name, logger in loggers.items()}
+        for name, level in quiet.items():
+            loggers[name].setLevel(level)
+        try:
+            self._run(options["export_dir"])
+        finally:
+            for name, level in previous.items():
+                loggers[name].setLevel(level)
+
+    def _run(self, export_dir: Path) -> None:
         out = self.stdout
-        if options["verbosity"] < 2:
-            # Every task logs at INFO; in the demo they would bury the progress bar and the summary.
-            logging.getLogger().setLevel(logging.WARNING)
-            logging.getLogger("kombu").setLevel(logging.ERROR)  # the in-memory broker's "no hostname" note
         synced = catalogue_sync()
         out.write(f"Template catalogue: {len(template_selectors.templates_current())} templates "
                   f"({len(synced.created)} added, {len(synced.revised)} revised).")
         self._login()
-        shop = self._shop(options["export_dir"])
+        shop = self._shop(export_dir)
         before = Variant.objects.filter(shop=shop).count()
         eager = bool(celery_app.conf.task_always_eager)
         connector = CsvFileConnector(shop)

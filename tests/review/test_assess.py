@@ -158,3 +158,18 @@ def test_printed_text_is_read_when_ocr_is_on(shop, settings):
     variant.refresh_from_db()
     assert variant.fidelity["ocr"] is True
     assert "printed text was not read (OCR skipped)" not in variant.fidelity["notes"]
+
+
+def test_thresholds_of_the_template_version_reach_the_report(shop):
+    from vitrine.templates.services import template_create
+
+    strict = {"hard_floor": 0.0, "changed_share_pass": 0.00001, "changed_share_fail": 0.00002,
+              "delta_e_p95_pass": 0.00001, "delta_e_p95_fail": 0.00002}
+    template = template_create(slug="strict-patch", kind="background", title="Strict", description="Strict.",
+                               fidelity_thresholds=strict)
+    variant = generated_variant(shop, edit="patch")
+    Variant.objects.filter(pk=variant.pk).update(template_slug=template.slug, template_version=template.version)
+    services.variant_assess(variant_id=variant.pk)
+    variant.refresh_from_db()
+    assert variant.fidelity["thresholds"]["changed_share_pass"] == 0.00001
+    assert variant.fidelity_verdict == "review"

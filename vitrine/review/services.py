@@ -64,6 +64,14 @@ class InvalidDecision(ReviewError, ValueError):
 
 
 # --- scoring generated variants -------------------------------------------------------------------
+def _thresholds(variant: Variant) -> dict[str, Any] | None:
+    """The template version's threshold overrides, then any the variant's own parameters carry."""
+    from vitrine.templates.selectors import fidelity_thresholds_for
+
+    merged = {**fidelity_thresholds_for(variant), **(variant.params.get("fidelity_thresholds") or {})}
+    return merged or None
+
+
 def variant_assess(*, variant_id: int, offset: Sequence[int] = (0, 0),
                    rewritten_boxes: Sequence[Sequence[int]] = ()) -> ReviewItem | None:
     """Score a generated variant's SKU fidelity and send it to review, or fail it below the hard floor.
@@ -91,7 +99,7 @@ def variant_assess(*, variant_id: int, offset: Sequence[int] = (0, 0),
     try:
         assessment = assess(
             original, output, _product_mask(variant, original.size, (int(offset[0]), int(offset[1]))),
-            kind=variant.kind, thresholds=variant.params.get("fidelity_thresholds"),
+            kind=variant.kind, thresholds=_thresholds(variant),
             ignore_boxes=list(rewritten_boxes) or None,
             ocr=settings.FIDELITY_OCR,
         )

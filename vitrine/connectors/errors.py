@@ -6,6 +6,11 @@ terminal and keep the store's own message for the merchant.
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
 
 class ApiError(Exception):
     retryable: bool = False
@@ -51,3 +56,12 @@ class ApiUnavailable(ApiError):
     """5xx, timeouts, dropped connections, malformed responses: transient by assumption."""
 
     retryable = True
+
+
+def retry_or_drop(task: Any, exc: ApiError, *, what: str) -> None:
+    """The one retry policy of store-calling tasks: a retryable error becomes a Celery retry (the store's
+    ``retry_after`` or exponential backoff up to 15 minutes); a terminal one is logged and dropped."""
+    if not exc.retryable:
+        logger.error("%s failed: %s", what, exc.message)
+        return
+    raise task.retry(exc=exc, countdown=exc.retry_after or min(2**task.request.retries * 10, 900)) from exc

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
 
 from vitrine.connectors import services
-from vitrine.connectors.errors import ApiError
-
-logger = logging.getLogger(__name__)
+from vitrine.connectors.errors import ApiError, retry_or_drop
 
 PUBLISH_MAX_RETRIES = 8
 
@@ -33,7 +29,4 @@ def revert_variant(self, variant_id: int, actor: str) -> None:  # type: ignore[n
     try:
         services.variant_revert(variant_id=variant_id, actor=actor)
     except ApiError as exc:
-        if not exc.retryable:
-            logger.error("revert of variant %s failed: %s", variant_id, exc.message)
-            return
-        raise self.retry(exc=exc, countdown=exc.retry_after or min(2 ** self.request.retries * 10, 900)) from exc
+        retry_or_drop(self, exc, what=f"revert of variant {variant_id}")

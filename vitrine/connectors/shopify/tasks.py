@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
 
-from vitrine.connectors.errors import ApiError
+from vitrine.connectors.errors import ApiError, retry_or_drop
 from vitrine.connectors.shopify import services
-
-logger = logging.getLogger(__name__)
-
-
-def _retry_countdown(exc: ApiError, retries: int) -> float:
-    return exc.retry_after or min(2**retries * 10, 900)
 
 
 @shared_task(name="vitrine.connectors.shopify.tasks.process_webhook", acks_late=True, ignore_result=True)
@@ -28,10 +20,7 @@ def complete_install(self, shop_id: int) -> None:  # type: ignore[no-untyped-def
     try:
         services.install_complete(shop_id=shop_id)
     except ApiError as exc:
-        if not exc.retryable:
-            logger.error("finishing the install of shop %s failed: %s", shop_id, exc.message)
-            return
-        raise self.retry(exc=exc, countdown=_retry_countdown(exc, self.request.retries)) from exc
+        retry_or_drop(self, exc, what=f"finishing the install of shop {shop_id}")
 
 
 @shared_task(name="vitrine.connectors.shopify.tasks.sync_catalog", bind=True, acks_late=True,
@@ -40,10 +29,7 @@ def sync_catalog(self, shop_id: int, full: bool | None) -> None:  # type: ignore
     try:
         services.catalog_sync(shop_id=shop_id, full=full)
     except ApiError as exc:
-        if not exc.retryable:
-            logger.error("catalogue sync of shop %s failed: %s", shop_id, exc.message)
-            return
-        raise self.retry(exc=exc, countdown=_retry_countdown(exc, self.request.retries)) from exc
+        retry_or_drop(self, exc, what=f"catalogue sync of shop {shop_id}")
 
 
 @shared_task(name="vitrine.connectors.shopify.tasks.reconcile_shops", ignore_result=True)

@@ -6,14 +6,11 @@ import logging
 
 from celery import shared_task
 
-from vitrine.connectors.errors import ApiError
+from vitrine.connectors.errors import ApiError, retry_or_drop
 from vitrine.connectors.taobao import services
 
 logger = logging.getLogger(__name__)
 
-
-def _retry_countdown(exc: ApiError, retries: int) -> float:
-    return exc.retry_after or min(2**retries * 10, 900)
 
 
 @shared_task(name="vitrine.connectors.taobao.tasks.poll_tmc", ignore_result=True, soft_time_limit=240,
@@ -34,10 +31,7 @@ def complete_install(self, shop_id: int) -> None:  # type: ignore[no-untyped-def
     try:
         services.shop_install_complete(shop_id=shop_id)
     except ApiError as exc:
-        if not exc.retryable:
-            logger.error("finishing the connection of shop %s failed: %s", shop_id, exc.message)
-            return
-        raise self.retry(exc=exc, countdown=_retry_countdown(exc, self.request.retries)) from exc
+        retry_or_drop(self, exc, what=f"finishing the connection of shop {shop_id}")
 
 
 @shared_task(name="vitrine.connectors.taobao.tasks.sync_shop", bind=True, acks_late=True, ignore_result=True,
@@ -46,10 +40,7 @@ def sync_shop(self, shop_id: int, full: bool) -> None:  # type: ignore[no-untype
     try:
         services.catalog_sync(shop_id=shop_id, full=full)
     except ApiError as exc:
-        if not exc.retryable:
-            logger.error("catalogue sync of shop %s failed: %s", shop_id, exc.message)
-            return
-        raise self.retry(exc=exc, countdown=_retry_countdown(exc, self.request.retries)) from exc
+        retry_or_drop(self, exc, what=f"catalogue sync of shop {shop_id}")
 
 
 @shared_task(name="vitrine.connectors.taobao.tasks.sync_shops", ignore_result=True)

@@ -18,7 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -26,6 +26,7 @@ import httpx
 import jwt
 from graphql import FieldNode, execute_sync, get_operation_ast
 
+from tests.fakes.loopback import LoopbackServer
 from tests.fakes.shopify.admin_schema import API_VERSION, admin_schema, parsed_and_checked
 from tests.fakes.shopify.cost import MAX_SINGLE_QUERY_COST, actual_cost, requested_cost
 from tests.fakes.shopify.store import (
@@ -96,7 +97,7 @@ def sign_webhook_body(body: bytes, secret: str) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-class FakeShopify:
+class FakeShopify(LoopbackServer):
     def __init__(self, *, client_id: str, client_secret: str, media_processing_polls: int = 2,
                  bulk_polls: int = 2, bulk_interleave: int = 16) -> None:
         self.client_id = client_id
@@ -113,39 +114,12 @@ class FakeShopify:
         self._access_tokens: dict[str, tuple[str, float | None]] = {}
         self._refresh_tokens: dict[str, tuple[str, float]] = {}
         self._codes: dict[str, str] = {}
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # --- lifecycle --------------------------------------------------------------------------------
-    def start(self) -> FakeShopify:
-        fake = self
+    thread_name = "fake-shopify"
 
-        class Handler(_Handler):
-            owner = fake
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-shopify", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeShopify:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "start() the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     @property
     def shop_url_template(self) -> str:

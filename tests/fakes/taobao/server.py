@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from tests.fakes.loopback import LoopbackServer
 from tests.fakes.taobao.store import (
     GMT8,
     MAX_ITEM_IMAGES,
@@ -100,7 +101,7 @@ def independent_sign(params: dict[str, str], secret: str, method: str) -> str:
     return hmac.new(key, data, digestmod).hexdigest().upper()
 
 
-class FakeTop:
+class FakeTop(LoopbackServer):
     def __init__(self, *, app_key: str = "23456789", app_secret: str = "fake-top-secret",
                  deep_paging_limit: int = 2000, picture_max_bytes: int = PICTURE_MAX_BYTES,
                  session_ttl: int = 86400, refresh_ttl: int = 30 * 86400) -> None:
@@ -127,31 +128,12 @@ class FakeTop:
         self.messages: list[QueuedMessage] = []
         self._call_times: list[float] = []
         self._banned_until = 0.0
-        self._server: ThreadingHTTPServer | None = None
 
     # --- lifecycle --------------------------------------------------------------------------------
-    def start(self) -> FakeTop:
-        fake = self
+    thread_name = "fake-top"
 
-        class Handler(_Handler):
-            owner = fake
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="fake-top", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "start() the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     @property
     def gateway_url(self) -> str:

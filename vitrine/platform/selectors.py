@@ -6,15 +6,12 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, QuerySet
 
 from vitrine.platform.models import Product, Shop, SourceImage, Variant
+from vitrine.platform.roles import Action, shops_where
 
 
 def shops_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Shop]:
-    """Superusers see every shop; everyone else sees the shops they are a member of."""
-    if not user.is_authenticated:
-        return Shop.objects.none()
-    if user.is_superuser:
-        return Shop.objects.all()
-    return Shop.objects.filter(memberships__user=user).distinct()
+    """Superusers see every shop; everyone else sees the shops they are a member of (any role may view)."""
+    return shops_where(user, Action.VIEW)
 
 
 def products_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Product]:

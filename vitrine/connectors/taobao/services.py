@@ -92,7 +92,7 @@ def shop_connect(*, user: AbstractBaseUser, tokens: oauth.TokenSet) -> Shop:
                          access_expires_at=tokens.access_expires_at, refresh_token=tokens.refresh_token,
                          refresh_expires_at=tokens.refresh_expires_at)
         ShopMembership.objects.get_or_create(user=user, shop=shop,
-                                             defaults={"role": ShopMembership.Role.STAFF})
+                                             defaults={"role": ShopMembership.Role.OWNER})
         if created or reinstalled:
             events.emit(events.SHOP_INSTALLED, {"shop_id": shop.pk, "reinstalled": reinstalled}, shop=shop)
     return shop

@@ -216,6 +216,8 @@ INFERENCE_FONT_PATHS = env.list("INFERENCE_FONT_PATHS", default=[])
 INFERENCE_MIN_MASK_CONFIDENCE = env.float("INFERENCE_MIN_MASK_CONFIDENCE", default=0.6)
 # Threads for CPU work (OCR, classical compositing); 0 = the libraries' defaults.
 INFERENCE_CPU_THREADS = env.int("INFERENCE_CPU_THREADS", default=0)
+# A TorchScript super-resolution model that enlarges products too small for a marketplace image (else Lanczos).
+INFERENCE_UPSCALE_MODEL = env.str("INFERENCE_UPSCALE_MODEL", default="")
 # Render task limits (seconds): the soft limit fails the variant cleanly, the hard one kills the task.
 INFERENCE_TASK_SOFT_TIME_LIMIT = env.int("INFERENCE_TASK_SOFT_TIME_LIMIT", default=900)
 INFERENCE_TASK_TIME_LIMIT = env.int("INFERENCE_TASK_TIME_LIMIT", default=960)

@@ -161,7 +161,8 @@ def product_upsert(*, shop: Shop, remote: RemoteProduct, connector: Connector) -
         shop=shop,
         external_id=remote.external_id,
         defaults=dict(
-            handle=remote.handle, title=remote.title, product_type=remote.product_type, vendor=remote.vendor,
+            handle=remote.handle, title=remote.title, product_type=remote.product_type, category=remote.category,
+            vendor=remote.vendor,
             tags=list(remote.tags), status=remote.status, remote_updated_at=remote.updated_at, synced_at=now,
             deleted_at=None,
         ),

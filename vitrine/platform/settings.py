@@ -265,6 +265,8 @@ TAOBAO_SYNC_OVERLAP = env.int("TAOBAO_SYNC_OVERLAP", default=300)
 TAOBAO_SYNC_INTERVAL = env.int("TAOBAO_SYNC_INTERVAL", default=6 * 3600)
 TAOBAO_PICTURE_MAX_BYTES = env.int("TAOBAO_PICTURE_MAX_BYTES", default=3 * 1024 * 1024)
 TAOBAO_PICTURE_CATEGORY_ID = env.int("TAOBAO_PICTURE_CATEGORY_ID", default=0)
+# Item category names (taobao.itemcats.get) are cached in the database for this long.
+TAOBAO_CATEGORY_TTL = env.int("TAOBAO_CATEGORY_TTL", default=7 * 86400)
 TAOBAO_TMC_GROUP = env.str("TAOBAO_TMC_GROUP", default="")
 TAOBAO_TMC_BATCH = env.int("TAOBAO_TMC_BATCH", default=200)
 TAOBAO_TMC_MAX_BATCHES = env.int("TAOBAO_TMC_MAX_BATCHES", default=20)

@@ -43,6 +43,18 @@ def text_card() -> Image.Image:
     )
 
 
+def mug() -> Image.Image:
+    """A 1024 px mug with a ring handle on white: the classical mask opens the handle (enclosed background)."""
+    product = np.zeros((SIDE, SIDE), np.uint8)
+    cv2.rectangle(product, (256, 256), (640, 800), 1, -1)
+    cv2.ellipse(product, (666, 525), (140, 166), 0, 0, 360, 1, 50)
+    rng = np.random.default_rng(0)
+    rgb = np.full((SIDE, SIDE, 3), 255, np.uint8)
+    pattern = np.clip(np.array((40, 90, 160)) + rng.integers(-30, 31, (SIDE, SIDE, 3)), 0, 255).astype(np.uint8)
+    rgb[product.astype(bool)] = pattern[product.astype(bool)]
+    return Image.fromarray(rgb)
+
+
 def cases() -> list[tuple[str, RenderRequest]]:
     shot, _ = testing.packshot(SIDE, background=(240, 240, 240))
     # The same product filling more of the frame: a 1000 px main image needs it >= 800 px, unenlarged.
@@ -62,6 +74,10 @@ def cases() -> list[tuple[str, RenderRequest]]:
                                                  assets={"rocket": scene})),
         ("background marketplace", RenderRequest(image=close_up, recipe="background",
                                                  params={"mode": "marketplace", "min_side": 1000})),
+        ("background solid (mug, handle opened)", RenderRequest(image=mug(), recipe="background",
+                                                                params={"mode": "solid", "color": "#FFFFFF"})),
+        ("background marketplace (enlarged 2.2x)", RenderRequest(image=shot.resize((512, 512)), recipe="background",
+                                                                 params={"mode": "marketplace", "min_side": 1000})),
         ("text_localize zh->en (OpenCV erase)", RenderRequest(image=text_card(), recipe="text_localize",
                                                               params={"target_language": "en",
                                                                       "translations": translations})),

@@ -6,8 +6,9 @@ import skimage.data
 from PIL import Image
 
 from vitrine.inference import testing
+from vitrine.inference.config import EngineConfig
 from vitrine.inference.engine import Engine, RenderRequest
-from vitrine.inference.errors import BadInput, ImageTooSmall, UnsupportedParameter
+from vitrine.inference.errors import BadInput, UnsupportedParameter
 from vitrine.inference.masks import erode
 
 
@@ -138,10 +139,55 @@ def test_marketplace_main_image(classical_engine: Engine) -> None:
     assert (out[near_product] == 255).all()  # pure #FFFFFF
 
 
-def test_marketplace_refuses_to_enlarge_a_small_product(classical_engine: Engine) -> None:
+@pytest.mark.parametrize(("size", "review"), [(400, True), (800, False)])
+def test_marketplace_enlarges_a_small_product_and_records_the_factor(classical_engine: Engine, size, review) -> None:
+    image, truth = testing.packshot(size)
+    result = classical_engine.render(RenderRequest(image=image, recipe="background", params={"mode": "marketplace"}))
+    out = np.asarray(result.image)
+    details = result.metadata.details
+    rows = np.flatnonzero(result.protect_mask.mask.any(axis=1))
+    long_side = rows[-1] - rows[0] + 1
+    assert out.shape == (1000, 1000, 3) and 0.82 <= long_side / 1000 <= 0.86
+    factor = details["upscale"]
+    assert factor == pytest.approx(long_side / (np.flatnonzero(truth.any(axis=1)).size), rel=0.03)
+    assert details["upscale_method"] == "lanczos"
+    assert (factor > 2.0) is review
+    assert bool(details["review_reasons"]) is review
+    if review:
+        assert f"enlarged {factor:.1f}x (more than 2x)" in details["review_reasons"][0]
+    # Source pixel (x, y) sits at output (x * factor + dx, y * factor + dy): the product lands there.
+    dx, dy = result.offset
+    ys, xs = np.nonzero(truth)
+    centre = (round(xs.mean() * factor + dx), round(ys.mean() * factor + dy))
+    assert result.protect_mask.mask[centre[1], centre[0]]
+    shrunk = np.asarray(result.image.crop((dx, dy, dx + round(size * factor), dy + round(size * factor)))
+                        .resize((size, size), Image.Resampling.LANCZOS)).astype(int)
+    inner = erode(truth, 3)
+    assert np.abs(shrunk[inner] - np.asarray(image).astype(int)[inner]).mean() < 12
+
+
+def test_marketplace_enlarges_with_a_super_resolution_model_when_configured(tmp_path) -> None:
+    import torch
+    from torch.export import Dim, export
+
+    torch.manual_seed(0)  # a tiny random-weight 2x model (no weights can be downloaded here)
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 12, 3, padding=1), torch.nn.PixelShuffle(2), torch.nn.Sigmoid())
+    dims = {2: Dim("height", min=2, max=8192), 3: Dim("width", min=2, max=8192)}
+    path = tmp_path / "tiny-sr.pt2"
+    torch.export.save(export(model, (torch.rand(1, 3, 16, 16),), dynamic_shapes=(dims,)), str(path))
+    engine = Engine(EngineConfig(device="cpu", upscale_model=str(path)))
     image, _ = testing.packshot(400)
-    with pytest.raises(ImageTooSmall, match="enlarging would alter the product's pixels"):
-        classical_engine.render(RenderRequest(image=image, recipe="background", params={"mode": "marketplace"}))
+    params = {"mode": "marketplace", "min_side": 500}
+    result = engine.render(RenderRequest(image=image, recipe="background", params=params))
+    details = result.metadata.details
+    assert details["upscale_method"] == "model:tiny-sr.pt2" and details["upscale"] > 1.0
+    assert result.image.size == (500, 500)
+    # The random model's output, not a Lanczos enlargement of the photo, is what the product shows now.
+    lanczos = Engine(EngineConfig(device="cpu")).render(RenderRequest(image=image, recipe="background", params=params))
+    assert lanczos.metadata.details["upscale_method"] == "lanczos"
+    product = result.protect_mask.mask & lanczos.protect_mask.mask
+    assert np.abs(np.asarray(result.image).astype(int)[product] - np.asarray(lanczos.image).astype(int)[product]
+                  ).mean() > 10
 
 
 def test_parameters_are_checked(classical_engine: Engine) -> None:

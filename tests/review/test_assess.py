@@ -94,6 +94,7 @@ def test_rewritten_text_lines_are_left_out_of_the_comparison(shop, django_captur
     # The "patch" edit stands in for a rewritten label: reported as rewritten by the render, it no longer counts.
     variant = generated_variant(shop, edit="patch", kind="text_localize")
     details = {"lines": [{"source": "AB", "target": "ÄB", "box": [58, 68, 70, 80], "ink": [56, 66, 72, 82]}]}
+    Variant.objects.filter(pk=variant.pk).update(render_details={**details, "offset": [0, 0]})
     with django_capture_on_commit_callbacks(execute=True):
         events.emit(events.VARIANT_GENERATED, {"variant_id": variant.pk, "offset": [0, 0], "details": details},
                     shop=shop)
@@ -120,6 +121,7 @@ def test_a_recentred_product_is_compared_with_its_own_mask(shop, django_capture_
     Variant.objects.filter(pk=variant.pk).update(
         output=blob_put(data=png(canvas), content_type="image/png", width=200, height=200),
         used_mask=blob_put(data=png(used), content_type="image/png", width=200, height=200),
+        render_details={"offset": [20, 30]},
     )
     with django_capture_on_commit_callbacks(execute=True):
         events.emit(events.VARIANT_GENERATED, {"variant_id": variant.pk, "offset": [20, 30], "details": {}},

@@ -32,6 +32,7 @@ class RemoteProduct:
     title: str
     handle: str = ""
     product_type: str = ""
+    category: str = ""  # the store's category path, readable ("" when the store has none)
     vendor: str = ""
     tags: tuple[str, ...] = ()
     status: str = ""

@@ -122,6 +122,6 @@ register_blob_owner(PublishRecord, ("file",), "shop")
 
 
 from vitrine.connectors.shopify.models import CatalogSyncRun, OAuthState  # noqa: E402
-from vitrine.connectors.taobao.models import TaobaoOAuthState, TaobaoSyncRun  # noqa: E402, F401
+from vitrine.connectors.taobao.models import TaobaoCategory, TaobaoOAuthState, TaobaoSyncRun  # noqa: E402, F401
 
 __all__ = ["CatalogSyncRun", "Credential", "InboxMessage", "OAuthState", "PublishRecord"]

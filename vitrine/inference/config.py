@@ -21,6 +21,7 @@ class EngineConfig:
     font_paths: tuple[str, ...] = ()  # tried before the system fallbacks
     min_mask_confidence: float = 0.6
     cpu_threads: int = 0  # 0 = library defaults
+    upscale_model: str = ""  # TorchScript super-resolution model for small marketplace products; "" = Lanczos
 
     @classmethod
     def from_settings(cls, settings: Any) -> EngineConfig:
@@ -43,4 +44,5 @@ class EngineConfig:
             font_paths=tuple(pick("FONT_PATHS", defaults.font_paths)),
             min_mask_confidence=pick("MIN_MASK_CONFIDENCE", defaults.min_mask_confidence),
             cpu_threads=pick("CPU_THREADS", defaults.cpu_threads),
+            upscale_model=pick("UPSCALE_MODEL", defaults.upscale_model),
         )

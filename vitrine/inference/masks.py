@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image
 
 from vitrine.inference.errors import InvalidMask, LowConfidenceMask, NoProductFound
+from vitrine.inference.holes import open_enclosed_background
 
 # Alpha at or above this is product; lower values are the anti-aliased rim, blended by their alpha.
 OPAQUE_ALPHA = 250
@@ -27,6 +28,8 @@ class ProtectMask:
     confidence: float  # 0..1
     method: str  # "alpha" | "supplied" | "classical" | "segmentation"
     warnings: tuple[str, ...] = ()
+    review_reasons: tuple[str, ...] = ()  # what a person must check even when the fidelity score passes
+    holes_opened: int = 0  # enclosed background areas (a handle's opening) left free to change
 
     @property
     def share(self) -> float:
@@ -46,6 +49,7 @@ def split_rgb_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def mask_from_alpha(alpha: np.ndarray) -> ProtectMask:
+    # Never hole-filled: a transparent handle opening in the alpha channel stays free to change.
     mask = alpha >= OPAQUE_ALPHA
     warnings = () if mask.any() else ("the image is fully transparent",)
     return ProtectMask(mask=mask, confidence=1.0 if mask.any() else 0.0, method="alpha", warnings=warnings)
@@ -114,7 +118,9 @@ def classical_protect_mask(rgb: np.ndarray) -> ProtectMask:
         return ProtectMask(empty, 0.0, "classical", (*warnings, "no product stands out from the background"))
     kept = np.zeros(count, bool)
     kept[1:] = areas >= max(0.02 * areas.max(), 0.001 * height * width)
-    mask = _fill_holes(kept[labels])
+    solid = kept[labels]
+    holes = open_enclosed_background(solid, _fill_holes(solid), distance <= threshold)
+    mask = holes.mask
 
     touch_share = float(mask[border].mean())
     touch_factor = float(np.clip(1.0 - 3.0 * touch_share, 0.0, 1.0))
@@ -129,7 +135,8 @@ def classical_protect_mask(rgb: np.ndarray) -> ProtectMask:
     if contrast_factor < 0.9:
         warnings.append("the product's colour is close to the background's")
     confidence = round(uniformity_factor * touch_factor * contrast_factor, 4)
-    return ProtectMask(mask=mask, confidence=confidence, method="classical", warnings=tuple(warnings))
+    return ProtectMask(mask=mask, confidence=confidence, method="classical", warnings=tuple(warnings),
+                       review_reasons=holes.review_reasons, holes_opened=holes.opened)
 
 
 def estimate_protect_mask(image: Image.Image) -> ProtectMask:

@@ -11,6 +11,7 @@ import io
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -21,6 +22,7 @@ from PIL import Image
 from vitrine.inference.engine import RenderRequest, RenderResult, shared_engine
 from vitrine.inference.errors import InferenceError
 from vitrine.inference.masks import mask_to_image
+from vitrine.inference.recipes.base import json_safe
 from vitrine.platform import events
 from vitrine.platform.lifecycle import IllegalTransition, VariantState
 from vitrine.platform.logging import log_context
@@ -112,6 +114,7 @@ def _store(variant: Variant, result: RenderResult) -> None:
         data=_png(mask_image), content_type="image/png", width=mask_image.width, height=mask_image.height
     )
     metadata = result.metadata
+    details = render_details(result)
     with transaction.atomic():
         variant_transition(
             variant_id=variant.pk,
@@ -125,13 +128,26 @@ def _store(variant: Variant, result: RenderResult) -> None:
             model_licence=metadata.model_licence,
             timings=dict(metadata.timings),
             warnings=list(metadata.warnings),
+            render_details=details,
             failure_reason="",
         )
+        # The payload still carries the details for old consumers; readers use Variant.render_details.
         events.emit(
             events.VARIANT_GENERATED,
-            {"variant_id": variant.pk, "offset": list(result.offset), "details": dict(metadata.details)},
+            {"variant_id": variant.pk, "offset": details["offset"], "details": dict(metadata.details)},
             shop=variant.shop,
         )
+
+
+def render_details(result: RenderResult) -> dict[str, Any]:
+    """What the review page, the API and a regeneration need to know about how the output was made:
+    where the source landed (offset, upscale factor), the recipe's specifics (text boxes, mask method and
+    confidence, notes) and the reasons a person must look at it."""
+    details = json_safe(dict(result.metadata.details))
+    details["offset"] = [int(result.offset[0]), int(result.offset[1])]
+    details.setdefault("upscale", 1.0)
+    details["review_reasons"] = list(dict.fromkeys(details.get("review_reasons") or []))
+    return details
 
 
 def _fail(variant_id: int, reason: str) -> None:

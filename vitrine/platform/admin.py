@@ -112,7 +112,7 @@ class VariantAdmin(ShopScopedAdmin):
                     "fidelity_score"]
     list_filter = ["state", "kind", "shop", "fidelity_verdict"]
     search_fields = ["template_slug", "source_image__product__title"]
-    readonly_fields = ["state", "failure_reason", "created_at", "updated_at"]
+    readonly_fields = ["state", "failure_reason", "render_details", "created_at", "updated_at"]
     raw_id_fields = ["source_image", "output", "used_mask", "supersedes", "market"]
     inlines = [TransitionInline]
 

@@ -15,8 +15,8 @@ class ProductSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Product
-        fields = ["id", "shop", "external_id", "handle", "title", "product_type", "vendor", "tags", "status",
-                  "image_count", "synced_at"]
+        fields = ["id", "shop", "external_id", "handle", "title", "product_type", "category", "vendor", "tags",
+                  "status", "image_count", "synced_at"]
 
 
 class VariantSerializer(serializers.ModelSerializer):
@@ -27,7 +27,7 @@ class VariantSerializer(serializers.ModelSerializer):
         model = Variant
         fields = ["id", "product_id", "source_image_id", "market", "kind", "template_slug", "template_version",
                   "state", "failure_reason", "fidelity_verdict", "fidelity_score", "backend", "model_id",
-                  "seed", "created_at", "updated_at"]
+                  "render_details", "seed", "created_at", "updated_at"]
 
 
 class ProductViewSet(viewsets.ReadOnlyModelViewSet):

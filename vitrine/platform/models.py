@@ -110,6 +110,9 @@ class Product(models.Model):
     handle = models.CharField(max_length=255, blank=True)
     title = models.CharField(max_length=500)
     product_type = models.CharField(max_length=255, blank=True)
+    category = models.CharField(
+        max_length=500, blank=True, help_text="The store's category path, readable (e.g. 女装 > 连衣裙)."
+    )
     vendor = models.CharField(max_length=255, blank=True)
     tags = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=32, blank=True)
@@ -178,6 +181,10 @@ class Variant(models.Model):
     alt_text = models.CharField(max_length=1000, blank=True)
     timings = models.JSONField(default=dict, blank=True)
     warnings = models.JSONField(default=list, blank=True)
+    render_details = models.JSONField(
+        default=dict, blank=True,
+        help_text="How the output was made: offset, upscale factor, text boxes, mask notes, review reasons.",
+    )
     fidelity = models.JSONField(null=True, blank=True, help_text="The SKU-fidelity report (JSON).")
     fidelity_verdict = models.CharField(max_length=8, blank=True, db_index=True)
     fidelity_score = models.FloatField(null=True, blank=True)

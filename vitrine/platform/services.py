@@ -161,7 +161,8 @@ def product_upsert(*, shop: Shop, remote: RemoteProduct, connector: Connector) -
         shop=shop,
         external_id=remote.external_id,
         defaults=dict(
-            handle=remote.handle, title=remote.title, product_type=remote.product_type, vendor=remote.vendor,
+            handle=remote.handle, title=remote.title, product_type=remote.product_type, category=remote.category,
+            vendor=remote.vendor,
             tags=list(remote.tags), status=remote.status, remote_updated_at=remote.updated_at, synced_at=now,
             deleted_at=None,
         ),
@@ -194,6 +195,11 @@ def _source_image_upsert(*, product: Product, remote_image: RemoteImage, connect
                          ) -> tuple[SourceImage, bool]:
     own = connector.is_own_media(remote_image)
     existing = SourceImage.objects.filter(product=product, remote_id=remote_image.remote_id).first()
+    if existing is not None and own and not existing.published_by_us and existing.removed_at is None:
+        # Our replace-mode publish now shows in the merchant's image slot: the merchant's photo stays the
+        # source and its other variants stay live. Only the merchant's own change to the slot supersedes.
+        SourceImage.objects.filter(pk=existing.pk).update(position=remote_image.position)
+        return existing, False
     if existing is not None and existing.source_url == remote_image.url and existing.removed_at is None:
         # Same file address as last time: only metadata may have changed; no download.
         SourceImage.objects.filter(pk=existing.pk).update(

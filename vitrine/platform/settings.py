@@ -216,6 +216,8 @@ INFERENCE_FONT_PATHS = env.list("INFERENCE_FONT_PATHS", default=[])
 INFERENCE_MIN_MASK_CONFIDENCE = env.float("INFERENCE_MIN_MASK_CONFIDENCE", default=0.6)
 # Threads for CPU work (OCR, classical compositing); 0 = the libraries' defaults.
 INFERENCE_CPU_THREADS = env.int("INFERENCE_CPU_THREADS", default=0)
+# A TorchScript super-resolution model that enlarges products too small for a marketplace image (else Lanczos).
+INFERENCE_UPSCALE_MODEL = env.str("INFERENCE_UPSCALE_MODEL", default="")
 # Render task limits (seconds): the soft limit fails the variant cleanly, the hard one kills the task.
 INFERENCE_TASK_SOFT_TIME_LIMIT = env.int("INFERENCE_TASK_SOFT_TIME_LIMIT", default=900)
 INFERENCE_TASK_TIME_LIMIT = env.int("INFERENCE_TASK_TIME_LIMIT", default=960)
@@ -263,6 +265,8 @@ TAOBAO_SYNC_OVERLAP = env.int("TAOBAO_SYNC_OVERLAP", default=300)
 TAOBAO_SYNC_INTERVAL = env.int("TAOBAO_SYNC_INTERVAL", default=6 * 3600)
 TAOBAO_PICTURE_MAX_BYTES = env.int("TAOBAO_PICTURE_MAX_BYTES", default=3 * 1024 * 1024)
 TAOBAO_PICTURE_CATEGORY_ID = env.int("TAOBAO_PICTURE_CATEGORY_ID", default=0)
+# Item category names (taobao.itemcats.get) are cached in the database for this long.
+TAOBAO_CATEGORY_TTL = env.int("TAOBAO_CATEGORY_TTL", default=7 * 86400)
 TAOBAO_TMC_GROUP = env.str("TAOBAO_TMC_GROUP", default="")
 TAOBAO_TMC_BATCH = env.int("TAOBAO_TMC_BATCH", default=200)
 TAOBAO_TMC_MAX_BATCHES = env.int("TAOBAO_TMC_MAX_BATCHES", default=20)

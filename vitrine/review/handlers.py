@@ -6,7 +6,6 @@ from django.db import transaction
 
 from vitrine.platform import events
 from vitrine.platform.models import Event
-from vitrine.review.services import rewritten_text_boxes
 
 
 @events.handles(events.VARIANT_GENERATED)
@@ -14,10 +13,6 @@ def assess_generated_variant(event: Event) -> None:
     # Scoring takes a few hundred milliseconds (alignment, OCR): it runs as a task once this commits.
     from vitrine.review.tasks import assess_variant
 
-    payload = event.payload
-    variant_id = int(payload["variant_id"])
-    offset = [int(v) for v in payload.get("offset", (0, 0))]
-    boxes = [list(box) for box in rewritten_text_boxes(payload.get("details", {}), offset)]
-    transaction.on_commit(
-        lambda: assess_variant.apply_async(args=[variant_id, offset, boxes], queue="default")
-    )
+    # The offset, text boxes and review reasons are read from Variant.render_details by the task.
+    variant_id = int(event.payload["variant_id"])
+    transaction.on_commit(lambda: assess_variant.apply_async(args=[variant_id], queue="default"))

@@ -72,12 +72,13 @@ def _thresholds(variant: Variant) -> dict[str, Any] | None:
     return merged or None
 
 
-def variant_assess(*, variant_id: int, offset: Sequence[int] = (0, 0),
-                   rewritten_boxes: Sequence[Sequence[int]] = ()) -> ReviewItem | None:
+def variant_assess(*, variant_id: int, offset: Sequence[int] | None = None,
+                   rewritten_boxes: Sequence[Sequence[int]] | None = None) -> ReviewItem | None:
     """Score a generated variant's SKU fidelity and send it to review, or fail it below the hard floor.
 
     ``offset`` is where the render put source pixel (0, 0) in its output; ``rewritten_boxes`` are areas
-    a text edit legitimately rewrote (source pixels), left out of the comparison.
+    a text edit legitimately rewrote (source pixels), left out of the comparison. Both default to what the
+    variant's ``render_details`` say, as do the upscale factor and the reasons that always need a person.
 
     Idempotent: a variant that is no longer ``generated`` is left alone (its review item, if any, is
     returned). The comparison runs outside any transaction; the move and the item are written together.
@@ -90,15 +91,24 @@ def variant_assess(*, variant_id: int, offset: Sequence[int] = (0, 0),
     if variant.output is None:
         _fail_generated(variant, actor, "No output image was stored for this variant, so it cannot be reviewed.")
         return None
+    details = variant.render_details or {}
+    if offset is None:
+        offset = details.get("offset") or (0, 0)
+    if rewritten_boxes is None:
+        rewritten_boxes = rewritten_text_boxes(details, offset)
+    upscale = float(details.get("upscale") or 1.0)
     try:
         original = _load_image(variant.source_image.image, mode="RGB")
         output = _load_image(variant.output, mode="RGB")
+        mask = _product_mask(variant, original.size, (int(offset[0]), int(offset[1])), upscale)
+        if upscale != 1.0:
+            output, offset = _scaled_back(output, original.size, offset, upscale), (0, 0)
     except (OSError, Image.DecompressionBombError) as exc:
         _fail_generated(variant, actor, f"The images could not be read for the fidelity check: {exc}")
         return None
     try:
         assessment = assess(
-            original, output, _product_mask(variant, original.size, (int(offset[0]), int(offset[1]))),
+            original, output, mask,
             kind=variant.kind, thresholds=_thresholds(variant),
             ignore_boxes=list(rewritten_boxes) or None,
             ocr=settings.FIDELITY_OCR,
@@ -124,7 +134,14 @@ def variant_assess(*, variant_id: int, offset: Sequence[int] = (0, 0),
                                fidelity_score=report.score):
                 _artefacts_store(variant, artefacts)
         return None
-    return _send_to_review(variant, actor, fidelity=report.to_dict(), verdict=report.verdict, score=report.score,
+    fidelity, verdict = report.to_dict(), report.verdict
+    must_see = [str(reason) for reason in details.get("review_reasons") or []]
+    if must_see:
+        # A passing score does not clear what the renderer itself was unsure of: a person decides.
+        fidelity["reasons"] = [*fidelity.get("reasons", []), *must_see]
+        verdict = "review" if verdict == "pass" else verdict
+        fidelity["verdict"] = verdict
+    return _send_to_review(variant, actor, fidelity=fidelity, verdict=verdict, score=report.score,
                            artefacts=artefacts)
 
 
@@ -168,12 +185,24 @@ def _load_image(blob: Blob, *, mode: str) -> Image.Image:
         return image.convert(mode)
 
 
-def _product_mask(variant: Variant, size: tuple[int, int], offset: tuple[int, int]) -> Image.Image | None:
+def _scaled_back(output: Image.Image, size: tuple[int, int], offset: Sequence[int], factor: float) -> Image.Image:
+    """The part of an enlarged output that shows the source, brought back to the source's size, so the
+    comparison sees what enlarging changed beyond resampling."""
+    dx, dy = int(offset[0]), int(offset[1])
+    box = (dx, dy, dx + round(size[0] * factor), dy + round(size[1] * factor))
+    return output.crop(box).resize(size, Image.Resampling.LANCZOS)
+
+
+def _product_mask(variant: Variant, size: tuple[int, int], offset: tuple[int, int],
+                  upscale: float = 1.0) -> Image.Image | None:
     """The product mask on the original's canvas: the mask the edit kept exact, moved back by the render's
-    offset (a marketplace main image re-centres the product), else the source image's protect mask.
-    None lets compare() estimate the product itself (the report says so)."""
+    offset (a marketplace main image re-centres the product) and scaled back when it was enlarged, else the
+    source image's protect mask. None lets compare() estimate the product itself (the report says so)."""
     width, height = size
     dx, dy = offset
+    if variant.used_mask is not None and upscale != 1.0:
+        used = _load_image(variant.used_mask, mode="L")
+        return _scaled_back(used, size, offset, upscale).point(lambda value: 255 if value >= 128 else 0)
     if variant.used_mask is not None:
         used = _load_image(variant.used_mask, mode="L")
         if min(dx, dy) >= 0 and dx + width <= used.width and dy + height <= used.height:

@@ -22,4 +22,5 @@ from vitrine.review import services
 )
 def assess_variant(variant_id: int, offset: list[int] | None = None, rewritten_boxes: list[list[int]] | None = None
                    ) -> None:
-    services.variant_assess(variant_id=variant_id, offset=offset or (0, 0), rewritten_boxes=rewritten_boxes or ())
+    # Queued before render details were kept on the variant, a task carries them as arguments.
+    services.variant_assess(variant_id=variant_id, offset=offset, rewritten_boxes=rewritten_boxes)

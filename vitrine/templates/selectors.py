@@ -62,13 +62,20 @@ def _any_match(wanted: list[str], present: list[str]) -> bool:
     return any(value.strip().casefold() in present_folded for value in wanted)
 
 
+def product_kinds(product: Product) -> list[str]:
+    """What a product-type filter matches: the product type (a Taobao item's category id), the category path
+    and each of its levels (``女装/女士精品 > 连衣裙``: the path, ``女装/女士精品`` and ``连衣裙``)."""
+    levels = [level for level in product.category.split(" > ") if level] if product.category else []
+    return [kind for kind in (product.product_type, product.category, *levels) if kind]
+
+
 def template_fits_product(template: VariantTemplate, product: Product) -> bool:
-    return _any_match(template.product_types, [product.product_type])
+    return _any_match(template.product_types, product_kinds(product))
 
 
 def rule_matches_product(rule: TemplateRule, product: Product) -> bool:
     return (
-        _any_match(rule.product_types, [product.product_type])
+        _any_match(rule.product_types, product_kinds(product))
         and _any_match(rule.tags, list(product.tags))
         and _any_match(rule.vendors, [product.vendor])
     )

@@ -27,6 +27,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.taobao.store import (
+    CATEGORIES,
     GMT8,
     MAX_ITEM_IMAGES,
     Ids,
@@ -44,7 +45,7 @@ from tests.fakes.taobao.store import (
 TIMESTAMP_TOLERANCE = timedelta(minutes=10)
 PICTURE_MAX_BYTES = 3 * 1024 * 1024
 AIGC_TOOLS = ("model_img", "scene_img", "change_img")
-APP_LEVEL_METHODS = frozenset({"taobao.tmc.messages.consume", "taobao.tmc.messages.confirm"})
+APP_LEVEL_METHODS = frozenset({"taobao.tmc.messages.consume", "taobao.tmc.messages.confirm", "taobao.itemcats.get"})
 ITEM_TOPICS = ("taobao_item_ItemAdd", "taobao_item_ItemUpdate", "taobao_item_ItemDelete")
 
 
@@ -166,10 +167,10 @@ class FakeTop(LoopbackServer):
             return picture
 
     def add_item(self, seller: Seller, *, title: str, images: list[bytes], modified: datetime | None = None,
-                 announce: bool = False) -> Item:
+                 announce: bool = False, cid: int = 50010850) -> Item:
         with self.lock:
             item = Item(num_iid=next(self.ids.items), seller_id=seller.user_id, title=title,
-                        modified=(modified or now_seconds()).astimezone(GMT8).replace(microsecond=0))
+                        modified=(modified or now_seconds()).astimezone(GMT8).replace(microsecond=0), cid=cid)
             for position, data in enumerate(images):
                 picture = self.add_picture(seller, data)
                 item.images.append(ItemImage(id=next(self.ids.images), path=picture.path, position=position))
@@ -362,6 +363,7 @@ class FakeTop(LoopbackServer):
             "taobao.picture.get": self._picture_get,
             "taobao.item.joint.img": self._item_joint_img,
             "taobao.item.img.delete": self._item_img_delete,
+            "taobao.itemcats.get": self._itemcats_get,
             "taobao.tmc.user.permit": self._tmc_user_permit,
             "taobao.tmc.messages.consume": self._tmc_consume,
             "taobao.tmc.messages.confirm": self._tmc_confirm,
@@ -406,7 +408,7 @@ class FakeTop(LoopbackServer):
         images = [{"id": image.id, "url": self.image_url(image.path), "position": image.position}
                   for image in sorted(item.images, key=lambda image: image.position)]
         data: dict[str, Any] = {"num_iid": item.num_iid, "title": item.title, "approve_status": item.approve_status,
-                                "modified": gateway_time(item.modified), "cid": 50010850, "outer_id": "",
+                                "modified": gateway_time(item.modified), "cid": item.cid, "outer_id": "",
                                 "seller_cids": ""}
         if images:
             data["item_imgs"] = {"item_img": images}
@@ -415,6 +417,28 @@ class FakeTop(LoopbackServer):
 
     def _item_seller_get(self, params: dict[str, str], _files: Any, seller: Seller) -> dict[str, Any]:
         return {"item": self._item_json(self._own_item(params, seller))}
+
+    def _itemcats_get(self, params: dict[str, str], _files: Any, _seller: None) -> dict[str, Any]:
+        """Categories by id (``cids``) or the children of ``parent_cid``; unknown ids are left out."""
+        fields = set(params.get("fields", "cid,parent_cid,name,is_parent").split(","))
+        if params.get("cids"):
+            try:
+                wanted = [int(cid) for cid in params["cids"].split(",") if cid]
+            except ValueError:
+                raise isv("invalid-parameter:cids", f"cids must be numbers: {params['cids']}") from None
+            found = [CATEGORIES[cid] for cid in wanted if cid in CATEGORIES]
+        elif "parent_cid" in params:
+            parent = _int_param(params, "parent_cid", 0)
+            found = [category for category in CATEGORIES.values() if category.parent_cid == parent]
+        else:
+            raise isv("missing-parameter:cids", "one of cids or parent_cid is required")
+        answer: dict[str, Any] = {"last_modified": "2026-01-01 00:00:00"}
+        if found:
+            answer["item_cats"] = {"item_cat": [
+                {name: value for name, value in (("cid", c.cid), ("parent_cid", c.parent_cid), ("name", c.name),
+                                                 ("is_parent", c.is_parent)) if name in fields}
+                for c in found]}
+        return answer
 
     # --- pictures ---------------------------------------------------------------------------------
     def _picture_from_upload(self, files: dict[str, tuple[str, bytes]], part: str, seller: Seller, *,

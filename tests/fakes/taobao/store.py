@@ -63,6 +63,28 @@ class Item:
     modified: datetime
     approve_status: str = "onsale"
     images: list[ItemImage] = field(default_factory=list)
+    cid: int = 50010850  # 连衣裙 (dresses)
+
+
+@dataclass(frozen=True)
+class Category:
+    cid: int
+    parent_cid: int
+    name: str
+    is_parent: bool
+
+
+# A slice of Taobao's category tree as taobao.itemcats.get names it (names as delivered, in Chinese).
+CATEGORIES = {category.cid: category for category in (
+    Category(16, 0, "女装/女士精品", True),
+    Category(50010850, 16, "连衣裙", False),
+    Category(50000671, 16, "T恤", False),
+    Category(50006842, 0, "箱包皮具/热销女包/男包", True),
+    Category(50012010, 50006842, "女士包袋", False),
+    Category(50016349, 0, "厨房/烹饪用具", True),
+    Category(50016434, 50016349, "杯子/水杯/水壶", True),
+    Category(50016436, 50016434, "马克杯", False),
+)}
 
 
 @dataclass

@@ -12,6 +12,7 @@ from django.conf import settings
 
 from vitrine.connectors.base import PublishResult, RemoteImage, RemoteProduct, register_provider
 from vitrine.connectors.errors import ApiNotFound, ApiUnavailable
+from vitrine.connectors.models import PublishRecord
 from vitrine.connectors.selectors import media_published_by_us
 from vitrine.connectors.shopify import config
 from vitrine.connectors.shopify.client import backoff_delay
@@ -88,10 +89,13 @@ class ShopifyConnector:
         raise AssertionError("unreachable: the loop returns or raises")
 
     def is_own_media(self, image: RemoteImage) -> bool:
-        """Our published variants must never become sources: known from the ledger, or by our file name
-        (which also covers the moment between attaching and recording the attach)."""
+        """Our published variants must never become sources: known by our file name in the media's address
+        (the name the ledger and the ``$app`` marker metafield record; it also covers the moment between
+        attaching and recording the attach), or from the ledger for media we added. A replace-mode ledger
+        row names the merchant's own media id, which stays the merchant's: there only the file decides, so
+        a photo the merchant puts back into that slot is theirs again."""
         return is_our_file_url(image.url) or media_published_by_us(
-            shop=self.shop, provider=PROVIDER, remote_media_id=image.remote_id)
+            shop=self.shop, provider=PROVIDER, remote_media_id=image.remote_id, mode=PublishRecord.Mode.ADD)
 
     # --- publishing -------------------------------------------------------------------------------
     def publish_variant(self, variant: Variant) -> PublishResult:

@@ -281,8 +281,11 @@ class Publisher:
             raise ApiConflict(f"the source image {target_id} is {current['status']}; it can be replaced once "
                               f"Shopify has processed it", retry_after=30)
         if "replaced" not in record.checkpoint:
+            # Another market's variant may show in the slot now: a revert puts the merchant's alt back.
+            shows_ours = is_our_file_url((current.get("image") or {}).get("url") or "")
+            alt = variant.source_image.alt if shows_ours else current.get("alt") or ""
             self._advance(record, Step.UPLOADED, checkpoint={
-                **record.checkpoint, "replaced": {"media_id": target_id, "alt": current.get("alt") or ""}})
+                **record.checkpoint, "replaced": {"media_id": target_id, "alt": alt}})
         self._file_update(target_id, record.checkpoint["upload"]["resourceUrl"], self._alt(variant))
         data = self.client.execute(documents.METAFIELDS_SET, {"metafields": [{
             "ownerId": record.remote_product_id, "namespace": APP_NAMESPACE, "key": marker_key(record.variant_id),
@@ -367,6 +370,9 @@ class Publisher:
             data = self.client.execute(documents.FILE_ACKNOWLEDGE_UPDATE_FAILED, {"ids": [replaced["media_id"]]})
             user_errors_raise(data.get("fileAcknowledgeUpdateFailed"), operation="fileAcknowledgeUpdateFailed")
             return
+        url = ((node or {}).get("image") or {}).get("url") or ""
+        if url and record.filename.rsplit(".", 1)[0] not in url:
+            return  # the slot shows another file now (another market's variant, or the merchant's): keep it
         original = variant.source_image.original
         name = f"original-{variant.source_image.pk}-{original.sha256[:12]}." + (
             "jpg" if original.content_type == "image/jpeg" else "png")

@@ -19,6 +19,7 @@ from vitrine.connectors.taobao.signing import parse_gateway_time
 
 ITEM_LIST_FIELDS = "num_iid,modified"
 ITEM_FIELDS = "num_iid,title,outer_id,approve_status,cid,seller_cids,modified,pic_url,item_img"
+ITEM_CATEGORY_FIELDS = "cid,parent_cid,name,is_parent"
 MAX_PAGE_SIZE = 200
 # Where picture-space paths sit in image addresses (``.../imgextra/<path>`` or ``.../bao/uploaded/<path>``).
 _CDN_PATH_MARKERS = ("/imgextra/", "/bao/uploaded/")
@@ -49,6 +50,14 @@ class Item:
     cid: str = ""
     seller_cids: str = ""
     images: tuple[ItemImage, ...] = ()
+
+
+@dataclass(frozen=True)
+class ItemCategory:
+    cid: str
+    parent_cid: str
+    name: str
+    is_parent: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,6 +125,14 @@ def _item(data: dict[str, Any]) -> Item:
     )
 
 
+def _item_category(data: dict[str, Any]) -> ItemCategory:
+    if not data.get("cid") or not data.get("name"):
+        raise ApiUnavailable(f"TOP answered with a category without cid or name: {str(data)[:200]}")
+    is_parent = data.get("is_parent")
+    return ItemCategory(cid=str(data["cid"]), parent_cid=str(data.get("parent_cid") or ""), name=str(data["name"]),
+                        is_parent=is_parent is True or str(is_parent).lower() == "true")
+
+
 def _picture(data: dict[str, Any]) -> Picture:
     if not data.get("picture_id") or not data.get("picture_path"):
         raise ApiUnavailable(f"TOP answered with a picture without id or path: {str(data)[:200]}")
@@ -152,6 +169,12 @@ class TopApi:
         if not isinstance(data, dict):
             raise ApiUnavailable(f"TOP answered taobao.item.seller.get for {num_iid} without the item")
         return _item(data)
+
+    def item_categories(self, cids: Iterable[str]) -> list[ItemCategory]:
+        """``taobao.itemcats.get`` for the given category ids (an app-level call: no seller session)."""
+        answer = self.client.call("taobao.itemcats.get", {"cids": ",".join(cids), "fields": ITEM_CATEGORY_FIELDS},
+                                  with_session=False)
+        return [_item_category(data) for data in unwrap_list(answer.get("item_cats"), "item_cat")]
 
     # --- pictures ---------------------------------------------------------------------------------
     def picture_upload(self, *, file: UploadFile, title: str, category_id: int) -> Picture:

@@ -16,6 +16,7 @@ from vitrine.connectors.base import PublishResult, RemoteImage, RemoteProduct, r
 from vitrine.connectors.errors import ApiBadRequest, ApiNotFound, ApiUnavailable
 from vitrine.connectors.taobao import selectors
 from vitrine.connectors.taobao.api import MAX_PAGE_SIZE, Item, TopApi, picture_path_from_url
+from vitrine.connectors.taobao.categories import category_path
 from vitrine.connectors.taobao.client import TopClient, http_client
 from vitrine.connectors.taobao.signing import GATEWAY_TZ
 from vitrine.platform.intake import FileTooLarge
@@ -34,9 +35,9 @@ class WindowTooDense(ApiBadRequest):
     """More items share one second of modified time than the gateway lets us page through."""
 
 
-def remote_product(item: Item, images: tuple[RemoteImage, ...]) -> RemoteProduct:
+def remote_product(item: Item, images: tuple[RemoteImage, ...], category: str = "") -> RemoteProduct:
     return RemoteProduct(
-        external_id=item.num_iid, title=item.title, handle=item.outer_id, product_type=item.cid,
+        external_id=item.num_iid, title=item.title, handle=item.outer_id, product_type=item.cid, category=category,
         tags=tuple(tag for tag in item.seller_cids.split(",") if tag), status=item.approve_status,
         updated_at=item.modified, images=images,
     )
@@ -134,7 +135,7 @@ class TaobaoConnector:
             item = self.api.item(external_id)
         except ApiNotFound:
             return None
-        return remote_product(item, self._remote_images(item))
+        return remote_product(item, self._remote_images(item), category_path(api=self.api, cid=item.cid))
 
     def iter_products(self, *, updated_since: datetime | None = None) -> Iterator[RemoteProduct]:
         start = updated_since or CATALOGUE_EPOCH

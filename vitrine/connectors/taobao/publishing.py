@@ -235,8 +235,13 @@ class Publisher:
         if current is None:
             raise ApiNotFound(f"the source image {source_id} is no longer on item {item.num_iid}")
         if "original" not in record.checkpoint:
-            self._note(record, original={"id": current.id, "url": current.url, "position": current.position,
-                                         "picture_path": picture_path_from_url(current.url)})
+            original = {"id": current.id, "url": current.url, "position": current.position,
+                        "picture_path": picture_path_from_url(current.url)}
+            if original["picture_path"] in self.connector.own_media().paths:
+                # Another market's variant shows in the slot: what a revert restores is the seller's photo.
+                original = self.connector.own_media().replaced_originals.get(item.num_iid, {}).get(
+                    current.id, original)
+            self._note(record, original=original)
         return self.api.item_joint_img(num_iid=item.num_iid, pic_path=record.checkpoint["picture_path"],
                                        replace_id=current.id, position=current.position,
                                        is_major=current.position == 0)

@@ -45,6 +45,7 @@ def own_media(*, shop: Shop) -> OwnMedia:
     records = PublishRecord.objects.filter(shop=shop, provider=Provider.TAOBAO).values_list(
         "remote_product_id", "mode", "step", "checkpoint"
     )
+    originals = []
     for num_iid, mode, step, checkpoint in records:
         path = checkpoint.get("picture_path")
         if path:
@@ -52,5 +53,10 @@ def own_media(*, shop: Shop) -> OwnMedia:
         original = checkpoint.get("original")
         # Whether the slot really holds our picture now is checked against the item (the path).
         if original and mode == PublishRecord.Mode.REPLACE and step != PublishRecord.Step.REVERTED:
-            replaced.setdefault(num_iid, {})[original["id"]] = original
+            originals.append((num_iid, original))
+    for num_iid, original in originals:
+        # One slot replaced by several markets' variants in turn: the seller's photo is the original.
+        slot = replaced.setdefault(num_iid, {})
+        if original["id"] not in slot or original.get("picture_path") not in paths:
+            slot[original["id"]] = original
     return OwnMedia(paths=frozenset(paths), replaced_originals=replaced)

@@ -2,12 +2,14 @@
 
 Classical modes composite onto a solid colour, a gradient, a studio sweep or a scene photo, with a soft
 contact shadow under the product. ``marketplace`` builds a main image to the usual marketplace rules:
-pure #FFFFFF, square, the product filling ~85% of the frame, long side >= 1000 px. ``generate`` has a
+pure #FFFFFF, square, the product filling ~85% of the frame, long side >= 1000 px; a product too small
+for that is enlarged (Lanczos, or a super-resolution model) and the factor recorded. ``generate`` has a
 diffusion model inpaint a described scene around the protected product.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -16,19 +18,19 @@ import cv2
 import numpy as np
 
 from vitrine.inference.diffusion import InpaintJob
-from vitrine.inference.errors import ImageTooSmall, UnsupportedParameter
-from vitrine.inference.masks import ProtectMask
+from vitrine.inference.errors import UnsupportedParameter
 from vitrine.inference.params import Color, Param, ParamSet
 from vitrine.inference.pasteback import paste_back
 from vitrine.inference.recipes.base import Plan, Recipe, Stopwatch, product_mask
 from vitrine.inference.schema import RenderRequest, RenderResult
+from vitrine.inference.upscale import REVIEW_FACTOR, upscale_alpha, upscale_mask, upscale_rgb
 
 if TYPE_CHECKING:
     from vitrine.inference.engine import Engine
 
 CLASSICAL_MODES = ("solid", "gradient", "studio", "scene")
 MODES = (*CLASSICAL_MODES, "marketplace", "generate")
-# Marketplaces accept a product fill a little under the target; below this the photo is too small.
+# Marketplaces accept a product fill a little under the target; below this the product is enlarged.
 FILL_TOLERANCE = 0.05
 DEFAULT_NEGATIVE_PROMPT = "text, watermark, logo, blurry, distorted, extra objects, low quality"
 
@@ -147,6 +149,8 @@ def contact_shadow(background: np.ndarray, mask: np.ndarray, opacity: float) -> 
 @dataclass(eq=False)
 class BackgroundPlan(Plan):
     alpha: np.ndarray | None = None  # the source's own alpha, when it has one: blends the rim
+    upscale_model: str = ""  # a super-resolution model for enlarging small products; "" = Lanczos
+    device: str = "cpu"
 
     @property
     def feather(self) -> int:
@@ -192,44 +196,68 @@ class BackgroundPlan(Plan):
         return background
 
     def _marketplace(self) -> RenderResult:
-        mask = self.protect.mask
-        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-        margin = self.feather + 1
-        y0, y1 = rows[0] - margin, rows[-1] + margin + 1
-        x0, x1 = cols[0] - margin, cols[-1] + margin + 1
-        long_side = max(y1 - y0, x1 - x0)
+        source, mask, alpha = self.source, self.protect.mask, self.alpha
         fill, min_side = self.params["fill"], self.params["min_side"]
+        x0, y0, x1, y1 = self._product_box(mask)
+        long_side = max(y1 - y0, x1 - x0)
+        factor, origin, method = 1.0, (0.0, 0.0), ""
+        if long_side < (fill - FILL_TOLERANCE) * min_side:
+            # Too small for the marketplace's minimum: enlarge the product's neighbourhood (not the whole
+            # photo) to the wanted fill. Its pixels are resampled, so the factor is recorded on the variant.
+            with self.stopwatch.stage("upscale"):
+                source, mask, alpha, factor, origin, method = self._enlarged(
+                    (x0, y0, x1, y1), fill * min_side / long_side)
+            x0, y0, x1, y1 = self._product_box(mask)
+            long_side = max(y1 - y0, x1 - x0)
         side = max(min_side, math.ceil(long_side / fill))
-        if long_side / side < fill - FILL_TOLERANCE:
-            needed = math.ceil((fill - FILL_TOLERANCE) * min_side)
-            raise ImageTooSmall(
-                f"the product is {long_side} px on its long side; a {min_side} px marketplace main image needs "
-                f"at least {needed} px, and enlarging would alter the product's pixels: upload a larger photo"
-            )
         dx, dy = (side - (x1 - x0)) // 2 - x0, (side - (y1 - y0)) // 2 - y0
         height, width = mask.shape
         # Where the source lands on the canvas (clipped to both).
         sx0, sy0, sx1, sy1 = max(0, -dx), max(0, -dy), min(width, side - dx), min(height, side - dy)
         canvas_window = (slice(sy0 + dy, sy1 + dy), slice(sx0 + dx, sx1 + dx))
         placed_source = np.full((side, side, 3), 255, np.uint8)
-        placed_source[canvas_window] = self.source[sy0:sy1, sx0:sx1]
+        placed_source[canvas_window] = source[sy0:sy1, sx0:sx1]
         placed_mask = np.zeros((side, side), bool)
         placed_mask[canvas_window] = mask[sy0:sy1, sx0:sx1]
         placed_alpha = None
-        if self.alpha is not None:
+        if alpha is not None:
             placed_alpha = np.zeros((side, side), np.uint8)
-            placed_alpha[canvas_window] = self.alpha[sy0:sy1, sx0:sx1]
+            placed_alpha[canvas_window] = alpha[sy0:sy1, sx0:sx1]
         with self.stopwatch.stage("composite"):
             white = np.full_like(placed_source, 255)
             output = paste_back(placed_source, white, placed_mask, feather=self.feather, edge_alpha=placed_alpha)
-        protect = ProtectMask(placed_mask, self.protect.confidence, self.protect.method, self.protect.warnings)
-        return self.result(
-            image=output,
-            protect=protect,
-            edit_mask=~placed_mask,
-            offset=(int(dx), int(dy)),
-            details=self._details(product_fill=round(long_side / side, 4), canvas=side),
-        )
+        protect = dataclasses.replace(self.protect, mask=placed_mask)
+        extra: dict[str, object] = {"product_fill": round(long_side / side, 4), "canvas": side,
+                                    "upscale": round(factor, 4)}
+        if factor > 1.0:
+            extra["upscale_method"] = method
+            if factor > REVIEW_FACTOR:
+                extra["review_reasons"] = [
+                    f"the product was enlarged {factor:.1f}x (more than {REVIEW_FACTOR:g}x) to reach the "
+                    f"marketplace's {min_side} px minimum: check that it is still sharp"
+                ]
+        # Source pixel (x, y) sits at output (x * upscale + dx, y * upscale + dy).
+        offset = (round(dx - origin[0] * factor), round(dy - origin[1] * factor))
+        return self.result(image=output, protect=protect, edit_mask=~placed_mask, offset=offset,
+                           details=self._details(**extra))
+
+    def _product_box(self, mask: np.ndarray) -> tuple[int, int, int, int]:
+        """The product's bounding box with room for the feathered rim: (x0, y0, x1, y1), end exclusive."""
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        margin = self.feather + 1
+        return int(cols[0] - margin), int(rows[0] - margin), int(cols[-1] + margin + 1), int(rows[-1] + margin + 1)
+
+    def _enlarged(self, box: tuple[int, int, int, int], factor: float
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, float, tuple[float, float], str]:
+        height, width = self.protect.mask.shape
+        x0, y0 = max(0, box[0]), max(0, box[1])
+        x1, y1 = min(width, box[2]), min(height, box[3])
+        size = (max(1, round((x1 - x0) * factor)), max(1, round((y1 - y0) * factor)))
+        source, method = upscale_rgb(self.source[y0:y1, x0:x1], size, model_path=self.upscale_model,
+                                     device=self.device)
+        mask = upscale_mask(self.protect.mask[y0:y1, x0:x1], size)
+        alpha = upscale_alpha(self.alpha[y0:y1, x0:x1], size) if self.alpha is not None else None
+        return source, mask, alpha, factor, (float(x0), float(y0)), method
 
 
 class BackgroundRecipe(Recipe):
@@ -263,6 +291,8 @@ class BackgroundRecipe(Recipe):
             protect=protect,
             alpha=alpha if protect.method == "alpha" else None,
             spec=spec,
+            upscale_model=engine.config.upscale_model,
+            device=engine.config.device,
         )
         if spec is not None:
             plan.job = InpaintJob(

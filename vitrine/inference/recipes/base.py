@@ -84,7 +84,12 @@ class Plan(abc.ABC):
             params=json_safe(self.params),
             timings=dict(self.stopwatch.timings),
             warnings=tuple(dict.fromkeys([*protect.warnings, *self.warnings])),
-            details={**(details or {}), **({"diffusion_batch": self.diffusion_batch} if self.job else {})},
+            details={
+                **_mask_details(protect),
+                **(details or {}),
+                **({"diffusion_batch": self.diffusion_batch} if self.job else {}),
+                "review_reasons": [*protect.review_reasons, *(details or {}).get("review_reasons", [])],
+            },
         )
         return RenderResult(
             image=Image.fromarray(image, mode="RGB"),
@@ -102,6 +107,16 @@ class Recipe(abc.ABC):
     @abc.abstractmethod
     def prepare(self, request: RenderRequest, source: np.ndarray, alpha: np.ndarray | None, engine: Engine) -> Plan:
         """Validate, decide masks, and describe the generative step (if any)."""
+
+
+def _mask_details(protect: ProtectMask) -> dict[str, Any]:
+    """The protect mask's part of the render details (kept on the variant for review and regeneration)."""
+    return {
+        "mask_method": protect.method,
+        "mask_confidence": float(protect.confidence),
+        "mask_notes": list(protect.warnings),
+        "mask_holes_opened": int(protect.holes_opened),
+    }
 
 
 def json_safe(value: Any) -> Any:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('platform', '0001_initial'),
+        ('platform', '0002_membership_roles'),
     ]
 
     operations = [

@@ -69,6 +69,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # SQLite holds one writer at a time; wait for it instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    if DATABASES["default"]["NAME"] not in ("", ":memory:") and "mode=memory" not in DATABASES["default"]["NAME"]:
+        # SQLite cannot create the folder of its file: on a fresh clone var/ does not exist yet.
+        Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- storage --------------------------------------------------------------------------------------

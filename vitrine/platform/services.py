@@ -131,6 +131,44 @@ def variant_transition(
     return variant
 
 
+class VariantNotRetryable(Exception):
+    """The variant cannot be sent back for rendering; the message says why."""
+
+
+RETRYABLE_STATES = frozenset({VariantState.FAILED, VariantState.WAITING})
+
+
+def variant_retry(*, variant_id: int, actor: str, reason: str = "retry requested") -> Variant:
+    """Send a failed (or waiting) variant back to ``requested`` and ask for its rendering again.
+
+    The one entry point for a retry: the admin action, ``manage.py resume_waiting`` and API callers use it.
+    Refused when the variant is in another state, or when a newer live variant already covers the same
+    image, template version and market (retrying would duplicate it).
+    """
+    with transaction.atomic():
+        variant = Variant.objects.select_for_update().get(pk=variant_id)
+        if variant.state not in RETRYABLE_STATES:
+            raise VariantNotRetryable(
+                f"variant {variant_id} is {variant.state}; only failed or waiting variants can be retried"
+            )
+        try:
+            with transaction.atomic():
+                variant = variant_transition(variant_id=variant_id, to=VariantState.REQUESTED, actor=actor,
+                                             reason=reason, failure_reason="")
+        except IntegrityError as exc:
+            newer = Variant.objects.filter(
+                source_image_id=variant.source_image_id, source_sha256=variant.source_sha256,
+                template_slug=variant.template_slug, template_version=variant.template_version,
+                market_id=variant.market_id, state__in=LIVE_STATES,
+            ).exclude(pk=variant_id).values_list("pk", flat=True).first()
+            raise VariantNotRetryable(
+                f"variant {variant_id} cannot be retried: variant {newer} already covers the same image, "
+                "template version and market"
+            ) from exc
+        events.emit(events.VARIANT_REQUESTED, {"variant_id": variant.pk}, shop=variant.shop)
+    return variant
+
+
 def variants_supersede(*, variants: list[Variant] | None = None, source_image: SourceImage | None = None,
                        actor: str, reason: str) -> int:
     """Supersede live variants (of one source image, or the given ones) that are not yet published."""

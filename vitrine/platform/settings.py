@@ -125,6 +125,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("EVENT_RELAY_INTERVAL", default=30),
     },
 }
+# Variants waiting for a model resume once it is configured (also at every worker start).
+CELERY_BEAT_SCHEDULE["resume-waiting-variants"] = {
+    "task": "vitrine.inference.tasks.resume_waiting_variants",
+    "schedule": env.int("RESUME_WAITING_INTERVAL", default=300),
+}
 # An event not delivered this many seconds after commit is re-dispatched by the relay.
 EVENT_RELAY_GRACE_SECONDS = env.int("EVENT_RELAY_GRACE_SECONDS", default=60)
 EVENT_MAX_ATTEMPTS = env.int("EVENT_MAX_ATTEMPTS", default=20)

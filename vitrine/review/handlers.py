@@ -8,6 +8,8 @@ from vitrine.platform import events
 from vitrine.platform.models import Event
 from vitrine.review.services import rewritten_text_boxes
 
+ESTIMATED_MASK_METHODS = ("classical", "grabcut", "segmentation")
+
 
 @events.handles(events.VARIANT_GENERATED)
 def assess_generated_variant(event: Event) -> None:
@@ -17,7 +19,11 @@ def assess_generated_variant(event: Event) -> None:
     payload = event.payload
     variant_id = int(payload["variant_id"])
     offset = [int(v) for v in payload.get("offset", (0, 0))]
-    boxes = [list(box) for box in rewritten_text_boxes(payload.get("details", {}), offset)]
+    details = payload.get("details", {})
+    boxes = [list(box) for box in rewritten_text_boxes(details, offset)]
+    # An outline the renderer estimated carries its confidence; supplied masks and alpha are certain.
+    estimated = details.get("mask_method") in ESTIMATED_MASK_METHODS
+    confidence = details.get("mask_confidence") if estimated else None
     transaction.on_commit(
-        lambda: assess_variant.apply_async(args=[variant_id, offset, boxes], queue="default")
+        lambda: assess_variant.apply_async(args=[variant_id, offset, boxes, confidence], queue="default")
     )

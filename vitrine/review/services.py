@@ -73,11 +73,13 @@ def _thresholds(variant: Variant) -> dict[str, Any] | None:
 
 
 def variant_assess(*, variant_id: int, offset: Sequence[int] = (0, 0),
-                   rewritten_boxes: Sequence[Sequence[int]] = ()) -> ReviewItem | None:
+                   rewritten_boxes: Sequence[Sequence[int]] = (), mask_confidence: float | None = None
+                   ) -> ReviewItem | None:
     """Score a generated variant's SKU fidelity and send it to review, or fail it below the hard floor.
 
     ``offset`` is where the render put source pixel (0, 0) in its output; ``rewritten_boxes`` are areas
-    a text edit legitimately rewrote (source pixels), left out of the comparison.
+    a text edit legitimately rewrote (source pixels), left out of the comparison. ``mask_confidence`` is
+    the renderer's confidence in an estimated product outline: a low one keeps the variant from passing.
 
     Idempotent: a variant that is no longer ``generated`` is left alone (its review item, if any, is
     returned). The comparison runs outside any transaction; the move and the item are written together.
@@ -101,7 +103,7 @@ def variant_assess(*, variant_id: int, offset: Sequence[int] = (0, 0),
             original, output, _product_mask(variant, original.size, (int(offset[0]), int(offset[1]))),
             kind=variant.kind, thresholds=_thresholds(variant),
             ignore_boxes=list(rewritten_boxes) or None,
-            ocr=settings.FIDELITY_OCR,
+            ocr=settings.FIDELITY_OCR, mask_confidence=mask_confidence,
         )
     except ThresholdError as exc:
         _fail_generated(variant, actor, f"The template's fidelity thresholds are invalid: {exc}")

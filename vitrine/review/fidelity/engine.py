@@ -128,6 +128,7 @@ def compare(
     *,
     ignore_boxes: Iterable[Sequence[float]] | None = None,
     ocr: bool | None = None,
+    mask_confidence: float | None = None,
 ) -> FidelityReport:
     """The SKU-fidelity report of ``variant`` against ``original``.
 
@@ -136,7 +137,9 @@ def compare(
     kind's thresholds and ``thresholds`` overrides some of them. ``ignore_boxes`` ((x0, y0, x1, y1) in
     original pixels) are areas legitimately rewritten, such as localized text; each grows by the
     ``ignore_box_margin`` threshold. ``ocr`` turns reading printed text (the slow step) on or off; by
-    default settings.FIDELITY_OCR decides (on outside a Django project).
+    default settings.FIDELITY_OCR decides (on outside a Django project). ``mask_confidence`` is the
+    confidence of a given mask that was itself estimated (e.g. by the renderer's segmentation): below
+    the ``mask_confidence_min`` threshold the variant cannot pass.
     """
     started = time.perf_counter()
     limits = thresholds_resolve(kind, thresholds)
@@ -150,7 +153,8 @@ def compare(
     else:
         mask = as_mask(product_mask, shape=shape)
         mask_info = MaskInfo(
-            source="given", method="given", confidence=None, area_share=round(float(mask.mean()), 5)
+            source="given", method="given", area_share=round(float(mask.mean()), 5),
+            confidence=None if mask_confidence is None else round(float(mask_confidence), 4),
         )
     product_full = mask.copy()
     for x0, y0, x1, y1 in boxes:
@@ -239,13 +243,15 @@ def assess(
     *,
     ignore_boxes: Iterable[Sequence[float]] | None = None,
     ocr: bool | None = None,
+    mask_confidence: float | None = None,
 ) -> Assessment:
     """compare() plus the diff images: what the review app stores for a generated variant.
     ``assessment.report.failed`` means the variant is below the hard floor and is failed without review.
     The images are drawn from the report alone, so redrawing them later gives the same bytes."""
     from vitrine.review.fidelity.artefacts import render_artefacts
 
-    report = compare(original, variant, product_mask, kind, thresholds, ignore_boxes=ignore_boxes, ocr=ocr)
+    report = compare(original, variant, product_mask, kind, thresholds, ignore_boxes=ignore_boxes, ocr=ocr,
+                     mask_confidence=mask_confidence)
     return Assessment(report=report, artefacts=render_artefacts(original, variant, report))
 
 
@@ -380,6 +386,11 @@ def _pass_blockers(alignment: Alignment, mask_info: MaskInfo, limits: Mapping[st
         blockers.append(
             f"the product mask was estimated with low confidence ({mask_info.confidence:.2f}), so the "
             "measures may cover the wrong area"
+        )
+    elif mask_info.confidence is not None and mask_info.confidence < limits["mask_confidence_min"]:
+        blockers.append(
+            f"the product outline the edit kept was estimated with low confidence ({mask_info.confidence:.2f}): "
+            "parts of the product may have been replaced or background kept; check its edges"
         )
     if alignment.correlation is None or alignment.correlation < limits["alignment_correlation_min"]:
         detail = (

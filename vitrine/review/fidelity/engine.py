@@ -27,6 +27,7 @@ from vitrine.review.fidelity.imaging import (
     mask_from_base64_png,
     mask_to_base64_png,
 )
+from vitrine.review.fidelity.registry import MEASURE_NAMES
 from vitrine.review.fidelity.report import (
     VERDICT_PASS,
     Alignment,
@@ -183,6 +184,10 @@ def compare(
         "colour_change": _largest_area(analysis.colour_changed & analysis.valid) / compared_area,
         "missing_share": float((~analysis.valid & analysis.compared).sum() / compared_area),
     }
+
+    if set(values) != set(MEASURE_NAMES):
+        raise RuntimeError(f"the engine's measures {sorted(values)} differ from the registry's {MEASURE_NAMES}")
+    values = {name: values[name] for name in MEASURE_NAMES}  # the registry's order, as the page lists them
 
     notes = [_mask_note(mask_info)] if mask_info.source == "estimated" else []
     text_comparisons: list[TextComparison] = []

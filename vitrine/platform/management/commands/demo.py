@@ -41,6 +41,9 @@ MARKETS = (MarketSpec("de-DE", "DE", "Germany"), MarketSpec("zh-CN", "CN", "Chin
 RULES: dict[str, tuple[tuple[str, ...], dict[str, list[str]]]] = {
     "marketplace-white": (("de-DE", "zh-CN"), {"tags": ["packshot"]}),
     "studio-sweep-light": (("en-US",), {"tags": ["packshot"]}),
+    # Real photographs: the scene behind the product is replaced (GrabCut, or the merchant's mask).
+    "studio-sweep-warm": (("de-DE", "zh-CN", "en-US"), {"tags": ["real-photo"]}),
+    "studio-gradient-charcoal": (("en-US",), {"tags": ["real-photo"]}),
     "text-de-de": ((), {"tags": ["printed-text"]}),
     "text-en-us": ((), {"tags": ["chinese-label"]}),
     "text-zh-cn": ((), {"tags": ["english-label"]}),
@@ -67,6 +70,8 @@ GLOSSARY: dict[str, dict[str, str]] = {
                                                  "zh": "特级龙井绿茶 100 克"},
     "Raw Wildflower Honey": {"de": "Roher Wildblütenhonig", "zh": "天然野花蜂蜜"},
     "Flight Suit, Orange": {"de": "Fliegeroverall, Orange", "zh": "橙色飞行连体服"},
+    "Espresso Cup and Saucer": {"de": "Espressotasse mit Untertasse", "zh": "浓缩咖啡杯和碟"},
+    "Raw Wildflower Honey, Gift Jar": {"de": "Roher Wildblütenhonig, Geschenkglas", "zh": "天然野花蜂蜜礼品罐"},
 }
 
 

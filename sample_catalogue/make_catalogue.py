@@ -326,14 +326,14 @@ def person_cutout(photo: Image.Image) -> Image.Image:
     if count > 1:
         person = (labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
     person = cv2.morphologyEx(person, cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8))
-    cutout = photo.convert("RGBA")
-    cutout.putalpha(Image.fromarray(person * 255))
-    return cutout
+    # The cut-out as an alpha channel only (white where opaque): the photo itself is in the JPEG.
+    return Image.merge("LA", (Image.new("L", photo.size, 255), Image.fromarray(person * 255)))
 
 
-def honey_on_table(jar: Image.Image) -> Image.Image:
-    """The drawn honey jar standing on the wooden café table of skimage's ``coffee`` photo, lit from the
-    same side, with a contact shadow: a product photo with printed text in a real scene."""
+def honey_on_table(jar: Image.Image) -> tuple[Image.Image, Image.Image]:
+    """The drawn honey jar standing on the wooden café table of skimage's ``coffee`` photo, with a contact
+    shadow: a product photo with printed text in a real scene; and the merchant's cut-out of the jar (the
+    espresso cup beside it would draw an automatic outline away from the product)."""
     table = Image.fromarray(skimage_data.coffee()).resize((1500, 1000), Image.Resampling.LANCZOS)
     table = table.filter(ImageFilter.GaussianBlur(1.2))  # the upscaled backdrop reads as depth of field
     packshot = centred(jar)
@@ -351,7 +351,11 @@ def honey_on_table(jar: Image.Image) -> Image.Image:
     shadow = shadow.filter(ImageFilter.GaussianBlur(22))
     table = Image.composite(Image.new("RGB", table.size, (30, 18, 10)), table, shadow)
     table.paste(product, (x, y), product_mask)
-    return table
+    # The cut-out as an alpha channel only (white where opaque): the photo itself is in the JPEG.
+    alpha = Image.new("L", table.size, 0)
+    alpha.paste(product_mask, (x, y))
+    cutout = Image.merge("LA", (Image.new("L", table.size, 255), alpha))
+    return table, cutout
 
 
 def main() -> None:
@@ -370,8 +374,10 @@ def main() -> None:
         "honey-jar.png": honey_jar(latin_big, latin_small),
         "flight-suit-on-model.jpg": photo(skimage_data.astronaut()),
         "espresso-cup-lifestyle.jpg": photo(skimage_data.coffee()),
-        "honey-jar-cafe-table.jpg": honey_on_table(honey_jar(latin_big, latin_small)),
     }
+    honey_photo, honey_cutout = honey_on_table(honey_jar(latin_big, latin_small))
+    pictures["honey-jar-cafe-table.jpg"] = honey_photo
+    honey_cutout.save(IMAGES / "honey-jar-cafe-table.mask.png", format="PNG", optimize=True)
     astronaut = photo(skimage_data.astronaut())
     person_cutout(astronaut).save(IMAGES / "flight-suit-on-model.mask.png", format="PNG", optimize=True)
     for name, picture in pictures.items():
@@ -614,6 +620,7 @@ def write_csv(path: Path) -> None:
         "16.00",
         "700",
         [("honey-jar-cafe-table.jpg", "Honey jar on a café table")],
+        mask="honey-jar-cafe-table.mask.png",
     )
     with path.open("w", encoding="utf-8", newline="") as file:
         writer = csv.writer(file, lineterminator="\n")

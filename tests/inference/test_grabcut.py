@@ -79,6 +79,17 @@ def test_a_low_mask_confidence_keeps_an_identical_variant_from_passing() -> None
     assert any("outline the edit kept was estimated with low confidence (0.30)" in r for r in report.reasons)
 
 
+def test_an_automatic_outline_in_a_scene_never_passes_on_its_own() -> None:
+    # A clean outline can still be the wrong object (a cup next to the product): a person confirms it.
+    photo = skimage.data.coffee()
+    protect = grabcut_protect_mask(photo)
+    report = compare(photo, photo.copy(), protect.mask, ocr=False, mask_confidence=protect.confidence,
+                     mask_method="grabcut")
+    assert report.verdict == "review" and report.score >= 0.75
+    assert report.mask.method == "grabcut"
+    assert any("outlined automatically in a photo of a scene (outline confidence 0.9" in r for r in report.reasons)
+
+
 def _png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")

@@ -22,8 +22,8 @@ def assess_generated_variant(event: Event) -> None:
     details = payload.get("details", {})
     boxes = [list(box) for box in rewritten_text_boxes(details, offset)]
     # An outline the renderer estimated carries its confidence; supplied masks and alpha are certain.
-    estimated = details.get("mask_method") in ESTIMATED_MASK_METHODS
-    confidence = details.get("mask_confidence") if estimated else None
+    method = str(details.get("mask_method") or "given")
+    confidence = details.get("mask_confidence") if method in ESTIMATED_MASK_METHODS else None
     transaction.on_commit(
-        lambda: assess_variant.apply_async(args=[variant_id, offset, boxes, confidence], queue="default")
+        lambda: assess_variant.apply_async(args=[variant_id, offset, boxes, confidence, method], queue="default")
     )

@@ -73,8 +73,8 @@ def _thresholds(variant: Variant) -> dict[str, Any] | None:
 
 
 def variant_assess(*, variant_id: int, offset: Sequence[int] = (0, 0),
-                   rewritten_boxes: Sequence[Sequence[int]] = (), mask_confidence: float | None = None
-                   ) -> ReviewItem | None:
+                   rewritten_boxes: Sequence[Sequence[int]] = (), mask_confidence: float | None = None,
+                   mask_method: str = "given") -> ReviewItem | None:
     """Score a generated variant's SKU fidelity and send it to review, or fail it below the hard floor.
 
     ``offset`` is where the render put source pixel (0, 0) in its output; ``rewritten_boxes`` are areas
@@ -103,7 +103,7 @@ def variant_assess(*, variant_id: int, offset: Sequence[int] = (0, 0),
             original, output, _product_mask(variant, original.size, (int(offset[0]), int(offset[1]))),
             kind=variant.kind, thresholds=_thresholds(variant),
             ignore_boxes=list(rewritten_boxes) or None,
-            ocr=settings.FIDELITY_OCR, mask_confidence=mask_confidence,
+            ocr=settings.FIDELITY_OCR, mask_confidence=mask_confidence, mask_method=mask_method,
         )
     except ThresholdError as exc:
         _fail_generated(variant, actor, f"The template's fidelity thresholds are invalid: {exc}")

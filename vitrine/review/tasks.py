@@ -21,6 +21,6 @@ from vitrine.review import services
     time_limit=150,
 )
 def assess_variant(variant_id: int, offset: list[int] | None = None, rewritten_boxes: list[list[int]] | None = None,
-                   mask_confidence: float | None = None) -> None:
+                   mask_confidence: float | None = None, mask_method: str = "given") -> None:
     services.variant_assess(variant_id=variant_id, offset=offset or (0, 0), rewritten_boxes=rewritten_boxes or (),
-                            mask_confidence=mask_confidence)
+                            mask_confidence=mask_confidence, mask_method=mask_method)

@@ -130,6 +130,7 @@ def compare(
     ignore_boxes: Iterable[Sequence[float]] | None = None,
     ocr: bool | None = None,
     mask_confidence: float | None = None,
+    mask_method: str = "given",
 ) -> FidelityReport:
     """The SKU-fidelity report of ``variant`` against ``original``.
 
@@ -140,7 +141,8 @@ def compare(
     ``ignore_box_margin`` threshold. ``ocr`` turns reading printed text (the slow step) on or off; by
     default settings.FIDELITY_OCR decides (on outside a Django project). ``mask_confidence`` is the
     confidence of a given mask that was itself estimated (e.g. by the renderer's segmentation): below
-    the ``mask_confidence_min`` threshold the variant cannot pass.
+    the ``mask_confidence_min`` threshold the variant cannot pass. ``mask_method`` names how that mask was
+    made; an outline found automatically in a photo of a scene (``grabcut``) never passes on its own.
     """
     started = time.perf_counter()
     limits = thresholds_resolve(kind, thresholds)
@@ -154,7 +156,7 @@ def compare(
     else:
         mask = as_mask(product_mask, shape=shape)
         mask_info = MaskInfo(
-            source="given", method="given", area_share=round(float(mask.mean()), 5),
+            source="given", method=mask_method, area_share=round(float(mask.mean()), 5),
             confidence=None if mask_confidence is None else round(float(mask_confidence), 4),
         )
     product_full = mask.copy()
@@ -249,6 +251,7 @@ def assess(
     ignore_boxes: Iterable[Sequence[float]] | None = None,
     ocr: bool | None = None,
     mask_confidence: float | None = None,
+    mask_method: str = "given",
 ) -> Assessment:
     """compare() plus the diff images: what the review app stores for a generated variant.
     ``assessment.report.failed`` means the variant is below the hard floor and is failed without review.
@@ -256,7 +259,7 @@ def assess(
     from vitrine.review.fidelity.artefacts import render_artefacts
 
     report = compare(original, variant, product_mask, kind, thresholds, ignore_boxes=ignore_boxes, ocr=ocr,
-                     mask_confidence=mask_confidence)
+                     mask_confidence=mask_confidence, mask_method=mask_method)
     return Assessment(report=report, artefacts=render_artefacts(original, variant, report))
 
 
@@ -384,6 +387,10 @@ def _mask_note(info: MaskInfo) -> str:
     return f"the product mask was estimated ({info.method}, confidence {info.confidence:.2f}{warnings})"
 
 
+# Outlines that can be clean and still be the wrong object (another thing in the scene): a person checks.
+UNVERIFIED_MASK_METHODS = ("grabcut",)
+
+
 def _pass_blockers(alignment: Alignment, mask_info: MaskInfo, limits: Mapping[str, float]) -> list[str]:
     """Reasons a variant whose measures all pass still needs a reviewer's eye."""
     blockers = []
@@ -396,6 +403,12 @@ def _pass_blockers(alignment: Alignment, mask_info: MaskInfo, limits: Mapping[st
         blockers.append(
             f"the product outline the edit kept was estimated with low confidence ({mask_info.confidence:.2f}): "
             "parts of the product may have been replaced or background kept; check its edges"
+        )
+    elif mask_info.source == "given" and mask_info.method in UNVERIFIED_MASK_METHODS:
+        confidence = "" if mask_info.confidence is None else f" (outline confidence {mask_info.confidence:.2f})"
+        blockers.append(
+            f"the product was outlined automatically in a photo of a scene{confidence}: check that the kept "
+            "area is the whole product and nothing else"
         )
     if alignment.correlation is None or alignment.correlation < limits["alignment_correlation_min"]:
         detail = (

@@ -378,6 +378,12 @@ def main() -> None:
     honey_photo, honey_cutout = honey_on_table(honey_jar(latin_big, latin_small))
     pictures["honey-jar-cafe-table.jpg"] = honey_photo
     honey_cutout.save(IMAGES / "honey-jar-cafe-table.mask.png", format="PNG", optimize=True)
+    # The flat-lay's garment outline, as the merchant's mask: a model swap keeps exactly the garment.
+    flatlay = np.asarray(centred(pictures["tshirt-red-flatlay.png"]).convert("RGB")).min(axis=2) < 250
+    garment = Image.fromarray((flatlay * 255).astype(np.uint8))
+    Image.merge("LA", (Image.new("L", garment.size, 255), garment)).save(
+        IMAGES / "tshirt-red-flatlay.mask.png", format="PNG", optimize=True
+    )
     astronaut = photo(skimage_data.astronaut())
     person_cutout(astronaut).save(IMAGES / "flight-suit-on-model.mask.png", format="PNG", optimize=True)
     for name, picture in pictures.items():
@@ -554,6 +560,7 @@ def write_csv(path: Path) -> None:
         "25.00",
         "220",
         [("tshirt-red-flatlay.png", "Red T-shirt")],
+        mask="tshirt-red-flatlay.mask.png",
     )
     rows += product(
         "longjing-green-tea",

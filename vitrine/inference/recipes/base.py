@@ -120,10 +120,12 @@ def product_mask(
     engine: Engine,
     *,
     what: str = "product",
+    allow_uncertain: bool = False,
 ) -> ProtectMask:
     """Supplied mask, else the alpha channel, else the classical estimate (GrabCut when the background is
-    not plain); refused when unusable. A GrabCut outline below the usual confidence is still used, but
-    carries a warning and its confidence, so the variant goes to a reviewer instead of passing."""
+    not plain); refused when unusable. With ``allow_uncertain`` a GrabCut outline below the usual confidence
+    is still used, but carries a warning and its confidence, so the variant goes to a reviewer instead of
+    passing (recipes with a safer fallback leave it off)."""
     minimum = engine.config.min_mask_confidence
     if request.mask is not None:
         protect = mask_from_supplied(request.mask, (source.shape[1], source.shape[0]))
@@ -135,7 +137,7 @@ def product_mask(
             cut = grabcut_protect_mask(source)
             if cut.mask.any() and cut.confidence > protect.confidence:
                 protect = cut
-    if protect.method == "grabcut" and protect.confidence < minimum:
+    if allow_uncertain and protect.method == "grabcut" and protect.confidence < minimum:
         require_usable(protect, min_confidence=GRABCUT_MIN_USABLE, what=what)
         note = (f"the {what} outline was estimated with low confidence ({protect.confidence:.2f}, below "
                 f"{minimum:.2f}): a reviewer must check its edges")

@@ -116,6 +116,8 @@ def _counts() -> dict[str, int]:
 
 
 @pytest.mark.slow
+# The whole demo renders and scores ~50 variants, then a tiny diffusion model renders the waiting ones.
+@pytest.mark.timeout(1800)
 # Real commits, as in `make demo`: each product's events run while the progress bar advances. The demo
 # loads the template catalogue itself, so it does not depend on rows a data migration wrote.
 @pytest.mark.django_db(transaction=True)

@@ -24,6 +24,7 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 demo: venv system-deps
+	mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"

@@ -3,8 +3,10 @@
 Run from the repository root: ``.venv/bin/python sample_catalogue/make_catalogue.py``. The output is
 committed, so the demo never needs this script; it is here to show where every file came from and to
 make them again. Packshots are drawn on pure white at 1000 x 1000 px (large enough for a marketplace
-main image); two photographs come from scikit-image's bundled samples (``astronaut`` by NASA and
-``coffee`` by Rachel Michetti, both public domain / CC0 as listed in skimage.data).
+main image). The photographs come from scikit-image's bundled samples, public domain or CC0 (LICENCES.md
+lists each with its source): ``astronaut`` (NASA), ``coffee`` (Rachel Michetti) and a composite of the
+drawn honey jar standing on the café table of ``coffee``. The on-model photo comes with the merchant's
+cut-out mask (an alpha PNG, the CSV's ``Image Mask`` column); the others are segmented by Vitrine.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from skimage import data as skimage_data
 
 HERE = Path(__file__).resolve().parent
@@ -67,6 +70,7 @@ HEADER = [
     "Variant Tax Code",
     "Cost per item",
     "Status",
+    "Image Mask",
 ]
 
 
@@ -299,6 +303,61 @@ def photo(array: np.ndarray) -> Image.Image:
     return Image.fromarray(array).convert("RGB")
 
 
+def person_cutout(photo: Image.Image) -> Image.Image:
+    """The photo with its backdrop transparent, as a merchant's cut-out tool delivers it: GrabCut started
+    from a box around the person, with the flag, the shuttle model and the helmet's top corner marked as
+    backdrop by hand."""
+    rgb = np.asarray(photo.convert("RGB"))
+    seeds = np.full(rgb.shape[:2], cv2.GC_PR_BGD, np.uint8)
+    seeds[10:512, 120:420] = cv2.GC_PR_FGD
+    seeds[30:150, 185:285] = cv2.GC_FGD  # face and hair
+    seeds[170:280, 150:290] = cv2.GC_FGD  # the collar ring
+    seeds[300:512, 150:400] = cv2.GC_FGD  # the suit's front
+    seeds[:, :80] = cv2.GC_BGD  # the flag
+    seeds[:230, 312:] = cv2.GC_BGD  # the grey backdrop right of the face
+    seeds[:300, 345:] = cv2.GC_BGD  # the shuttle model
+    seeds[:350, 362:] = cv2.GC_BGD  # the dark backdrop right of the shoulder
+    seeds[:8, :] = cv2.GC_BGD
+    cv2.setRNGSeed(0)
+    bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.grabCut(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), seeds, None, bgd, fgd, 8, cv2.GC_INIT_WITH_MASK)
+    person = np.isin(seeds, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(person, connectivity=8)
+    if count > 1:
+        person = (labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
+    person = cv2.morphologyEx(person, cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8))
+    # The cut-out as an alpha channel only (white where opaque): the photo itself is in the JPEG.
+    return Image.merge("LA", (Image.new("L", photo.size, 255), Image.fromarray(person * 255)))
+
+
+def honey_on_table(jar: Image.Image) -> tuple[Image.Image, Image.Image]:
+    """The drawn honey jar standing on the wooden café table of skimage's ``coffee`` photo, with a contact
+    shadow: a product photo with printed text in a real scene; and the merchant's cut-out of the jar (the
+    espresso cup beside it would draw an automatic outline away from the product)."""
+    table = Image.fromarray(skimage_data.coffee()).resize((1500, 1000), Image.Resampling.LANCZOS)
+    table = table.filter(ImageFilter.GaussianBlur(1.2))  # the upscaled backdrop reads as depth of field
+    packshot = centred(jar)
+    ink = np.asarray(packshot).min(axis=2) < 250
+    (top, left), (bottom, right) = np.argwhere(ink).min(axis=0), np.argwhere(ink).max(axis=0) + 1
+    product = packshot.crop((int(left), int(top), int(right), int(bottom)))
+    product_mask = Image.fromarray((ink[top:bottom, left:right] * 255).astype(np.uint8))
+    scale = 820 / product.height
+    size = (round(product.width * scale), round(product.height * scale))
+    product = product.resize(size, Image.Resampling.LANCZOS)
+    product_mask = product_mask.resize(size, Image.Resampling.LANCZOS)
+    x, y = 1500 - size[0] - 130, 1000 - size[1] - 60
+    shadow = Image.new("L", table.size, 0)
+    ImageDraw.Draw(shadow).ellipse((x - 20, y + size[1] - 40, x + size[0] + 60, y + size[1] + 40), fill=150)
+    shadow = shadow.filter(ImageFilter.GaussianBlur(22))
+    table = Image.composite(Image.new("RGB", table.size, (30, 18, 10)), table, shadow)
+    table.paste(product, (x, y), product_mask)
+    # The cut-out as an alpha channel only (white where opaque): the photo itself is in the JPEG.
+    alpha = Image.new("L", table.size, 0)
+    alpha.paste(product_mask, (x, y))
+    cutout = Image.merge("LA", (Image.new("L", table.size, 255), alpha))
+    return table, cutout
+
+
 def main() -> None:
     IMAGES.mkdir(exist_ok=True)
     latin_big, latin_small = font(LATIN_FONTS, 60), font(LATIN_FONTS, 36)
@@ -316,6 +375,17 @@ def main() -> None:
         "flight-suit-on-model.jpg": photo(skimage_data.astronaut()),
         "espresso-cup-lifestyle.jpg": photo(skimage_data.coffee()),
     }
+    honey_photo, honey_cutout = honey_on_table(honey_jar(latin_big, latin_small))
+    pictures["honey-jar-cafe-table.jpg"] = honey_photo
+    honey_cutout.save(IMAGES / "honey-jar-cafe-table.mask.png", format="PNG", optimize=True)
+    # The flat-lay's garment outline, as the merchant's mask: a model swap keeps exactly the garment.
+    flatlay = np.asarray(centred(pictures["tshirt-red-flatlay.png"]).convert("RGB")).min(axis=2) < 250
+    garment = Image.fromarray((flatlay * 255).astype(np.uint8))
+    Image.merge("LA", (Image.new("L", garment.size, 255), garment)).save(
+        IMAGES / "tshirt-red-flatlay.mask.png", format="PNG", optimize=True
+    )
+    astronaut = photo(skimage_data.astronaut())
+    person_cutout(astronaut).save(IMAGES / "flight-suit-on-model.mask.png", format="PNG", optimize=True)
     for name, picture in pictures.items():
         target = IMAGES / name
         if name.endswith(".jpg"):
@@ -350,6 +420,7 @@ def product(
     grams: str,
     images: list[tuple[str, str]],
     option: str = "Default Title",
+    mask: str = "",
     more_variants: tuple[tuple[str, str, str], ...] = (),
 ) -> list[list[str]]:
     """The rows of one product: its first variant with the first image, then variants, then images."""
@@ -378,6 +449,7 @@ def product(
             Image_Src=f"images/{first_image}",
             Image_Position="1",
             Image_Alt_Text=first_alt,
+            Image_Mask=f"images/{mask}" if mask else "",
             Gift_Card="FALSE",
             Variant_Weight_Unit="kg",
             Status="active",
@@ -488,6 +560,7 @@ def write_csv(path: Path) -> None:
         "25.00",
         "220",
         [("tshirt-red-flatlay.png", "Red T-shirt")],
+        mask="tshirt-red-flatlay.mask.png",
     )
     rows += product(
         "longjing-green-tea",
@@ -522,11 +595,12 @@ def write_csv(path: Path) -> None:
         "Orbit Wear",
         "Apparel & Accessories > Clothing > One-Pieces",
         "Apparel",
-        "on-model",
+        "on-model, real-photo",
         "SUIT-ORG-M",
         "220.00",
         "1200",
         [("flight-suit-on-model.jpg", "Model wearing the flight suit")],
+        mask="flight-suit-on-model.mask.png",
     )
     rows += product(
         "espresso-cup",
@@ -535,11 +609,25 @@ def write_csv(path: Path) -> None:
         "Harbor Ceramics",
         "Home & Garden > Kitchen & Dining > Tableware",
         "Cup",
-        "lifestyle-photo",
+        "lifestyle-photo, real-photo",
         "ESP-WHT-80",
         "16.00",
         "180",
         [("espresso-cup-lifestyle.jpg", "Espresso on a café table")],
+    )
+    rows += product(
+        "wildflower-honey-gift",
+        "Raw Wildflower Honey, Gift Jar",
+        "<p>The same honey, photographed at the café.</p>",
+        "Meadow Hives",
+        "Food, Beverages & Tobacco > Food Items > Honey",
+        "Honey",
+        "real-photo, printed-text, english-label",
+        "HON-WF-GIFT",
+        "16.00",
+        "700",
+        [("honey-jar-cafe-table.jpg", "Honey jar on a café table")],
+        mask="honey-jar-cafe-table.mask.png",
     )
     with path.open("w", encoding="utf-8", newline="") as file:
         writer = csv.writer(file, lineterminator="\n")

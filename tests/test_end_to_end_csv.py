@@ -12,11 +12,13 @@ import io
 from pathlib import Path
 
 import pytest
+from celery.signals import worker_ready
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from PIL import Image
 
 from vitrine.connectors.csvfile.services import MarketSpec, catalogue_import, csv_shop_ensure
+from vitrine.inference import testing
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Blob, Event, Market, Product, Shop, SourceImage, Variant
 from vitrine.review.models import Decision, ReviewItem
@@ -114,12 +116,21 @@ def _counts() -> dict[str, int]:
 
 
 @pytest.mark.slow
+# The whole demo renders and scores ~50 variants, then a tiny diffusion model renders the waiting ones.
+@pytest.mark.timeout(1800)
 # Real commits, as in `make demo`: each product's events run while the progress bar advances. The demo
 # loads the template catalogue itself, so it does not depend on rows a data migration wrote.
 @pytest.mark.django_db(transaction=True)
 def test_demo_reaches_a_review_queue_with_items_and_a_second_run_duplicates_nothing(
     tmp_path: Path, capsys, settings
 ) -> None:
+    # The demo's machine has no diffusion model: a registry that knows a tiny one, none chosen yet.
+    tiny = testing.build_tiny_sd_inpaint(tmp_path / "tiny-sd")
+    settings.INFERENCE_MODEL_REGISTRY_FILE = str(
+        testing.tiny_registry_file(tmp_path / "registry.json", {"tiny/sd": ("StableDiffusionInpaintPipeline", tiny)})
+    )
+    settings.INFERENCE_DEFAULT_MODEL = ""
+    settings.INFERENCE_DEVICE = "cpu"
     settings.FIDELITY_OCR = False  # reading printed text is the slow part of scoring; not tested here
     call_command("demo", export_dir=tmp_path / "export")
     first = capsys.readouterr().out
@@ -129,10 +140,12 @@ def test_demo_reaches_a_review_queue_with_items_and_a_second_run_duplicates_noth
     assert "Log in as 'demo' with password 'vitrine-demo'." in first
     assert "Waiting for a diffusion model" in first and "INFERENCE_DEFAULT_MODEL" in first
     open_items = ReviewItem.objects.exclude(state=ReviewItem.State.DECIDED)
-    assert open_items.count() >= 10
+    assert open_items.count() >= 30
     assert set(open_items.values_list("variant__kind", flat=True)) == {"background", "text_localize"}
     assert set(open_items.values_list("variant__market__locale", flat=True)) >= {"de-DE", "zh-CN"}
-    assert Variant.objects.filter(kind="model_swap", state=VariantState.FAILED).exists()
+    waiting = set(Variant.objects.filter(kind="model_swap").values_list("pk", flat=True))
+    assert waiting and set(Variant.objects.filter(state=VariantState.WAITING).values_list("pk", flat=True)) == waiting
+    assert not Variant.objects.filter(kind="model_swap", state=VariantState.FAILED).exists()
     assert Variant.objects.filter(state__in=[VariantState.REQUESTED, VariantState.GENERATING]).count() == 0
     events_before = Event.objects.count()
 
@@ -141,3 +154,12 @@ def test_demo_reaches_a_review_queue_with_items_and_a_second_run_duplicates_noth
     assert _counts() == counts
     assert "(0 new in this run)" in second
     assert Event.objects.count() - events_before == counts["Product"]  # one catalog.product_synced each
+
+    # The operator configures a model and (re)starts a worker: the waiting variants render by themselves.
+    settings.INFERENCE_DEFAULT_MODEL = "tiny/sd"
+    worker_ready.send(sender=None)
+    swapped = Variant.objects.filter(pk__in=waiting)
+    assert set(swapped.values_list("state", flat=True)) == {VariantState.IN_REVIEW}, list(
+        swapped.values_list("state", "failure_reason")
+    )
+    assert set(swapped.values_list("model_id", flat=True)) == {"tiny/sd"}

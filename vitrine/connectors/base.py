@@ -24,6 +24,10 @@ class RemoteImage:
     alt: str = ""
     width: int | None = None
     height: int | None = None
+    # A product mask the merchant supplied with the photo (alpha PNG or white-on-black), when the store
+    # carries one; ``mask_error`` says why a named mask could not be found.
+    mask_url: str = ""
+    mask_error: str = ""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ class InferenceError(Exception):
     """Base of every engine error. ``str(error)`` is the merchant-readable message."""
 
     retryable: bool = False
+    # Non-empty: the work lacks this resource (e.g. "a diffusion model") and waits for it instead of failing.
+    waits_for: str = ""
 
     @property
     def merchant_message(self) -> str:
@@ -82,7 +84,7 @@ class ConfigurationError(InferenceError):
 
 
 class ModelNotConfigured(ConfigurationError):
-    pass
+    waits_for = "a diffusion model"
 
 
 class UnknownModel(ConfigurationError):

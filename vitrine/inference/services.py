@@ -27,7 +27,13 @@ from vitrine.platform import events
 from vitrine.platform.lifecycle import IllegalTransition, VariantState
 from vitrine.platform.logging import log_context
 from vitrine.platform.models import Blob, Variant
-from vitrine.platform.services import blob_put, blob_read, variant_transition
+from vitrine.platform.services import (
+    VariantNotRetryable,
+    blob_put,
+    blob_read,
+    variant_retry,
+    variant_transition,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -181,6 +187,13 @@ def _record(variant: Variant, outcome: RenderResult | InferenceError, *, final_a
             expected_from=VariantState.GENERATING,
         )
         return RenderOutcome(variant.pk, VariantState.REQUESTED, retry=True)
+    if outcome.waits_for:
+        # Not the merchant's fault and not final: it resumes once the resource is configured.
+        reason = f"Waiting for {outcome.waits_for}: {outcome.merchant_message}"
+        logger.info("variant %s waits: %s", variant.pk, reason)
+        variant_transition(variant_id=variant.pk, to=VariantState.WAITING, actor=ACTOR, reason=reason,
+                           expected_from=VariantState.GENERATING, failure_reason=reason)
+        return RenderOutcome(variant.pk, VariantState.WAITING)
     logger.info("variant %s failed: %s", variant.pk, outcome)
     _fail(variant.pk, outcome.merchant_message)
     return RenderOutcome(variant.pk, VariantState.FAILED)
@@ -222,6 +235,38 @@ def variants_render(*, variant_ids: list[int], final_attempt: bool = False) -> l
     for variant, outcome in zip(renderable, results, strict=True):
         outcomes.append(_settle(variant, outcome, final_attempt=final_attempt))
     return outcomes
+
+
+def _waiting_resource_ready(variant: Variant) -> bool:
+    """Whether what the waiting variant lacked is configured now (in this process's settings)."""
+    try:
+        shared_engine().resolve_model(str(variant.params.get("model") or ""), purpose=variant.kind.replace("_", " "))
+    except InferenceError:
+        return False
+    return True
+
+
+def variants_resume_waiting(*, shop_id: int | None = None, actor: str = "task:vitrine.inference.resume") -> list[int]:
+    """Send every waiting variant whose model is now configured back to rendering; the ids resumed.
+
+    Variants still lacking it stay waiting, untouched, so this is cheap to call at every worker start.
+    """
+    waiting = Variant.objects.filter(state=VariantState.WAITING).order_by("pk")
+    if shop_id is not None:
+        waiting = waiting.filter(shop_id=shop_id)
+    resumed = []
+    for variant in waiting:
+        if not _waiting_resource_ready(variant):
+            continue
+        try:
+            variant_retry(variant_id=variant.pk, actor=actor, reason="the missing model is configured now")
+        except VariantNotRetryable as exc:
+            logger.info("waiting variant %s not resumed: %s", variant.pk, exc)
+            continue
+        resumed.append(variant.pk)
+    if resumed:
+        logger.info("resumed %d waiting variant(s)", len(resumed))
+    return resumed
 
 
 def variant_render(*, variant_id: int, final_attempt: bool = False) -> RenderOutcome | None:

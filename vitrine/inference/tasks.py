@@ -9,6 +9,7 @@ stops the denoising loop itself at ``INFERENCE_TASK_SOFT_TIME_LIMIT``.
 from __future__ import annotations
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 
 
@@ -35,3 +36,17 @@ def render_variants(self, variant_ids: list[int]) -> object:  # type: ignore[no-
         # default) then applies it in place instead of raising Retry into the code that enqueued it.
         return self.retry(args=[to_retry], countdown=min(30 * 2**self.request.retries, 600), throw=False)
     return None
+
+
+@shared_task(name="vitrine.inference.tasks.resume_waiting_variants", ignore_result=True)
+def resume_waiting_variants() -> list[int]:
+    from vitrine.inference import services
+
+    return services.variants_resume_waiting()
+
+
+@worker_ready.connect
+def _resume_waiting_at_worker_start(sender: object = None, **kwargs: object) -> None:
+    # A worker starts after its settings changed (a model was configured): look for variants waiting
+    # for it. Only enqueued here; the task does the work, in whichever worker takes it.
+    resume_waiting_variants.delay()

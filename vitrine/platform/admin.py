@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from vitrine.platform import selectors
+from vitrine.platform import selectors, services
 from vitrine.platform.models import (
     Event,
     Market,
@@ -115,10 +115,27 @@ class VariantAdmin(ShopScopedAdmin):
     readonly_fields = ["state", "failure_reason", "render_details", "created_at", "updated_at"]
     raw_id_fields = ["source_image", "output", "used_mask", "supersedes", "market"]
     inlines = [TransitionInline]
+    actions = ["retry"]
 
     @admin.display(description="Output")
     def preview(self, obj: Variant) -> str:
         return _thumb(obj.output_id)
+
+    @admin.action(description="Retry the selected failed or waiting variants", permissions=["change"])
+    def retry(self, request: HttpRequest, queryset: QuerySet) -> None:
+        retried, refused = 0, []
+        for variant_id in queryset.values_list("pk", flat=True):
+            try:
+                services.variant_retry(variant_id=variant_id, actor=f"user:{request.user.pk}",
+                                       reason="retried from the admin")
+            except services.VariantNotRetryable as exc:
+                refused.append(str(exc))
+            else:
+                retried += 1
+        if retried:
+            self.message_user(request, f"Sent {retried} variant(s) back for rendering.", messages.SUCCESS)
+        for why in refused[:20]:
+            self.message_user(request, why, messages.WARNING)
 
 
 @admin.register(Event)

@@ -91,6 +91,29 @@ _OTHER_SIGNATURES = {
 _RASTER_SIGNATURES = (b"\xff\xd8", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"RIFF")
 
 
+def mask_normalize(data: bytes, *, size: tuple[int, int]) -> bytes:
+    """A supplied product mask as an 8-bit black/white PNG: alpha when it has transparency, else its grey
+    levels (white = product). Refused when unreadable, empty, full, or not the photo's ``size`` (w, h)."""
+    try:
+        with Image.open(io.BytesIO(data)) as mask:
+            mask.load()
+            if mask.mode in ("RGBA", "LA", "PA") or (mask.mode == "P" and "transparency" in mask.info):
+                grey = mask.convert("RGBA").getchannel("A")
+            else:
+                grey = mask.convert("L")
+    except (OSError, Image.DecompressionBombError, ValueError) as exc:
+        raise NotAnImage(f"the mask file cannot be read as an image ({exc})") from None
+    if grey.size != size:
+        raise ImageRejected(f"the mask is {grey.size[0]}x{grey.size[1]} px but the photo is {size[0]}x{size[1]} px")
+    binary = grey.point(lambda value: 255 if value >= 128 else 0)
+    low, high = binary.getextrema()
+    if high == 0 or low == 255:
+        raise ImageRejected("the mask marks " + ("nothing" if high == 0 else "the whole photo") + " as product")
+    buffer = io.BytesIO()
+    binary.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
 def _sniff_non_image(data: bytes, filename: str) -> None:
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(_MARKUP_PREFIXES) or b"<svg" in head:

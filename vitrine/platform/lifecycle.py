@@ -8,6 +8,8 @@ from django.db import models
 class VariantState(models.TextChoices):
     REQUESTED = "requested", "Requested"
     GENERATING = "generating", "Generating"
+    # Lacks a resource the operator has to provide (a diffusion model); resumes by itself once it exists.
+    WAITING = "waiting", "Waiting"
     GENERATED = "generated", "Generated"
     IN_REVIEW = "in_review", "In review"
     APPROVED = "approved", "Approved"
@@ -23,7 +25,8 @@ S = VariantState
 TRANSITIONS: dict[str, frozenset[str]] = {
     # A worker that died mid-render leaves "generating": a retry may pick it up again.
     S.REQUESTED: frozenset({S.GENERATING, S.FAILED, S.SUPERSEDED}),
-    S.GENERATING: frozenset({S.GENERATED, S.FAILED, S.SUPERSEDED, S.REQUESTED}),
+    S.GENERATING: frozenset({S.GENERATED, S.FAILED, S.SUPERSEDED, S.REQUESTED, S.WAITING}),
+    S.WAITING: frozenset({S.REQUESTED, S.SUPERSEDED}),
     S.GENERATED: frozenset({S.IN_REVIEW, S.FAILED, S.SUPERSEDED}),
     S.IN_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.SUPERSEDED}),
     # An approved variant whose publish failed terminally is "failed"; a retry re-enters "publishing".

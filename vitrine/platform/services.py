@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from vitrine.platform import events
-from vitrine.platform.intake import ImageRejected, NormalizedImage, image_normalize
+from vitrine.platform.intake import ImageRejected, NormalizedImage, image_normalize, mask_normalize
 from vitrine.platform.lifecycle import LIVE_STATES, IllegalTransition, VariantState, can_move
 from vitrine.platform.logging import log_context
 from vitrine.platform.models import (
@@ -131,6 +131,44 @@ def variant_transition(
     return variant
 
 
+class VariantNotRetryable(Exception):
+    """The variant cannot be sent back for rendering; the message says why."""
+
+
+RETRYABLE_STATES = frozenset({VariantState.FAILED, VariantState.WAITING})
+
+
+def variant_retry(*, variant_id: int, actor: str, reason: str = "retry requested") -> Variant:
+    """Send a failed (or waiting) variant back to ``requested`` and ask for its rendering again.
+
+    The one entry point for a retry: the admin action, ``manage.py resume_waiting`` and API callers use it.
+    Refused when the variant is in another state, or when a newer live variant already covers the same
+    image, template version and market (retrying would duplicate it).
+    """
+    with transaction.atomic():
+        variant = Variant.objects.select_for_update().get(pk=variant_id)
+        if variant.state not in RETRYABLE_STATES:
+            raise VariantNotRetryable(
+                f"variant {variant_id} is {variant.state}; only failed or waiting variants can be retried"
+            )
+        try:
+            with transaction.atomic():
+                variant = variant_transition(variant_id=variant_id, to=VariantState.REQUESTED, actor=actor,
+                                             reason=reason, failure_reason="")
+        except IntegrityError as exc:
+            newer = Variant.objects.filter(
+                source_image_id=variant.source_image_id, source_sha256=variant.source_sha256,
+                template_slug=variant.template_slug, template_version=variant.template_version,
+                market_id=variant.market_id, state__in=LIVE_STATES,
+            ).exclude(pk=variant_id).values_list("pk", flat=True).first()
+            raise VariantNotRetryable(
+                f"variant {variant_id} cannot be retried: variant {newer} already covers the same image, "
+                "template version and market"
+            ) from exc
+        events.emit(events.VARIANT_REQUESTED, {"variant_id": variant.pk}, shop=variant.shop)
+    return variant
+
+
 def variants_supersede(*, variants: list[Variant] | None = None, source_image: SourceImage | None = None,
                        actor: str, reason: str) -> int:
     """Supersede live variants (of one source image, or the given ones) that are not yet published."""
@@ -201,19 +239,24 @@ def _source_image_upsert(*, product: Product, remote_image: RemoteImage, connect
         SourceImage.objects.filter(pk=existing.pk).update(position=remote_image.position)
         return existing, False
     if existing is not None and existing.source_url == remote_image.url and existing.removed_at is None:
-        # Same file address as last time: only metadata may have changed; no download.
+        # Same file address as last time: only metadata (and the supplied mask) may have changed; no download.
+        mask, warnings = _supplied_mask(remote_image, connector, (existing.width, existing.height))
         SourceImage.objects.filter(pk=existing.pk).update(
-            position=remote_image.position, alt=remote_image.alt, published_by_us=existing.published_by_us or own
+            position=remote_image.position, alt=remote_image.alt, published_by_us=existing.published_by_us or own,
+            **({"protect_mask": mask} if mask is not None else {}),
+            **({"intake_warnings": [*existing.intake_warnings, *warnings]} if warnings else {}),
         )
         return existing, False
     data = connector.fetch_image_bytes(remote_image)
     intake = image_intake(data, filename=remote_image.url.rsplit("/", 1)[-1].split("?")[0])
     normalized = intake.normalized
+    mask, mask_warnings = _supplied_mask(remote_image, connector, (normalized.width, normalized.height))
     fields = dict(
         source_url=remote_image.url, position=remote_image.position, alt=remote_image.alt,
         original=intake.original, image=intake.image, sha256=intake.image.sha256, width=normalized.width,
-        height=normalized.height, has_alpha=normalized.has_alpha, intake_warnings=normalized.warnings,
-        published_by_us=own, removed_at=None,
+        height=normalized.height, has_alpha=normalized.has_alpha,
+        intake_warnings=[*normalized.warnings, *mask_warnings], published_by_us=own, removed_at=None,
+        **({"protect_mask": mask} if mask is not None else {}),
     )
     if existing is None:
         return SourceImage.objects.create(product=product, remote_id=remote_image.remote_id, **fields), True
@@ -224,6 +267,30 @@ def _source_image_upsert(*, product: Product, remote_image: RemoteImage, connect
     if bytes_changed:
         variants_supersede(source_image=existing, actor="system:sync", reason="the source image changed")
     return existing, bytes_changed
+
+
+def _supplied_mask(remote_image: RemoteImage, connector: Connector, size: tuple[int, int]
+                   ) -> tuple[Blob | None, list[str]]:
+    """The merchant's product mask for this photo as a stored black/white PNG, or why it was not used.
+
+    A bad mask never costs the photo: the photo is imported without it and the reason is kept with it.
+    """
+    if remote_image.mask_error:
+        return None, [remote_image.mask_error]
+    if not remote_image.mask_url:
+        return None, []
+    from dataclasses import replace
+
+    from vitrine.connectors.errors import ApiError
+
+    try:
+        data = connector.fetch_image_bytes(replace(remote_image, url=remote_image.mask_url))
+        png = mask_normalize(data, size=size)
+    except ImageRejected as exc:
+        return None, [f"the mask was not used: {exc.message}"]
+    except (ApiError, OSError) as exc:
+        return None, [f"the mask was not used: it could not be fetched ({exc})"]
+    return blob_put(data=png, content_type="image/png", width=size[0], height=size[1]), []
 
 
 def product_mark_deleted(*, shop: Shop, external_id: str) -> Product | None:

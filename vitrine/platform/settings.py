@@ -69,6 +69,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # SQLite holds one writer at a time; wait for it instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    if DATABASES["default"]["NAME"] not in ("", ":memory:") and "mode=memory" not in DATABASES["default"]["NAME"]:
+        # SQLite cannot create the folder of its file: on a fresh clone var/ does not exist yet.
+        Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- storage --------------------------------------------------------------------------------------
@@ -121,6 +124,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "vitrine.platform.tasks.relay_undelivered_events",
         "schedule": env.int("EVENT_RELAY_INTERVAL", default=30),
     },
+}
+# Variants waiting for a model resume once it is configured (also at every worker start).
+CELERY_BEAT_SCHEDULE["resume-waiting-variants"] = {
+    "task": "vitrine.inference.tasks.resume_waiting_variants",
+    "schedule": env.int("RESUME_WAITING_INTERVAL", default=300),
 }
 # An event not delivered this many seconds after commit is re-dispatched by the relay.
 EVENT_RELAY_GRACE_SECONDS = env.int("EVENT_RELAY_GRACE_SECONDS", default=60)

@@ -33,6 +33,7 @@ class ReviewItemAdmin(admin.ModelAdmin):
             wrap(views.bulk_approve, "review_bulk_approve", "bulk-approve/"),
             wrap(views.bulk_approve_confirm, "review_bulk_approve_confirm", "bulk-approve/confirm/"),
             wrap(views.metrics, "review_metrics", "metrics/"),
+            wrap(views.thumbnail, "review_thumbnail", "<int:item_id>/thumbnail.jpg"),
             *super().get_urls(),
         ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections import Counter, defaultdict
 from collections.abc import Collection, Mapping
@@ -194,6 +195,40 @@ def artefacts_of(variant_id: int) -> dict[str, str]:
     """Diff image name (without ``.png``) -> blob sha256."""
     rows = ReviewArtefact.objects.filter(variant_id=variant_id).values_list("name", "blob_id")
     return {name.removesuffix(".png"): sha for name, sha in rows}
+
+
+def render_details_of(variant: Variant) -> dict[str, Any]:
+    """What the renderer reported about this variant (text lines, mask method, offset...)."""
+    details = variant.render_details
+    return details if isinstance(details, dict) else {}
+
+
+def rewritten_lines_of(variant: Variant) -> list[dict[str, Any]]:
+    """A text variant's rewritten lines: source, target, origin, read_back, similarity."""
+    lines = render_details_of(variant).get("lines", [])
+    return [line for line in lines if isinstance(line, dict)]
+
+
+def skipped_lines_of(variant: Variant) -> list[dict[str, Any]]:
+    """Printed lines a text variant left as they were, with the reason (no translation, reads the same)."""
+    skipped = render_details_of(variant).get("skipped", [])
+    return [line for line in skipped if isinstance(line, dict)]
+
+
+def thumbnail_jpeg(blob_id: str, side: int) -> bytes:
+    """A blob's image reduced to ``side`` px on its long side, as JPEG bytes."""
+    from PIL import Image
+
+    from vitrine.platform.models import Blob
+    from vitrine.platform.services import blob_read
+
+    with Image.open(io.BytesIO(blob_read(Blob.objects.get(pk=blob_id)))) as image:
+        image.draft("RGB", (side, side))
+        small = image.convert("RGB")
+        small.thumbnail((side, side), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    small.save(buffer, format="JPEG", quality=82)
+    return buffer.getvalue()
 
 
 # --- metrics --------------------------------------------------------------------------------------

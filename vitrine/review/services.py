@@ -64,6 +64,9 @@ class InvalidDecision(ReviewError, ValueError):
 
 
 # --- scoring generated variants -------------------------------------------------------------------
+ESTIMATED_MASK_METHODS = ("classical", "grabcut", "segmentation")
+
+
 def _thresholds(variant: Variant) -> dict[str, Any] | None:
     """The template version's threshold overrides, then any the variant's own parameters carry."""
     from vitrine.templates.selectors import fidelity_thresholds_for
@@ -78,7 +81,8 @@ def variant_assess(*, variant_id: int, offset: Sequence[int] | None = None,
 
     ``offset`` is where the render put source pixel (0, 0) in its output; ``rewritten_boxes`` are areas
     a text edit legitimately rewrote (source pixels), left out of the comparison. Both default to what the
-    variant's ``render_details`` say, as do the upscale factor and the reasons that always need a person.
+    variant's ``render_details`` say, as do the upscale factor, the reasons that always need a person and the
+    renderer's confidence in an estimated product outline (a low one keeps the variant from passing).
 
     Idempotent: a variant that is no longer ``generated`` is left alone (its review item, if any, is
     returned). The comparison runs outside any transaction; the move and the item are written together.
@@ -97,6 +101,9 @@ def variant_assess(*, variant_id: int, offset: Sequence[int] | None = None,
     if rewritten_boxes is None:
         rewritten_boxes = rewritten_text_boxes(details, offset)
     upscale = float(details.get("upscale") or 1.0)
+    # An outline the renderer estimated carries its confidence; supplied masks and alpha are certain.
+    mask_method = str(details.get("mask_method") or "given")
+    mask_confidence = details.get("mask_confidence") if mask_method in ESTIMATED_MASK_METHODS else None
     try:
         original = _load_image(variant.source_image.image, mode="RGB")
         output = _load_image(variant.output, mode="RGB")
@@ -111,7 +118,7 @@ def variant_assess(*, variant_id: int, offset: Sequence[int] | None = None,
             original, output, mask,
             kind=variant.kind, thresholds=_thresholds(variant),
             ignore_boxes=list(rewritten_boxes) or None,
-            ocr=settings.FIDELITY_OCR,
+            ocr=settings.FIDELITY_OCR, mask_confidence=mask_confidence, mask_method=mask_method,
         )
     except ThresholdError as exc:
         _fail_generated(variant, actor, f"The template's fidelity thresholds are invalid: {exc}")

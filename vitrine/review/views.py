@@ -23,6 +23,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from vitrine.review import selectors, services
 from vitrine.review.fidelity import FidelityReport
+from vitrine.review.fidelity.registry import MEASURES, PASS_CHECKS
+from vitrine.review.fidelity.scoring import SCORE_AT_PASS_LIMIT
 from vitrine.review.forms import (
     BulkApproveForm,
     BulkConfirmForm,
@@ -35,6 +37,7 @@ from vitrine.review.models import Decision, ReviewItem
 from vitrine.review.selectors import QueueFilters
 
 if TYPE_CHECKING:
+    from vitrine.platform.models import Variant
     from vitrine.review.admin import ReviewItemAdmin
 
 # Most items one bulk approval takes; the confirmation says when more qualify.
@@ -46,18 +49,8 @@ DONE_WORDS = {
     Decision.Action.REGENERATE: "Asked to regenerate",
 }
 
-# Plain names of the fidelity measures, in the order the item page lists them.
-MEASURE_LABELS = {
-    "ssim": "Structure (SSIM)",
-    "gmsd": "Edges and fine pattern (GMSD)",
-    "delta_e_p50": "Colour shift, typical (ΔE p50)",
-    "delta_e_p95": "Colour shift, worst areas (ΔE p95)",
-    "keypoint_match": "Logo and pattern detail (keypoints kept)",
-    "text_match": "Printed text (similarity)",
-    "changed_share": "Share of the product changed",
-    "largest_change": "Largest changed region",
-    "missing_share": "Product cut off by the frame",
-}
+# Longest side of a queue thumbnail, in pixels (shown at half that, sharp on high-density screens).
+THUMB_SIDE = 160
 
 
 def _require(request: HttpRequest, permission: str) -> None:
@@ -174,11 +167,38 @@ def _in_variant(report: FidelityReport, box: tuple[int, int, int, int]) -> tuple
 
 
 def _measures(report: FidelityReport) -> list[dict[str, Any]]:
+    """Every verdict-deciding entry of the registry: the scored measures, then the pass checks."""
     rows = []
-    for name, label in MEASURE_LABELS.items():
-        value = report.measures.get(name)
-        rows.append({"name": name, "label": label, "value": value, "score": report.measure_scores.get(name),
-                     "pass": report.thresholds.get(f"{name}_pass"), "fail": report.thresholds.get(f"{name}_fail")})
+    for measure in MEASURES:
+        value = report.measures.get(measure.name)
+        score = report.measure_scores.get(measure.name)
+        rows.append({"name": measure.name, "label": measure.label, "value": value, "score": score,
+                     "pass": report.thresholds.get(f"{measure.name}_pass"),
+                     "fail": report.thresholds.get(f"{measure.name}_fail"),
+                     "ok": None if score is None else score >= SCORE_AT_PASS_LIMIT})
+    check_values = {"mask_confidence": report.mask.confidence, "alignment_correlation": report.alignment.correlation}
+    for check in PASS_CHECKS:
+        value, limit = check_values[check.name], report.thresholds.get(check.threshold)
+        rows.append({"name": check.name, "label": check.label, "value": value, "score": None,
+                     "pass": limit, "fail": None, "check": True,
+                     "ok": None if value is None or limit is None else value >= limit})
+    return rows
+
+
+def _translations(variant: Variant) -> list[dict[str, Any]]:
+    """For a text variant: each printed line, its target text and what OCR read back on the variant."""
+    if variant.kind != "text_localize":
+        return []
+    rows = [
+        {"source": line.get("source", ""), "target": line.get("target", ""), "origin": line.get("origin", ""),
+         "read_back": line.get("read_back", ""), "similarity": line.get("similarity"), "skipped": ""}
+        for line in selectors.rewritten_lines_of(variant)
+    ]
+    rows += [
+        {"source": line.get("source", ""), "target": "", "origin": "", "read_back": "", "similarity": None,
+         "skipped": line.get("reason", "")}
+        for line in selectors.skipped_lines_of(variant)
+    ]
     return rows
 
 
@@ -231,6 +251,7 @@ def item_page(request: HttpRequest, admin: ReviewItemAdmin, item_id: int) -> Htt
         report=report,
         fidelity_error=(variant.fidelity or {}).get("error"),
         measures=_measures(report) if report is not None else [],
+        translations=_translations(variant),
         regions=regions,
         regions_json=json.dumps([
             {"number": r["number"], "original": r["original"].__dict__, "variant": r["variant"].__dict__}
@@ -240,6 +261,8 @@ def item_page(request: HttpRequest, admin: ReviewItemAdmin, item_id: int) -> Htt
         artefacts=artefacts,
         original_size=original_size,
         output_size=output_size,
+        original_aspect=f"{original_size[0] / max(1, original_size[1]):.4f}",
+        output_aspect=f"{output_size[0] / max(1, output_size[1]):.4f}",
         params_json=json.dumps(variant.params, indent=2, ensure_ascii=False, sort_keys=True),
         prompt=variant.params.get("prompt", ""),
         negative_prompt=variant.params.get("negative_prompt", ""),
@@ -366,6 +389,22 @@ def bulk_approve_confirm(request: HttpRequest, admin: ReviewItemAdmin) -> HttpRe
     for item_id, why in list(result.skipped.items())[:20]:
         messages.warning(request, f"Skipped item {item_id}: {why}")
     return HttpResponseRedirect(_queue_url(filters), status=303)
+
+
+# --- thumbnails -----------------------------------------------------------------------------------
+@require_GET
+def thumbnail(request: HttpRequest, admin: ReviewItemAdmin, item_id: int) -> HttpResponse:
+    """The variant's output (else the original) as a small JPEG for the queue list."""
+    _require(request, "review.view_reviewitem")
+    item = get_object_or_404(
+        selectors.review_items_visible_to(request.user).select_related("variant__source_image"), pk=item_id
+    )
+    variant = item.variant
+    blob_id = variant.output_id or variant.source_image.image_id
+    jpeg = selectors.thumbnail_jpeg(blob_id, THUMB_SIDE)
+    response = HttpResponse(jpeg, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 # --- metrics --------------------------------------------------------------------------------------

@@ -123,8 +123,15 @@ class CsvFileConnector:
             except ImageUnavailable as exc:
                 unavailable.append((image, str(exc)))
                 continue
+            mask_url, mask_error = "", ""
+            if image.mask:
+                try:
+                    mask_url = self.image_url(image.mask)
+                except ImageUnavailable as exc:
+                    mask_error = f"the mask was not used: {exc}"  # the photo itself is still imported
             images.append(
-                RemoteImage(remote_id=image.remote_id, url=url, position=image.position, alt=image.alt)
+                RemoteImage(remote_id=image.remote_id, url=url, position=image.position, alt=image.alt,
+                            mask_url=mask_url, mask_error=mask_error)
             )
         remote = RemoteProduct(
             external_id=product.handle, title=product.title, handle=product.handle,

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 REQUIRED_COLUMNS = ("Handle", "Title")
 IMAGE_COLUMNS = ("Image Src", "Image Position", "Image Alt Text")
+# Vitrine's own optional column (stores ignore it): the photo's product mask, an alpha PNG or white on black.
+MASK_COLUMN = "Image Mask"
 # The columns a new image row fills; every other column of such a row stays empty.
 NEW_IMAGE_ROW_COLUMNS = ("Handle", *IMAGE_COLUMNS)
 REMOTE_ID_MAX = 255
@@ -54,6 +56,7 @@ class CsvImage:
     position: int
     alt: str
     line: int
+    mask: str = ""
 
     @property
     def remote_id(self) -> str:
@@ -228,7 +231,7 @@ def parse(data: bytes, *, name: str = "the file") -> CsvCatalogue:
                                                  "ignored", handle, "warning"))
             else:
                 product.images.append(CsvImage(src=src, position=position, alt=cell("Image Alt Text"),
-                                               line=row_line))
+                                               line=row_line, mask=cell(MASK_COLUMN)))
         variant_image = cell("Variant Image")
         if variant_image and not any(image.src == variant_image for image in product.images):
             product.images.append(CsvImage(src=variant_image, position=len(product.images) + 1, alt="",

@@ -281,7 +281,7 @@ class BackgroundRecipe(Recipe):
         if mode == "generate":
             spec = engine.resolve_model(params["model"], purpose="generating a background")
         with stopwatch.stage("mask"):
-            protect = product_mask(request, source, alpha, engine)
+            protect = product_mask(request, source, alpha, engine, allow_uncertain=True)
         plan = BackgroundPlan(
             request=request,
             source=source,

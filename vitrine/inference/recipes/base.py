@@ -12,13 +12,14 @@ import abc
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from PIL import Image
 
 from vitrine.inference.diffusion import InpaintJob
+from vitrine.inference.grabcut import GRABCUT_MIN_USABLE, grabcut_protect_mask
 from vitrine.inference.masks import (
     ProtectMask,
     classical_protect_mask,
@@ -134,12 +135,26 @@ def product_mask(
     engine: Engine,
     *,
     what: str = "product",
+    allow_uncertain: bool = False,
 ) -> ProtectMask:
-    """Supplied mask, else the alpha channel, else the classical estimate; refused when unusable."""
+    """Supplied mask, else the alpha channel, else the classical estimate (GrabCut when the background is
+    not plain); refused when unusable. With ``allow_uncertain`` a GrabCut outline below the usual confidence
+    is still used, but carries a warning and its confidence, so the variant goes to a reviewer instead of
+    passing (recipes with a safer fallback leave it off)."""
+    minimum = engine.config.min_mask_confidence
     if request.mask is not None:
         protect = mask_from_supplied(request.mask, (source.shape[1], source.shape[0]))
     elif alpha is not None:
         protect = mask_from_alpha(alpha)
     else:
         protect = classical_protect_mask(source)
-    return require_usable(protect, min_confidence=engine.config.min_mask_confidence, what=what)
+        if protect.confidence < minimum:
+            cut = grabcut_protect_mask(source)
+            if cut.mask.any() and cut.confidence > protect.confidence:
+                protect = cut
+    if allow_uncertain and protect.method == "grabcut" and protect.confidence < minimum:
+        require_usable(protect, min_confidence=GRABCUT_MIN_USABLE, what=what)
+        note = (f"the {what} outline was estimated with low confidence ({protect.confidence:.2f}, below "
+                f"{minimum:.2f}): a reviewer must check its edges")
+        return replace(protect, warnings=(*protect.warnings, note))
+    return require_usable(protect, min_confidence=minimum, what=what)

@@ -31,6 +31,13 @@ ECC_MIN_MASK_PIXELS = 64
 ECC_MASK_EROSION = 2
 SNAP_PX = 0.15
 SNAP_CORRELATION = 1e-4
+# A plain resize correlating this well already is the answer: ECC has nothing left to improve and, on a
+# pixel-identical pair, its update is degenerate and OpenCV reports non-convergence.
+IDENTICAL_CORRELATION = 0.9995
+# Grey levels: a product with less contrast than this has no structure for a correlation to measure;
+# two such products are compared by their mean absolute difference instead.
+FLAT_STD = 1.0
+FLAT_MATCH = 1.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,9 @@ def register(
     if not levels.steps:
         return Registration(matrix=resize_pose, method="resize", correlation=None, refined=False)
     first, finest = levels.steps[0], levels.steps[-1]
+    resize_correlation = levels.correlation(resize_pose, finest)
+    if resize_correlation >= IDENTICAL_CORRELATION:
+        return Registration(matrix=resize_pose, method="resize", correlation=resize_correlation, refined=True)
     refined = {name: levels.refine(pose, first) for name, pose in candidates.items()}
     converged = {name: result for name, result in refined.items() if result is not None}
     if not converged:
@@ -112,7 +122,6 @@ def register(
         pose = result[0]
     correlation = levels.correlation(pose, finest)
     # An exact paste-back needs no fit: the plain resize wins unless the fit is measurably better.
-    resize_correlation = levels.correlation(resize_pose, finest)
     if (
         resize_correlation >= correlation - SNAP_CORRELATION
         or _max_displacement(pose, resize_pose, original_grey.shape) < SNAP_PX
@@ -215,6 +224,9 @@ class _Levels:
     def correlation(self, pose: np.ndarray, level: _Level) -> float:
         template = self._template(pose, level)[level.mask > 0]
         original = level.original[level.mask > 0]
+        if max(float(template.std()), float(original.std())) < FLAT_STD:
+            # A flat product (one colour): correlation is undefined, equal grey levels are the match.
+            return 1.0 if float(np.abs(template - original).mean()) < FLAT_MATCH else 0.0
         template, original = template - template.mean(), original - original.mean()
         norm = float(np.linalg.norm(template) * np.linalg.norm(original))
         return float(template @ original) / norm if norm > 0 else 0.0

@@ -27,6 +27,7 @@ from vitrine.review.fidelity.imaging import (
     mask_from_base64_png,
     mask_to_base64_png,
 )
+from vitrine.review.fidelity.registry import MEASURE_NAMES
 from vitrine.review.fidelity.report import (
     VERDICT_PASS,
     Alignment,
@@ -128,6 +129,8 @@ def compare(
     *,
     ignore_boxes: Iterable[Sequence[float]] | None = None,
     ocr: bool | None = None,
+    mask_confidence: float | None = None,
+    mask_method: str = "given",
 ) -> FidelityReport:
     """The SKU-fidelity report of ``variant`` against ``original``.
 
@@ -136,7 +139,10 @@ def compare(
     kind's thresholds and ``thresholds`` overrides some of them. ``ignore_boxes`` ((x0, y0, x1, y1) in
     original pixels) are areas legitimately rewritten, such as localized text; each grows by the
     ``ignore_box_margin`` threshold. ``ocr`` turns reading printed text (the slow step) on or off; by
-    default settings.FIDELITY_OCR decides (on outside a Django project).
+    default settings.FIDELITY_OCR decides (on outside a Django project). ``mask_confidence`` is the
+    confidence of a given mask that was itself estimated (e.g. by the renderer's segmentation): below
+    the ``mask_confidence_min`` threshold the variant cannot pass. ``mask_method`` names how that mask was
+    made; an outline found automatically in a photo of a scene (``grabcut``) never passes on its own.
     """
     started = time.perf_counter()
     limits = thresholds_resolve(kind, thresholds)
@@ -150,7 +156,8 @@ def compare(
     else:
         mask = as_mask(product_mask, shape=shape)
         mask_info = MaskInfo(
-            source="given", method="given", confidence=None, area_share=round(float(mask.mean()), 5)
+            source="given", method=mask_method, area_share=round(float(mask.mean()), 5),
+            confidence=None if mask_confidence is None else round(float(mask_confidence), 4),
         )
     product_full = mask.copy()
     for x0, y0, x1, y1 in boxes:
@@ -179,6 +186,10 @@ def compare(
         "colour_change": _largest_area(analysis.colour_changed & analysis.valid) / compared_area,
         "missing_share": float((~analysis.valid & analysis.compared).sum() / compared_area),
     }
+
+    if set(values) != set(MEASURE_NAMES):
+        raise RuntimeError(f"the engine's measures {sorted(values)} differ from the registry's {MEASURE_NAMES}")
+    values = {name: values[name] for name in MEASURE_NAMES}  # the registry's order, as the page lists them
 
     notes = [_mask_note(mask_info)] if mask_info.source == "estimated" else []
     text_comparisons: list[TextComparison] = []
@@ -239,13 +250,16 @@ def assess(
     *,
     ignore_boxes: Iterable[Sequence[float]] | None = None,
     ocr: bool | None = None,
+    mask_confidence: float | None = None,
+    mask_method: str = "given",
 ) -> Assessment:
     """compare() plus the diff images: what the review app stores for a generated variant.
     ``assessment.report.failed`` means the variant is below the hard floor and is failed without review.
     The images are drawn from the report alone, so redrawing them later gives the same bytes."""
     from vitrine.review.fidelity.artefacts import render_artefacts
 
-    report = compare(original, variant, product_mask, kind, thresholds, ignore_boxes=ignore_boxes, ocr=ocr)
+    report = compare(original, variant, product_mask, kind, thresholds, ignore_boxes=ignore_boxes, ocr=ocr,
+                     mask_confidence=mask_confidence, mask_method=mask_method)
     return Assessment(report=report, artefacts=render_artefacts(original, variant, report))
 
 
@@ -373,6 +387,10 @@ def _mask_note(info: MaskInfo) -> str:
     return f"the product mask was estimated ({info.method}, confidence {info.confidence:.2f}{warnings})"
 
 
+# Outlines that can be clean and still be the wrong object (another thing in the scene): a person checks.
+UNVERIFIED_MASK_METHODS = ("grabcut",)
+
+
 def _pass_blockers(alignment: Alignment, mask_info: MaskInfo, limits: Mapping[str, float]) -> list[str]:
     """Reasons a variant whose measures all pass still needs a reviewer's eye."""
     blockers = []
@@ -380,6 +398,17 @@ def _pass_blockers(alignment: Alignment, mask_info: MaskInfo, limits: Mapping[st
         blockers.append(
             f"the product mask was estimated with low confidence ({mask_info.confidence:.2f}), so the "
             "measures may cover the wrong area"
+        )
+    elif mask_info.confidence is not None and mask_info.confidence < limits["mask_confidence_min"]:
+        blockers.append(
+            f"the product outline the edit kept was estimated with low confidence ({mask_info.confidence:.2f}): "
+            "parts of the product may have been replaced or background kept; check its edges"
+        )
+    elif mask_info.source == "given" and mask_info.method in UNVERIFIED_MASK_METHODS:
+        confidence = "" if mask_info.confidence is None else f" (outline confidence {mask_info.confidence:.2f})"
+        blockers.append(
+            f"the product was outlined automatically in a photo of a scene{confidence}: check that the kept "
+            "area is the whole product and nothing else"
         )
     if alignment.correlation is None or alignment.correlation < limits["alignment_correlation_min"]:
         detail = (

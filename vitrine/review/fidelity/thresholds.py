@@ -18,37 +18,16 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ImproperlyConfigured
 
+from vitrine.review.fidelity.registry import MEASURES, PASS_CHECKS
+
 KIND_BACKGROUND = "background"
 KIND_MODEL_SWAP = "model_swap"
 KIND_TEXT_LOCALIZE = "text_localize"
 KINDS = (KIND_BACKGROUND, KIND_MODEL_SWAP, KIND_TEXT_LOCALIZE)
 
-# measure name -> True when higher values are better
-MEASURE_HIGHER_IS_BETTER: dict[str, bool] = {
-    "ssim": True,
-    "gmsd": False,
-    "delta_e_p50": False,
-    "delta_e_p95": False,
-    "keypoint_match": True,
-    "text_match": True,
-    "changed_share": False,
-    "largest_change": False,
-    "colour_change": False,
-    "missing_share": False,
-}
-# The value each measure takes for an identical pair.
-MEASURE_IDEAL: dict[str, float] = {
-    "ssim": 1.0,
-    "gmsd": 0.0,
-    "delta_e_p50": 0.0,
-    "delta_e_p95": 0.0,
-    "keypoint_match": 1.0,
-    "text_match": 1.0,
-    "changed_share": 0.0,
-    "largest_change": 0.0,
-    "colour_change": 0.0,
-    "missing_share": 0.0,
-}
+# Direction and ideal value of every measure, from the one registry the engine and the review page read.
+MEASURE_HIGHER_IS_BETTER: dict[str, bool] = {measure.name: measure.higher_is_better for measure in MEASURES}
+MEASURE_IDEAL: dict[str, float] = {measure.name: measure.ideal for measure in MEASURES}
 
 DEFAULT_THRESHOLDS: dict[str, float] = {
     # masked mean SSIM of luminance, pre-smoothed by 0.7 px (1 = identical)
@@ -116,6 +95,18 @@ _SCALAR_RANGES: dict[str, tuple[float, float]] = {
 
 class ThresholdError(ValueError):
     pass
+
+
+def _registry_covered() -> None:
+    """Every measure and pass check of the registry has its default thresholds (checked at import)."""
+    needed = [f"{measure.name}_{end}" for measure in MEASURES for end in ("pass", "fail")]
+    needed += [check.threshold for check in PASS_CHECKS]
+    missing = [name for name in needed if name not in DEFAULT_THRESHOLDS]
+    if missing:
+        raise ImproperlyConfigured(f"fidelity measures without default thresholds: {', '.join(missing)}")
+
+
+_registry_covered()
 
 
 def _settings_overrides(kind: str) -> list[Mapping[str, float]]:

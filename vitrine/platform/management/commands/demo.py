@@ -24,7 +24,6 @@ from tqdm import tqdm
 
 from vitrine.connectors.csvfile.connector import CsvFileConnector
 from vitrine.connectors.csvfile.services import MarketSpec, catalogue_import, csv_shop_ensure
-from vitrine.inference.config import EngineConfig
 from vitrine.platform.celery import app as celery_app
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Product, Shop, Variant
@@ -42,6 +41,9 @@ MARKETS = (MarketSpec("de-DE", "DE", "Germany"), MarketSpec("zh-CN", "CN", "Chin
 RULES: dict[str, tuple[tuple[str, ...], dict[str, list[str]]]] = {
     "marketplace-white": (("de-DE", "zh-CN"), {"tags": ["packshot"]}),
     "studio-sweep-light": (("en-US",), {"tags": ["packshot"]}),
+    # Real photographs: the scene behind the product is replaced (GrabCut, or the merchant's mask).
+    "studio-sweep-warm": (("de-DE", "zh-CN", "en-US"), {"tags": ["real-photo"]}),
+    "studio-gradient-charcoal": (("en-US",), {"tags": ["real-photo"]}),
     "text-de-de": ((), {"tags": ["printed-text"]}),
     "text-en-us": ((), {"tags": ["chinese-label"]}),
     "text-zh-cn": ((), {"tags": ["english-label"]}),
@@ -68,6 +70,8 @@ GLOSSARY: dict[str, dict[str, str]] = {
                                                  "zh": "特级龙井绿茶 100 克"},
     "Raw Wildflower Honey": {"de": "Roher Wildblütenhonig", "zh": "天然野花蜂蜜"},
     "Flight Suit, Orange": {"de": "Fliegeroverall, Orange", "zh": "橙色飞行连体服"},
+    "Espresso Cup and Saucer": {"de": "Espressotasse mit Untertasse", "zh": "浓缩咖啡杯和碟"},
+    "Raw Wildflower Honey, Gift Jar": {"de": "Roher Wildblütenhonig, Geschenkglas", "zh": "天然野花蜂蜜礼品罐"},
 }
 
 
@@ -157,14 +161,15 @@ class Command(BaseCommand):
                 kinds = Counter(variant.kind for variant in variants if variant.state == state)
                 out.write(f"  {state.label.lower():<12} {by_state[state]:>3}  "
                           + ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())))
-        needs_model = not EngineConfig.from_settings(settings).default_model
-        waiting = [v for v in variants if v.state == VariantState.FAILED and needs_model and _is_diffusion(v)]
+        waiting = [v for v in variants if v.state == VariantState.WAITING]
         if waiting:
-            out.write(self.style.WARNING(f"Waiting for a diffusion model ({len(waiting)} variants):"))
+            out.write(self.style.WARNING(f"Waiting for a diffusion model ({len(waiting)} variants; they render by "
+                                         "themselves once INFERENCE_DEFAULT_MODEL is set and a worker starts, or "
+                                         "run manage.py resume_waiting):"))
             for variant in waiting:
                 out.write(f"  #{variant.pk} {variant.source_image.product.title} / {variant.template_slug} / "
                           f"{variant.market.locale}: {variant.failure_reason}")
-        other_failures = [v for v in variants if v.state == VariantState.FAILED and v not in waiting]
+        other_failures = [v for v in variants if v.state == VariantState.FAILED]
         for variant in other_failures:
             out.write(self.style.WARNING(f"  failed #{variant.pk} {variant.source_image.product.title} / "
                                          f"{variant.template_slug} / {variant.market.locale}: "
@@ -181,8 +186,3 @@ class Command(BaseCommand):
         out.write(self.style.SUCCESS(f"Review queue ({open_items} items waiting): {queue}"))
         out.write(self.style.SUCCESS(f"Log in as {LOGIN!r} with password {PASSWORD!r}."))
 
-
-def _is_diffusion(variant: Variant) -> bool:
-    return variant.kind == "model_swap" or variant.params.get("mode") == "generate" or (
-        variant.params.get("erase") == "diffusion"
-    )

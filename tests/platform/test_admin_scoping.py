@@ -38,7 +38,7 @@ def options(html: str, name: str) -> list[str]:
 
 
 def test_the_shop_dropdown_offers_only_the_users_shops(client, shops) -> None:  # type: ignore[no-untyped-def]
-    acme, globex = shops
+    acme, _globex = shops
     client.force_login(staff("editor", acme, "editor"))
     product = Product.objects.create(shop=acme, external_id="mug", title="Mug")
     page = client.get(f"/admin/platform/product/{product.pk}/change/").content.decode()

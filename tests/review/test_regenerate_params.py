@@ -61,3 +61,15 @@ def test_thresholds_in_a_variants_own_parameters_do_not_loosen_the_gate(shop) ->
                                    description="", fidelity_thresholds=LOOSE)
     again = generated_variant(shop, edit="product", seed=2)
     assert services.variant_assess(variant_id=again.pk) is not None
+
+
+def test_only_a_role_allowing_review_claims_and_decides(shop) -> None:  # type: ignore[no-untyped-def]
+    from tests.review.conftest import make_reviewer
+    from vitrine.review.services import ItemNotFound, review_item_claim_next
+
+    item = queued_item(shop, seed=4)
+    viewer = make_reviewer("vera", [shop], role="viewer")
+    assert review_item_claim_next(reviewer=viewer) is None
+    with pytest.raises(ItemNotFound, match="may not review in"):
+        review_item_decide(item_id=item.pk, reviewer=viewer, decision=DecisionInput(action="approve"))
+    assert review_item_claim_next(reviewer=make_reviewer("rita", [shop])).pk == item.pk

@@ -20,7 +20,7 @@ from PIL import Image
 from vitrine.platform import events
 from vitrine.platform.lifecycle import IllegalTransition, VariantState
 from vitrine.platform.models import Blob, Shop, Variant
-from vitrine.platform.selectors import shops_visible_to
+from vitrine.platform.roles import Action, shops_where
 from vitrine.platform.services import blob_put, blob_read, variant_transition
 from vitrine.review import selectors
 from vitrine.review.fidelity import FidelityInputError, ThresholdError, assess
@@ -245,7 +245,8 @@ def review_item_claim_next(*, reviewer: AbstractBaseUser, filters: QueueFilters 
     filters = filters or QueueFilters()
     now = timezone.now()
     with transaction.atomic():
-        queue = selectors.pending_items(reviewer, filters)
+        # Viewers see the queue; only a role allowing review claims from it.
+        queue = selectors.pending_items(reviewer, filters).filter(shop__in=shops_where(reviewer, Action.REVIEW))
         item = (
             queue.filter(state=ReviewItem.State.CLAIMED, claimed_by_id=reviewer.pk, claim_expires_at__gt=now)
             .select_for_update(of=("self",))
@@ -312,13 +313,14 @@ def review_item_decide(*, item_id: int, reviewer: AbstractBaseUser, decision: De
     with transaction.atomic():
         item = _locked_item(item_id, reviewer, skip_locked=False)
         if item is None:
-            raise ItemNotFound(f"review item {item_id} does not exist or belongs to a shop you cannot see")
+            raise ItemNotFound(f"review item {item_id} does not exist or belongs to a shop you cannot see "
+                               "(or may not review in)")
         return _decide(item, reviewer, decision, bulk=False)
 
 
 def _locked_item(item_id: int, reviewer: AbstractBaseUser, *, skip_locked: bool) -> ReviewItem | None:
     return (
-        ReviewItem.objects.filter(pk=item_id, shop__in=shops_visible_to(reviewer))
+        ReviewItem.objects.filter(pk=item_id, shop__in=shops_where(reviewer, Action.REVIEW))
         .select_for_update(of=("self",), skip_locked=skip_locked)
         .select_related("variant", "claimed_by")
         .first()

@@ -94,10 +94,11 @@ class ShopScopedAdmin(ShopScopedFormMixin, admin.ModelAdmin):
     def _role_allows(self, request: HttpRequest, obj: Model | None, action: str) -> bool:
         if request.user.is_superuser:
             return True
-        if obj is None:
+        shop_id = None if obj is None else _shop_id_of(obj, self.shop_lookup)
+        if shop_id is None:
+            # No object, or one found by another path (get_queryset already limited it to the user's shops).
             return shops_where(request.user, action).exists()
-        shop_id = _shop_id_of(obj, self.shop_lookup)
-        return shop_id is not None and user_can(request.user, shop_id, action)
+        return user_can(request.user, shop_id, action)
 
     def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return super().has_view_permission(request, obj) and self._role_allows(request, obj, Action.VIEW)

@@ -288,8 +288,8 @@ REVIEW_BULK_APPROVE_MIN_SCORE = env.float("REVIEW_BULK_APPROVE_MIN_SCORE", defau
 
 # --- connectors -----------------------------------------------------------------------------------
 # (connector settings go here)
-# Largest product CSV imported (bytes); it is read as a stream, never whole.
-CSV_MAX_BYTES = env.int("CSV_MAX_BYTES", default=200 * 1024 * 1024)
+# Largest product CSV imported (bytes; Shopify itself imports at most 15 MB); read as a stream, never whole.
+CSV_MAX_BYTES = env.int("CSV_MAX_BYTES", default=50 * 1024 * 1024)
 # Taobao / Tmall through the Taobao Open Platform (TOP). The sandbox gateway is
 # https://gw.api.tbsandbox.com/router/rest. TAOBAO_SIGN_METHOD: md5, hmac or hmac-sha256.
 TAOBAO_APP_KEY = env.str("TAOBAO_APP_KEY", default="")

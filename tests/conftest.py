@@ -31,6 +31,16 @@ def _isolated_media(tmp_path: Path, settings) -> None:  # type: ignore[no-untype
     settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
+@pytest.fixture(autouse=True)
+def _stand_in_stores_on_loopback(settings) -> None:  # type: ignore[no-untyped-def]
+    """The fake stores serve images over http from 127.0.0.1: allowed here explicitly, as a local development
+    setup would (production allows neither). The fetcher's own tests take these allowances away again."""
+    settings.FETCH_ALLOW_HTTP = True
+    settings.FETCH_ALLOW_PRIVATE_HOSTS = ["127.0.0.1"]
+    settings.SHOPIFY_IMAGE_HOSTS = [*settings.SHOPIFY_IMAGE_HOSTS, "127.0.0.1"]
+    settings.TAOBAO_IMAGE_HOSTS = [*settings.TAOBAO_IMAGE_HOSTS, "127.0.0.1"]
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _eager_celery_by_default() -> Iterator[None]:
     """Tasks run in-process unless a test asks for a real broker (see ``celery_on_broker``)."""

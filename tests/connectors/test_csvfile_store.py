@@ -6,14 +6,13 @@ import csv
 import io
 from pathlib import Path
 
-import httpx
 import pytest
 from django.core.management import call_command
 from PIL import Image
 
+from tests.fakes.files import FileServer
 from vitrine.connectors import services as connector_services
 from vitrine.connectors.base import connector_for
-from vitrine.connectors.csvfile.connector import CsvFileConnector
 from vitrine.connectors.csvfile.services import MarketSpec, catalogue_import, csv_shop_ensure, export_write
 from vitrine.platform import events
 from vitrine.platform.lifecycle import VariantState
@@ -129,47 +128,33 @@ def test_a_gbk_csv_from_a_chinese_tool_imports_with_a_warning(csv_shop: Shop, fo
     assert (image.remote_id, image.alt) == ("茶叶.png", "绿茶罐")
 
 
-def test_url_images_are_downloaded_and_failures_reported(csv_shop: Shop, folder: Path) -> None:
-    served = (folder / "images" / "lamp.png").read_bytes()
-    requested: list[str] = []
-
-    def cdn(request: httpx.Request) -> httpx.Response:
-        requested.append(request.url.path)
-        if request.url.path == "/files/desk-lamp.png":
-            return httpx.Response(200, content=served, headers={"content-type": "image/png"})
-        if request.url.path == "/files/slow.png":
-            raise httpx.ReadTimeout("timed out", request=request)
-        return httpx.Response(404)
-
-    path = write_csv(
-        folder / "urls.csv",
-        [
-            {"Handle": "lamp", "Title": "Lamp", "Image Src": "https://cdn.example/files/desk-lamp.png?v=12"},
-            {"Handle": "lamp", "Image Src": "https://cdn.example/files/gone.png", "Image Position": "2"},
-            {"Handle": "lamp", "Image Src": "https://cdn.example/files/slow.png", "Image Position": "3"},
-            # Downloaded images kept next to the CSV are read from the folder, not fetched again.
-            {"Handle": "mug", "Title": "Mug", "Image Src": "https://cdn.example/files/mug.png"},
-        ],
-    )
-    csv_shop_ensure(name=csv_shop.name, csv_path=path, images_dir=folder / "images")
-    csv_shop.refresh_from_db()
-    connector = CsvFileConnector(csv_shop, http_client=httpx.Client(transport=httpx.MockTransport(cdn)))
-    report = catalogue_import(shop=csv_shop, connector=connector)
+def test_url_images_are_downloaded_and_failures_reported(csv_shop: Shop, folder: Path, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.FETCH_READ_TIMEOUT = 0.3
+    with FileServer() as cdn:
+        lamp = cdn.serve("/files/desk-lamp.png", (folder / "images" / "lamp.png").read_bytes(),
+                         headers={"Content-Type": "image/png"})
+        slow = cdn.serve("/files/slow.png", b"late", delay=1.0)
+        gone = cdn.base_url + "/files/gone.png"
+        path = write_csv(
+            folder / "urls.csv",
+            [
+                {"Handle": "lamp", "Title": "Lamp", "Image Src": lamp + "?v=12"},
+                {"Handle": "lamp", "Image Src": gone, "Image Position": "2"},
+                {"Handle": "lamp", "Image Src": slow, "Image Position": "3"},
+                # Downloaded images kept next to the CSV are read from the folder, not fetched again.
+                {"Handle": "mug", "Title": "Mug", "Image Src": cdn.base_url + "/files/mug.png"},
+            ],
+        )
+        csv_shop_ensure(name=csv_shop.name, csv_path=path, images_dir=folder / "images")
+        csv_shop.refresh_from_db()
+        report = catalogue_import(shop=csv_shop)
     assert [(issue.line, issue.message) for issue in report.errors] == [
-        (
-            3,
-            "image https://cdn.example/files/gone.png does not exist (HTTP 404); the product was imported "
-            "without it",
-        ),
-        (
-            4,
-            "image https://cdn.example/files/slow.png could not be downloaded: ReadTimeout: timed out; the "
-            "product was imported without it",
-        ),
+        (3, f"image {gone} does not exist (HTTP 404); the product was imported without it"),
+        (4, f"image {slow} could not be downloaded (no usable answer); the product was imported without it"),
     ]
-    assert "/files/mug.png" not in requested and requested.count("/files/slow.png") == 2  # one retry
+    assert "/files/mug.png" not in cdn.hits and cdn.hits.count("/files/slow.png") == 2  # one retry
     lamp_image = SourceImage.objects.get(product__external_id="lamp")
-    assert lamp_image.source_url == "https://cdn.example/files/desk-lamp.png?v=12"
+    assert lamp_image.source_url == lamp + "?v=12"
     assert SourceImage.objects.get(product__external_id="mug").source_url.startswith("file://")
 
 

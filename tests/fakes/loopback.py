@@ -11,6 +11,8 @@ class LoopbackServer:
     """Start/stop a ThreadingHTTPServer whose handler class reaches the fake as ``owner``."""
 
     thread_name: ClassVar[str] = "fake-store"
+    bind_host: str = "127.0.0.1"
+    bind_port: int = 0  # 0: any free port
     _server: ThreadingHTTPServer | None = None
 
     def handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -18,7 +20,7 @@ class LoopbackServer:
 
     def start(self) -> Self:
         handler = type(f"{type(self).__name__}Handler", (self.handler_class(),), {"owner": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = ThreadingHTTPServer((self.bind_host, self.bind_port), handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, name=self.thread_name, daemon=True).start()
         return self

@@ -14,6 +14,7 @@ from vitrine.platform.services import blob_put, blob_read
 from vitrine.review import services
 from vitrine.review.fidelity import FidelityReport
 from vitrine.review.models import ReviewArtefact, ReviewItem
+from vitrine.templates.models import VariantTemplate
 
 
 def test_generated_event_scores_the_variant_and_opens_a_review_item(shop, django_capture_on_commit_callbacks):
@@ -67,12 +68,19 @@ def test_assessing_twice_changes_nothing(shop):
     assert VariantTransition.objects.filter(variant=variant, to_state="in_review").count() == 1
 
 
+def template_with_thresholds(thresholds: dict) -> VariantTemplate:
+    """Version 1 of the template the test variants name, carrying threshold overrides (as written there)."""
+    return VariantTemplate.objects.create(slug="studio-white", version=1, kind="background", title="Studio white",
+                                          description="", fidelity_thresholds=thresholds)
+
+
 def test_template_thresholds_apply(shop):
     # A template that tolerates nothing sends even a clean background swap to a person.
     strict = {"fidelity_thresholds": {"hard_floor": 0.0, "changed_share_pass": 0.00001,
                                       "changed_share_fail": 0.00002, "delta_e_p95_pass": 0.00001,
                                       "delta_e_p95_fail": 0.00002}}
-    variant = generated_variant(shop, edit="patch", params=strict)
+    template_with_thresholds(strict["fidelity_thresholds"])
+    variant = generated_variant(shop, edit="patch")
     services.variant_assess(variant_id=variant.pk)
     variant.refresh_from_db()
     assert variant.fidelity["thresholds"]["changed_share_pass"] == 0.00001
@@ -80,7 +88,8 @@ def test_template_thresholds_apply(shop):
 
 
 def test_invalid_template_thresholds_fail_the_variant_clearly(shop):
-    variant = generated_variant(shop, params={"fidelity_thresholds": {"ssim_pass": "high"}})
+    template_with_thresholds({"ssim_pass": "high"})
+    variant = generated_variant(shop)
     services.variant_assess(variant_id=variant.pk)
     variant.refresh_from_db()
     assert variant.state == VariantState.FAILED

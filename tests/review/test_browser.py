@@ -67,7 +67,8 @@ def current_item(page) -> int:  # type: ignore[no-untyped-def]
 
 
 def wait_for_prefetch(page, item_id: int) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_function(f"document.documentElement.dataset.prefetchedItem === '{item_id}'")
+    # A selector, not wait_for_function: the page's Content-Security-Policy forbids evaluating strings.
+    page.wait_for_selector(f"html[data-prefetched-item='{item_id}']", state="attached")
 
 
 def test_keyboard_review_and_bulk_approve(page, live_server, shop, scored_item, artifacts_dir, review_handlers_only):
@@ -121,9 +122,9 @@ def test_keyboard_review_and_bulk_approve(page, live_server, shop, scored_item, 
 
     # j / k: look at the next item in the queue and come back.
     page.keyboard.press("j")
-    page.wait_for_function(f"document.getElementById('review-item')?.dataset.itemId === '{second.pk}'")
+    page.wait_for_selector(f"#review-item[data-item-id='{second.pk}']")
     page.keyboard.press("k")
-    page.wait_for_function(f"document.getElementById('review-item')?.dataset.itemId === '{first.pk}'")
+    page.wait_for_selector(f"#review-item[data-item-id='{first.pk}']")
 
     # a: approve. The next item was prefetched, so it is swapped in without loading its page.
     wait_for_prefetch(page, second.pk)
@@ -131,7 +132,7 @@ def test_keyboard_review_and_bulk_approve(page, live_server, shop, scored_item, 
     page.on("request", lambda request: second_page_loads.append(request.url)
             if f"/{second.pk}/review/" in request.url else None)
     page.keyboard.press("a")
-    page.wait_for_function(f"document.getElementById('review-item').dataset.itemId === '{second.pk}'")
+    page.wait_for_selector(f"#review-item[data-item-id='{second.pk}']")
     assert second_page_loads == []
     assert page.url.endswith(f"/admin/review/reviewitem/{second.pk}/review/")
     assert f"Approved variant {first.variant_id}." in page.locator("[data-status]").inner_text()
@@ -141,14 +142,14 @@ def test_keyboard_review_and_bulk_approve(page, live_server, shop, scored_item, 
     wait_for_prefetch(page, third.pk)
     page.keyboard.press("r")
     page.keyboard.press("2")
-    page.wait_for_function(f"document.getElementById('review-item').dataset.itemId === '{third.pk}'")
+    page.wait_for_selector(f"#review-item[data-item-id='{third.pk}']")
 
     # g then 6: regenerate for "other", which asks for a note; Enter sends it.
     page.keyboard.press("g")
     page.keyboard.press("6")
     page.keyboard.type("shadow under the vase is missing")
     page.keyboard.press("Enter")
-    page.wait_for_function(f"document.getElementById('review-item').dataset.itemId === '{passing[0].pk}'")
+    page.wait_for_selector(f"#review-item[data-item-id='{passing[0].pk}']")
 
     # Bulk approve the three passing items (the first of them is claimed by rita herself).
     page.goto(f"{live_server.url}/admin/review/reviewitem/")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from vitrine.platform import selectors, services
+from vitrine.platform import services
 from vitrine.platform.models import (
     Event,
     Market,
@@ -19,6 +21,7 @@ from vitrine.platform.models import (
     Variant,
     VariantTransition,
 )
+from vitrine.platform.roles import Action, shops_where, user_can
 
 admin.site.site_header = "Vitrine"
 admin.site.site_title = "Vitrine"
@@ -31,8 +34,55 @@ def _thumb(blob_id: str | None, height: int = 64) -> str:
     return format_html('<img src="{}" height="{}" loading="lazy">', reverse("blob", args=[blob_id]), height)
 
 
-class ShopScopedAdmin(admin.ModelAdmin):
-    """Non-superusers only see rows of the shops they are members of."""
+def shop_lookup_of(model: type[Model]) -> str | None:
+    """The ORM path from ``model`` to the shop that owns its rows, or None for rows no shop owns."""
+    if model is Shop:
+        return "pk"
+    names = {field.name for field in model._meta.get_fields()}
+    for lookup in ("shop", "product__shop", "source_image__product__shop"):
+        if lookup.split("__", 1)[0] in names:
+            return lookup
+    return None
+
+
+def _shop_id_of(obj: Model, lookup: str) -> int | None:
+    if lookup == "pk":
+        return obj.pk
+    *path, last = lookup.split("__")
+    for name in path:
+        obj = getattr(obj, name, None)
+        if obj is None:
+            return None
+    return getattr(obj, f"{last}_id", None)
+
+
+class ShopScopedFormMixin:
+    """Foreign-key and many-to-many choices limited to the shops where the user may make the change: a member
+    of shop A neither sees shop B (or B's markets, products, ...) in a dropdown nor can post B's ids."""
+
+    change_action: str = Action.EDIT_SETTINGS
+
+    def _scope_choices(self, db_field: Any, request: HttpRequest, kwargs: dict[str, Any]) -> None:
+        lookup = shop_lookup_of(db_field.related_model)
+        if request.user.is_superuser or lookup is None or "queryset" in kwargs:
+            return
+        shops = shops_where(request.user, self.change_action)
+        kwargs["queryset"] = db_field.related_model._default_manager.filter(**{f"{lookup}__in": shops})
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        self._scope_choices(db_field, request, kwargs)
+        if db_field.related_model is Shop and not request.user.is_superuser:
+            kwargs["required"] = True  # a row without a shop belongs to every shop: operators only
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        self._scope_choices(db_field, request, kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
+
+
+class ShopScopedAdmin(ShopScopedFormMixin, admin.ModelAdmin):
+    """Rows of the shops the user is a member of, and changes only where their role allows
+    ``change_action`` (see :mod:`vitrine.platform.roles`, the one table the API and the console use too)."""
 
     shop_lookup = "shop"
 
@@ -40,18 +90,58 @@ class ShopScopedAdmin(admin.ModelAdmin):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        return queryset.filter(**{f"{self.shop_lookup}__in": selectors.shops_visible_to(request.user)})
+        return queryset.filter(**{f"{self.shop_lookup}__in": shops_where(request.user, Action.VIEW)})
+
+    def _role_allows(self, request: HttpRequest, obj: Model | None, action: str) -> bool:
+        if request.user.is_superuser:
+            return True
+        shop_id = None if obj is None else _shop_id_of(obj, self.shop_lookup)
+        if shop_id is None:
+            # No object, or one found by another path (get_queryset already limited it to the user's shops).
+            return shops_where(request.user, action).exists()
+        return user_can(request.user, shop_id, action)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_view_permission(request, obj) and self._role_allows(request, obj, Action.VIEW)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and self._role_allows(request, None, self.change_action)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_change_permission(request, obj) and self._role_allows(request, obj, self.change_action)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._role_allows(request, obj, self.change_action)
 
 
-class MarketInline(admin.TabularInline):
+class ShopInline(ShopScopedFormMixin, admin.TabularInline):
+    """An inline on the shop page: changed only where the role allows ``change_action`` in that shop."""
+
+    def _role_allows(self, request: HttpRequest, obj: Model | None) -> bool:
+        if request.user.is_superuser:
+            return True
+        return obj is not None and user_can(request.user, obj.pk, self.change_action)
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_add_permission(request, obj) and self._role_allows(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_change_permission(request, obj) and self._role_allows(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._role_allows(request, obj)
+
+
+class MarketInline(ShopInline):
     model = Market
     extra = 0
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ShopInline):
     model = ShopMembership
     extra = 0
     autocomplete_fields = ["user"]
+    change_action = Action.MANAGE_TEAM
 
 
 @admin.register(Shop)
@@ -62,9 +152,12 @@ class ShopAdmin(ShopScopedAdmin):
     search_fields = ["name", "external_id"]
     inlines = [MarketInline, MembershipInline]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = admin.ModelAdmin.get_queryset(self, request)
-        return queryset if request.user.is_superuser else queryset & selectors.shops_visible_to(request.user)
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser  # shops come from installing the app
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._role_allows(
+            request, obj, Action.MANAGE_CONNECTION)
 
 
 class SourceImageInline(admin.TabularInline):
@@ -108,6 +201,7 @@ class TransitionInline(admin.TabularInline):
 
 @admin.register(Variant)
 class VariantAdmin(ShopScopedAdmin):
+    change_action = Action.REQUEST_VARIANTS
     list_display = ["id", "preview", "shop", "kind", "market", "template_slug", "state", "fidelity_verdict",
                     "fidelity_score"]
     list_filter = ["state", "kind", "shop", "fidelity_verdict"]

@@ -23,6 +23,20 @@ app.autodiscover_tasks(["vitrine.platform", "vitrine.connectors", "vitrine.infer
 _task_log_tokens: dict[str, Any] = {}
 
 
+@signals.celeryd_init.connect
+def _refuse_insecure_worker(**_: Any) -> None:
+    # Sent by `celery worker` only (not by in-process test workers). Celery logs and swallows exceptions of
+    # signal receivers, so the refusal exits.
+    from django.core.exceptions import ImproperlyConfigured
+
+    from vitrine.platform.checks import refuse_insecure_start
+
+    try:
+        refuse_insecure_start()
+    except ImproperlyConfigured as exc:
+        raise SystemExit(str(exc)) from None
+
+
 @signals.task_prerun.connect
 def _bind_task_log_context(task_id: str | None = None, **_: Any) -> None:
     from vitrine.platform.logging import _context

@@ -1,4 +1,5 @@
-"""Deployment checks of our own, run by ``manage.py check --deploy``."""
+"""Deployment checks of our own, run by ``manage.py check --deploy``, and the start-up refusal of serving
+processes (the web app and the workers) configured with the development secret."""
 
 from __future__ import annotations
 
@@ -6,6 +7,19 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
+
+
+def refuse_insecure_start() -> None:
+    """Raise unless the process may serve: with DEBUG off, SECRET_KEY must not be the development default
+    (anyone can read it in the source and forge sessions, password-reset links and signed values). Called by
+    the WSGI module and the Celery worker command; silencing system checks does not switch it off."""
+    if not settings.DEBUG and settings.SECRET_KEY == settings.DEVELOPMENT_SECRET_KEY:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is the development default and DEBUG is off: refusing to start. Set SECRET_KEY to a "
+            "long random value (python -c 'import secrets; print(secrets.token_urlsafe(50))'), or DEBUG=1 "
+            "on a development machine."
+        )
 
 
 @register(Tags.security, deploy=True)
@@ -22,7 +36,7 @@ def encryption_key_configured(app_configs: Any, **kwargs: Any) -> list[Error]:
 
 @register(Tags.security, deploy=True)
 def secret_key_not_default(app_configs: Any, **kwargs: Any) -> list[Error]:
-    if settings.SECRET_KEY.startswith("insecure-dev-key"):
+    if settings.SECRET_KEY == settings.DEVELOPMENT_SECRET_KEY:
         return [Error("SECRET_KEY is the development default.", id="vitrine.E002")]
     return []
 

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
+# The content type a stored original is served with, by the format the decoder recognised.
+FORMAT_CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 _SRGB_PROFILE = ImageCms.createProfile("sRGB")
 
 
@@ -197,10 +199,11 @@ def image_normalize(data: bytes, *, filename: str = "") -> NormalizedImage:
 
 
 def _to_srgb_8bit(img: Image.Image, notes: list[str]) -> Image.Image:
-    oriented = ImageOps.exif_transpose(img)
-    if oriented is not img:
+    # exif_transpose returns a copy even when there is nothing to do: the note needs a real orientation tag.
+    orientation = img.getexif().get(ExifTags.Base.Orientation, 1)
+    img = ImageOps.exif_transpose(img)
+    if orientation in range(2, 9):
         notes.append("rotated upright from EXIF orientation")
-    img = oriented
 
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         # 16-bit greyscale: scale to 8 bits instead of clipping at 255.

@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.roles import Role
+from vitrine.platform.validators import validate_language_tag
 
 
 class Provider(models.TextChoices):
@@ -73,7 +74,7 @@ class Market(models.Model):
     """A target market of a shop: language (BCP 47, e.g. ``de-DE``) and region (ISO 3166-1, e.g. ``DE``)."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="markets")
-    locale = models.CharField(max_length=35)
+    locale = models.CharField(max_length=35, validators=[validate_language_tag])
     region = models.CharField(max_length=2, blank=True)
     name = models.CharField(max_length=100, blank=True)
     enabled = models.BooleanField(default=True)

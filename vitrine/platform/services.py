@@ -17,7 +17,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from vitrine.platform import events
-from vitrine.platform.intake import ImageRejected, NormalizedImage, image_normalize, mask_normalize
+from vitrine.platform.intake import (
+    FORMAT_CONTENT_TYPES,
+    ImageRejected,
+    NormalizedImage,
+    image_normalize,
+    mask_normalize,
+)
 from vitrine.platform.lifecycle import LIVE_STATES, IllegalTransition, VariantState, can_move
 from vitrine.platform.logging import log_context
 from vitrine.platform.models import (
@@ -75,8 +81,9 @@ class IntakeResult:
 def image_intake(data: bytes, *, filename: str = "") -> IntakeResult:
     """Normalise and store one image (original bytes and normalised PNG). Raises ImageRejected."""
     normalized = image_normalize(data, filename=filename)
-    content_type = mimetypes.guess_type(filename)[0] if filename else None
-    original = blob_put(data=data, content_type=content_type or f"image/{normalized.source_format.lower()}")
+    # The type comes from the format the decoder recognised, never from the name (an ``x.html`` that is a
+    # valid PNG is stored and served as image/png).
+    original = blob_put(data=data, content_type=FORMAT_CONTENT_TYPES[normalized.source_format])
     image = blob_put(
         data=normalized.png, content_type="image/png", width=normalized.width, height=normalized.height
     )

@@ -12,7 +12,10 @@ VAR_DIR = Path(environ.Env().str("VITRINE_VAR_DIR", default=str(BASE_DIR / "var"
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-key-change-me-" + "x" * 32)
+# The default only lets management commands and tests run on a fresh clone: serving processes (the WSGI
+# app, Celery workers) refuse to start with it unless DEBUG is on (vitrine.platform.checks).
+DEVELOPMENT_SECRET_KEY = "insecure-dev-key-change-me-" + "x" * 32
+SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Public base URL of this service (webhook and OAuth callback addresses are built from it).
@@ -26,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "axes",
     "vitrine.platform",
     "vitrine.connectors",
     "vitrine.inference",
@@ -42,6 +46,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "vitrine.platform.logging.RequestLogContextMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "vitrine.platform.urls"
@@ -96,6 +103,20 @@ STORAGES = {
 IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=25 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
 IMAGE_MIN_SIDE = env.int("IMAGE_MIN_SIDE", default=32)
+# How long a browser may reuse a downloaded blob (seconds, private cache only): the longest a user whose
+# access was revoked can still see an image they opened before.
+BLOB_CACHE_SECONDS = env.int("BLOB_CACHE_SECONDS", default=300)
+
+# --- outbound downloads (vitrine.platform.fetcher) ---------------------------------------------------
+# Image URLs are downloaded over https only; http is for a local stand-in store (development, tests).
+FETCH_ALLOW_HTTP = env.bool("FETCH_ALLOW_HTTP", default=False)
+# Host names allowed to resolve to loopback/private addresses (a local stand-in store); none in production.
+FETCH_ALLOW_PRIVATE_HOSTS = env.list("FETCH_ALLOW_PRIVATE_HOSTS", default=[])
+# Whole download, redirects included (seconds); connect and per-read limits within it.
+FETCH_DEADLINE = env.float("FETCH_DEADLINE", default=60.0)
+FETCH_CONNECT_TIMEOUT = env.float("FETCH_CONNECT_TIMEOUT", default=5.0)
+FETCH_READ_TIMEOUT = env.float("FETCH_READ_TIMEOUT", default=20.0)
+FETCH_MAX_REDIRECTS = env.int("FETCH_MAX_REDIRECTS", default=5)
 
 # --- secrets --------------------------------------------------------------------------------------
 # Fernet key (urlsafe base64, 32 bytes) for tokens at rest. Several keys, comma separated: the first
@@ -151,6 +172,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Login throttling (django-axes) for every login form (admin, console): after AXES_FAILURE_LIMIT failed
+# attempts from one address for one username, that pair is locked out for AXES_COOLOFF_TIME hours.
+AUTHENTICATION_BACKENDS = [
+    "vitrine.platform.auth.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_TIME", default=0.25)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
+# Content-Security-Policy of our own pages (django-csp): scripts and styles only from our static files, no
+# inline code. Blob responses carry their own, stricter policy (sandbox).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    },
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -250,6 +298,8 @@ REVIEW_BULK_APPROVE_MIN_SCORE = env.float("REVIEW_BULK_APPROVE_MIN_SCORE", defau
 
 # --- connectors -----------------------------------------------------------------------------------
 # (connector settings go here)
+# Largest product CSV imported (bytes; Shopify itself imports at most 15 MB); read as a stream, never whole.
+CSV_MAX_BYTES = env.int("CSV_MAX_BYTES", default=50 * 1024 * 1024)
 # Taobao / Tmall through the Taobao Open Platform (TOP). The sandbox gateway is
 # https://gw.api.tbsandbox.com/router/rest. TAOBAO_SIGN_METHOD: md5, hmac or hmac-sha256.
 TAOBAO_APP_KEY = env.str("TAOBAO_APP_KEY", default="")
@@ -272,6 +322,8 @@ TAOBAO_WINDOW_MAX_ITEMS = env.int("TAOBAO_WINDOW_MAX_ITEMS", default=2000)
 TAOBAO_SYNC_OVERLAP = env.int("TAOBAO_SYNC_OVERLAP", default=300)
 TAOBAO_SYNC_INTERVAL = env.int("TAOBAO_SYNC_INTERVAL", default=6 * 3600)
 TAOBAO_PICTURE_MAX_BYTES = env.int("TAOBAO_PICTURE_MAX_BYTES", default=3 * 1024 * 1024)
+# Hosts item images are downloaded from ("*.x" matches any name below x).
+TAOBAO_IMAGE_HOSTS = env.list("TAOBAO_IMAGE_HOSTS", default=["*.alicdn.com", "*.taobaocdn.com", "*.tbcdn.cn"])
 TAOBAO_PICTURE_CATEGORY_ID = env.int("TAOBAO_PICTURE_CATEGORY_ID", default=0)
 # Item category names (taobao.itemcats.get) are cached in the database for this long.
 TAOBAO_CATEGORY_TTL = env.int("TAOBAO_CATEGORY_TTL", default=7 * 86400)
@@ -300,6 +352,11 @@ SHOPIFY_SCOPES = env.list("SHOPIFY_SCOPES", default=["read_products", "write_pro
                                                      "write_files"])
 # An OAuth callback whose signed timestamp is older than this (seconds) is refused as a replay.
 SHOPIFY_OAUTH_CALLBACK_MAX_AGE = env.int("SHOPIFY_OAUTH_CALLBACK_MAX_AGE", default=600)
+# A webhook triggered longer ago than this (seconds) is refused as a replay; Shopify retries a failed delivery
+# for up to 4 hours.
+SHOPIFY_WEBHOOK_MAX_AGE = env.int("SHOPIFY_WEBHOOK_MAX_AGE", default=6 * 3600)
+# Largest webhook body accepted (bytes). Only the webhook endpoint reads past DATA_UPLOAD_MAX_MEMORY_SIZE.
+SHOPIFY_WEBHOOK_MAX_BYTES = env.int("SHOPIFY_WEBHOOK_MAX_BYTES", default=20 * 1024 * 1024)
 # Base address of a shop's Admin API and OAuth endpoints; "{shop}" becomes the shop domain.
 SHOPIFY_SHOP_URL = env.str("SHOPIFY_SHOP_URL", default="https://{shop}")
 SHOPIFY_CONNECT_TIMEOUT = env.float("SHOPIFY_CONNECT_TIMEOUT", default=5.0)
@@ -314,6 +371,8 @@ SHOPIFY_PAGE_SIZE = env.int("SHOPIFY_PAGE_SIZE", default=50)
 SHOPIFY_BULK_POLL_INTERVAL = env.float("SHOPIFY_BULK_POLL_INTERVAL", default=2.0)
 SHOPIFY_BULK_TIMEOUT = env.float("SHOPIFY_BULK_TIMEOUT", default=3600.0)
 SHOPIFY_MEDIA_READY_TIMEOUT = env.float("SHOPIFY_MEDIA_READY_TIMEOUT", default=120.0)
+# Hosts product images are downloaded from ("*.x" matches any name below x).
+SHOPIFY_IMAGE_HOSTS = env.list("SHOPIFY_IMAGE_HOSTS", default=["cdn.shopify.com", "*.myshopify.com"])
 SHOPIFY_MEDIA_POLL_INTERVAL = env.float("SHOPIFY_MEDIA_POLL_INTERVAL", default=1.0)
 SHOPIFY_RECONCILE_INTERVAL = env.int("SHOPIFY_RECONCILE_INTERVAL", default=6 * 3600)
 # Shopify sends shop/redact 48 h after an uninstall; should it never arrive, the reconcile sweep purges a

@@ -20,7 +20,7 @@ from PIL import Image
 from vitrine.platform import events
 from vitrine.platform.lifecycle import IllegalTransition, VariantState
 from vitrine.platform.models import Blob, Shop, Variant
-from vitrine.platform.selectors import shops_visible_to
+from vitrine.platform.roles import Action, shops_where
 from vitrine.platform.services import blob_put, blob_read, variant_transition
 from vitrine.review import selectors
 from vitrine.review.fidelity import FidelityInputError, ThresholdError, assess
@@ -68,11 +68,11 @@ ESTIMATED_MASK_METHODS = ("classical", "grabcut", "segmentation")
 
 
 def _thresholds(variant: Variant) -> dict[str, Any] | None:
-    """The template version's threshold overrides, then any the variant's own parameters carry."""
+    """The template version's threshold overrides (settings' FIDELITY_THRESHOLDS apply below them). Never
+    the variant's own parameters: a reviewer adjusts those on regenerate, and must not loosen the gate."""
     from vitrine.templates.selectors import fidelity_thresholds_for
 
-    merged = {**fidelity_thresholds_for(variant), **(variant.params.get("fidelity_thresholds") or {})}
-    return merged or None
+    return fidelity_thresholds_for(variant) or None
 
 
 def variant_assess(*, variant_id: int, offset: Sequence[int] | None = None,
@@ -281,7 +281,8 @@ def review_item_claim_next(*, reviewer: AbstractBaseUser, filters: QueueFilters 
     filters = filters or QueueFilters()
     now = timezone.now()
     with transaction.atomic():
-        queue = selectors.pending_items(reviewer, filters)
+        # Viewers see the queue; only a role allowing review claims from it.
+        queue = selectors.pending_items(reviewer, filters).filter(shop__in=shops_where(reviewer, Action.REVIEW))
         item = (
             queue.filter(state=ReviewItem.State.CLAIMED, claimed_by_id=reviewer.pk, claim_expires_at__gt=now)
             .select_for_update(of=("self",))
@@ -348,13 +349,14 @@ def review_item_decide(*, item_id: int, reviewer: AbstractBaseUser, decision: De
     with transaction.atomic():
         item = _locked_item(item_id, reviewer, skip_locked=False)
         if item is None:
-            raise ItemNotFound(f"review item {item_id} does not exist or belongs to a shop you cannot see")
+            raise ItemNotFound(f"review item {item_id} does not exist or belongs to a shop you cannot see "
+                               "(or may not review in)")
         return _decide(item, reviewer, decision, bulk=False)
 
 
 def _locked_item(item_id: int, reviewer: AbstractBaseUser, *, skip_locked: bool) -> ReviewItem | None:
     return (
-        ReviewItem.objects.filter(pk=item_id, shop__in=shops_visible_to(reviewer))
+        ReviewItem.objects.filter(pk=item_id, shop__in=shops_where(reviewer, Action.REVIEW))
         .select_for_update(of=("self",), skip_locked=skip_locked)
         .select_related("variant", "claimed_by")
         .first()
@@ -369,6 +371,8 @@ def _decide(item: ReviewItem, reviewer: AbstractBaseUser, decision: DecisionInpu
     if seconds is None:
         mine = item.claimed_by_id == reviewer.pk and item.claimed_at is not None
         seconds = min(MAX_SECONDS_SPENT, (now - item.claimed_at).total_seconds()) if mine else 0.0
+    if decision.action == Decision.Action.REGENERATE:
+        _params_adjust_check(variant, decision.params_adjust)
     record = Decision.objects.create(
         item=item, variant=variant, action=decision.action, reason_code=decision.reason_code,
         note=decision.note.strip(), reviewer=reviewer, seconds_spent=round(seconds, 2), bulk=bulk,
@@ -418,6 +422,24 @@ def _check_decidable(item: ReviewItem, reviewer: AbstractBaseUser, now: datetime
 def _reason_text(decision: DecisionInput) -> str:
     label = Decision.Reason(decision.reason_code).label
     return f"{label}: {decision.note.strip()}" if decision.note.strip() else label
+
+
+def _params_adjust_check(variant: Variant, params_adjust: Mapping[str, Any]) -> None:
+    """A regenerate may change the recipe's generation parameters, nothing else: fidelity thresholds belong
+    to templates and settings, and unknown keys would ride along into the new variant."""
+    from vitrine.inference.engine import RECIPES
+    from vitrine.inference.errors import InferenceError
+
+    if "fidelity_thresholds" in params_adjust:
+        raise InvalidDecision("fidelity thresholds are not a generation parameter: they are set on the template "
+                              "(or in settings), not on a regenerate")
+    recipe = RECIPES.get(variant.kind)
+    if recipe is None:
+        raise InvalidDecision(f"variants of kind {variant.kind!r} take no parameter changes")
+    try:
+        recipe.parameters.resolve(dict(params_adjust))
+    except (InferenceError, ValueError, TypeError) as exc:
+        raise InvalidDecision(f"parameter changes refused: {exc}") from None
 
 
 def _variant_regenerate(variant: Variant, *, actor: str, reason: str, params_adjust: Mapping[str, Any]) -> Variant:

@@ -11,7 +11,8 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 
 from vitrine.platform import selectors as platform_selectors
-from vitrine.platform.admin import ShopScopedAdmin
+from vitrine.platform.admin import ShopScopedAdmin, ShopScopedFormMixin
+from vitrine.platform.roles import Action, user_can
 from vitrine.templates import selectors, services
 from vitrine.templates.models import DeferredPlan, GlossaryEntry, TemplateRule, VariantTemplate
 
@@ -37,7 +38,7 @@ class VariantTemplateForm(ModelForm):
 
 
 @admin.register(VariantTemplate)
-class VariantTemplateAdmin(admin.ModelAdmin):
+class VariantTemplateAdmin(ShopScopedFormMixin, admin.ModelAdmin):
     form = VariantTemplateForm
     list_display = ["slug", "version", "title", "kind", "section", "shop", "archived", "created_at"]
     list_filter = ["section", "kind", "archived", ("shop", admin.EmptyFieldListFilter)]
@@ -49,6 +50,13 @@ class VariantTemplateAdmin(admin.ModelAdmin):
             return queryset
         shops = platform_selectors.shops_visible_to(request.user)
         return queryset.filter(Q(shop__isnull=True) | Q(shop__in=shops))
+
+    def has_change_permission(self, request: HttpRequest, obj: VariantTemplate | None = None) -> bool:
+        # Catalogue templates (no shop) serve every shop: only operators change them.
+        allowed = super().has_change_permission(request, obj)
+        if obj is None or request.user.is_superuser:
+            return allowed
+        return allowed and obj.shop_id is not None and user_can(request.user, obj.shop_id, Action.EDIT_SETTINGS)
 
     def get_readonly_fields(self, request: HttpRequest, obj: VariantTemplate | None = None) -> list[str]:
         # A version is identified by slug and number; they never change once written.

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import unquote, urlsplit
 
-import httpx
 from django.conf import settings
 from django.utils.text import slugify
 
@@ -32,16 +31,17 @@ from vitrine.connectors.csvfile import csvformat
 from vitrine.connectors.csvfile.csvformat import CsvCatalogue, CsvImage, CsvProduct, NewImageRow, RowIssue
 from vitrine.connectors.disclosure import disclose
 from vitrine.connectors.errors import ApiBadRequest, ApiNotFound, ApiUnavailable
+from vitrine.platform.fetcher import FetchFailed, FetchRefused, fetch
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Market, Shop, Variant
 from vitrine.platform.services import blob_read
+from vitrine.platform.validators import is_language_tag
 
 logger = logging.getLogger(__name__)
 
 PROVIDER = "csvfile"
 # Files we export start with this; together with the variant id it tells our images from the merchant's.
 OWN_FILE_PREFIX = "vitrine-"
-HTTP_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 HTTP_ATTEMPTS = 2
 
 
@@ -91,9 +91,8 @@ def _atomic_write(path: Path, data: bytes) -> None:
 class CsvFileConnector:
     provider: ClassVar[str] = PROVIDER
 
-    def __init__(self, shop: Shop, *, http_client: httpx.Client | None = None) -> None:
+    def __init__(self, shop: Shop) -> None:
         self.shop = shop
-        self._http = http_client
         self._catalogue: CsvCatalogue | None = None
         self._prefetched: dict[str, bytes] = {}
 
@@ -107,10 +106,9 @@ class CsvFileConnector:
         if self._catalogue is None:
             path = self.paths.csv_path
             try:
-                data = path.read_bytes()
+                self._catalogue = csvformat.parse_file(path, max_bytes=settings.CSV_MAX_BYTES)
             except OSError as exc:
                 raise ApiNotFound(f"the CSV file {path} cannot be read: {exc.strerror or exc}") from None
-            self._catalogue = csvformat.parse(data, name=path.name)
         return self._catalogue
 
     def remote_product(self, product: CsvProduct) -> tuple[RemoteProduct, list[tuple[CsvImage, str]]]:
@@ -193,7 +191,7 @@ class CsvFileConnector:
             return
         try:
             self._prefetched[image.url] = self._download(image.url)
-        except (ApiNotFound, ApiBadRequest, ApiUnavailable) as exc:
+        except (ApiNotFound, ApiBadRequest, ApiUnavailable, FetchRefused) as exc:
             raise ImageUnavailable(exc.message) from None
 
     def fetch_image_bytes(self, image: RemoteImage) -> bytes:
@@ -208,35 +206,17 @@ class CsvFileConnector:
         return self._download(image.url)
 
     def _download(self, url: str) -> bytes:
-        client = self._http or httpx.Client(timeout=HTTP_TIMEOUT, follow_redirects=True)
-        limit = settings.IMAGE_MAX_BYTES
-        try:
-            for attempt in range(1, HTTP_ATTEMPTS + 1):
-                try:
-                    with client.stream("GET", url) as response:
-                        status = response.status_code
-                        if status in (404, 410):
-                            raise ApiNotFound(f"image {url} does not exist (HTTP {status})", status=status)
-                        if 400 <= status < 500:
-                            raise ApiBadRequest(f"image {url} was refused (HTTP {status})", status=status)
-                        if status >= 500:
-                            raise ApiUnavailable(f"image {url}: the server answered HTTP {status}",
-                                                 status=status)
-                        chunks, size = [], 0
-                        for chunk in response.iter_bytes():
-                            size += len(chunk)
-                            if size > limit:
-                                raise ApiBadRequest(f"image {url} is larger than {limit / 1e6:.0f} MB")
-                            chunks.append(chunk)
-                        return b"".join(chunks)
-                except (httpx.TransportError, ApiUnavailable) as exc:
-                    if attempt == HTTP_ATTEMPTS:
-                        detail = (exc.message if isinstance(exc, ApiUnavailable)
-                                  else f"{type(exc).__name__}: {exc}")
-                        raise ApiUnavailable(f"image {url} could not be downloaded: {detail}") from None
-        finally:
-            if self._http is None:
-                client.close()
+        """A URL named in the CSV, through the guarded fetcher (any public https host); one retry."""
+        for attempt in range(1, HTTP_ATTEMPTS + 1):
+            try:
+                return fetch(url)
+            except FetchFailed as exc:
+                if exc.status in (404, 410):
+                    raise ApiNotFound(f"image {exc.message}", status=exc.status) from None
+                if not exc.transient:
+                    raise ApiBadRequest(f"image {exc.message}", status=exc.status) from None
+                if attempt == HTTP_ATTEMPTS:
+                    raise ApiUnavailable(f"image {exc.message}", status=exc.status) from None
         raise AssertionError("unreachable: the loop returns or raises")
 
     def is_own_media(self, image: RemoteImage) -> bool:
@@ -248,6 +228,10 @@ class CsvFileConnector:
 
     # --- publishing -------------------------------------------------------------------------------
     def market_dir(self, market: Market) -> Path:
+        """``<export_dir>/<locale>``: the locale is a validated language tag, checked again here because it
+        names a folder (a row written around the model's validation must not escape the export folder)."""
+        if not is_language_tag(market.locale):
+            raise ApiBadRequest(f"market {market.pk} has the locale {market.locale!r}, not a BCP 47 language tag")
         return self.paths.export_dir / market.locale
 
     def image_src(self, market: Market, filename: str) -> str:

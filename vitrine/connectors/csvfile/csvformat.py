@@ -9,13 +9,17 @@ Windows-1252) are detected, decoded and reported.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
+import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, TextIO
 
 REQUIRED_COLUMNS = ("Handle", "Title")
 IMAGE_COLUMNS = ("Image Src", "Image Position", "Image Alt Text")
@@ -98,38 +102,132 @@ def image_remote_id(src: str) -> str:
     return "sha1:" + hashlib.sha1(src.encode("utf-8")).hexdigest()
 
 
-def _plausible(text: str, scripts: tuple[str, ...]) -> bool:
-    foreign = [ch for ch in text if ord(ch) > 127 and not ch.isspace()]
-    if not foreign:
-        return True
-    fitting = sum(1 for ch in foreign if unicodedata.name(ch, "").startswith(scripts))
-    return fitting / len(foreign) >= _PLAUSIBLE_SHARE
+_CHUNK = 1 << 20
+# The longest physical line read (characters); a longer one is refused before it can fill memory.
+MAX_LINE_CHARS = 4 * 1024 * 1024
 
 
-def decode(data: bytes, *, name: str = "the file") -> tuple[str, str, list[RowIssue]]:
-    """(text, encoding, warnings). UTF-8 (with or without BOM) and UTF-16 with BOM are read silently."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig", []
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16", []
+def _common_char(ch: str, codec: str) -> bool:
+    """Whether ``ch`` is among the everyday characters of ``codec``'s language: telling Big5 from GB18030
+    needs this, since GB18030 decodes almost any byte sequence (Big5 included) without an error."""
     try:
-        return data.decode("utf-8"), "utf-8", []
-    except UnicodeDecodeError as exc:
-        first_bad = exc.start
-    for codec, label, scripts in _FALLBACK_ENCODINGS:
+        encoded = ch.encode(codec)
+    except UnicodeEncodeError:
+        return False
+    if len(encoded) != 2:
+        return False
+    lead, trail = encoded
+    if codec == "gb18030":  # GB2312's hanzi rows: the simplified characters in daily use
+        return 0xB0 <= lead <= 0xF7 and trail >= 0xA1
+    if codec == "big5":  # Big5 level 1: the frequently used traditional characters
+        return 0xA4 <= lead <= 0xC6
+    if codec == "shift_jis":  # JIS level 1 kanji and the kana
+        return 0x88 <= lead <= 0x98 or unicodedata.name(ch, "").startswith(("HIRAGANA", "KATAKANA"))
+    return False
+
+
+@dataclass
+class _CodecTally:
+    foreign: int = 0  # non-ASCII, non-space characters
+    in_script: int = 0  # of those, in the scripts the codec is for
+    common: int = 0  # of those, everyday characters of its language
+
+    def add(self, text: str, codec: str, scripts: tuple[str, ...]) -> None:
+        for ch in text:
+            if ord(ch) > 127 and not ch.isspace():
+                self.foreign += 1
+                self.in_script += unicodedata.name(ch, "").startswith(scripts)
+                self.common += _common_char(ch, codec)
+
+    @property
+    def plausible(self) -> bool:
+        return not self.foreign or self.in_script / self.foreign >= _PLAUSIBLE_SHARE
+
+    @property
+    def score(self) -> float:
+        return 1.0 if not self.foreign else self.common / self.foreign
+
+
+def _first_bad_byte(stream: BinaryIO, codec: str) -> int | None:
+    """Decode the whole stream chunk by chunk; the offset of the first undecodable byte, or None."""
+    stream.seek(0)
+    decoder = codecs.getincrementaldecoder(codec)()
+    offset = 0
+    while chunk := stream.read(_CHUNK):
         try:
-            text = data.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        if _plausible(text, scripts):
-            return text, codec, [RowIssue(0, f"{name} is not UTF-8; it was read as {label}. Save it as UTF-8 "
-                                             "to be sure every character is right.", severity="warning")]
-    text = data.decode("cp1252", errors="replace")
-    return text, "cp1252", [RowIssue(
+            decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            return offset + exc.start
+        offset += len(chunk)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return offset
+    return None
+
+
+def _tally(stream: BinaryIO, codec: str, scripts: tuple[str, ...]) -> _CodecTally | None:
+    stream.seek(0)
+    decoder = codecs.getincrementaldecoder(codec)()
+    tally = _CodecTally()
+    try:
+        while chunk := stream.read(_CHUNK):
+            tally.add(decoder.decode(chunk), codec, scripts)
+        tally.add(decoder.decode(b"", final=True), codec, scripts)
+    except UnicodeDecodeError:
+        return None
+    return tally
+
+
+def detect_encoding(stream: BinaryIO, *, name: str = "the file") -> tuple[str, list[RowIssue]]:
+    """(encoding, warnings), reading the stream in chunks (never whole). UTF-8 (with or without BOM) and
+    UTF-16 with BOM are read silently; otherwise the fallback whose text reads most like everyday text of
+    its language wins."""
+    stream.seek(0)
+    head = stream.read(4)
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig", []
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16", []
+    first_bad = _first_bad_byte(stream, "utf-8")
+    if first_bad is None:
+        return "utf-8", []
+    best: tuple[float, str, str] | None = None
+    for codec, label, scripts in _FALLBACK_ENCODINGS:
+        tally = _tally(stream, codec, scripts)
+        if tally is not None and tally.plausible and (best is None or tally.score > best[0]):
+            best = (tally.score, codec, label)
+    if best is not None:
+        return best[1], [RowIssue(0, f"{name} is not UTF-8; it was read as {best[2]}. Save it as UTF-8 to be "
+                                     "sure every character is right.", severity="warning")]
+    return "cp1252", [RowIssue(
         0, f"{name} is not UTF-8 (first bad byte at offset {first_bad}); it was read as Windows-1252 and "
            "characters that do not exist there were replaced with \ufffd. Save it as UTF-8.",
         severity="warning",
     )]
+
+
+def decode(data: bytes, *, name: str = "the file") -> tuple[str, str, list[RowIssue]]:
+    """(text, encoding, warnings) of bytes already in memory."""
+    encoding, issues = detect_encoding(io.BytesIO(data), name=name)
+    return data.decode(encoding, errors="replace"), encoding, issues
+
+
+def _lines(text: TextIO, *, name: str, issues: list[RowIssue]) -> Iterator[str]:
+    """Physical lines, each at most MAX_LINE_CHARS long (the csv module asks for more when a quoted field
+    spans lines); NUL characters dropped with one warning."""
+    number, nul_reported = 0, False
+    while line := text.readline(MAX_LINE_CHARS + 1):
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise CsvFileError(f"{name}: line {number} is longer than {MAX_LINE_CHARS} characters; this is not "
+                               "a product CSV (or its line breaks are not \\n or \\r\\n)")
+        if "\x00" in line:
+            line = line.replace("\x00", "")
+            if not nul_reported:
+                issues.append(RowIssue(0, f"{name} contains NUL bytes; they were removed", severity="warning"))
+                nul_reported = True
+        yield line
 
 
 def _delimiter(first_line: str) -> str:
@@ -154,15 +252,43 @@ def _position(raw: str, line: int, handle: str, fallback: int, issues: list[RowI
 
 
 def parse(data: bytes, *, name: str = "the file") -> CsvCatalogue:
-    """Read a Shopify product CSV. Raises :class:`CsvFileError` only when the header is unusable."""
-    text, encoding, issues = decode(data, name=name)
-    if "\x00" in text:
-        text = text.replace("\x00", "")
-        issues.append(RowIssue(0, f"{name} contains NUL bytes; they were removed", severity="warning"))
-    if not text.strip():
+    """Read a Shopify product CSV held in memory (see :func:`parse_stream`)."""
+    return parse_stream(io.BytesIO(data), name=name)
+
+
+def parse_file(path: Path, *, max_bytes: int) -> CsvCatalogue:
+    """Read a product CSV from disk as a stream; a file over ``max_bytes`` is refused unread."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise CsvFileError(f"{path.name} is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB "
+                           "(split the catalogue into several files)")
+    with path.open("rb") as stream:
+        return parse_stream(stream, name=path.name)
+
+
+def parse_stream(stream: BinaryIO, *, name: str = "the file") -> CsvCatalogue:
+    """Read a Shopify product CSV from a seekable binary stream, a line at a time: memory grows with the
+    rows kept, never with a whole copy of the text. Raises :class:`CsvFileError` only when the header is
+    unusable."""
+    encoding, issues = detect_encoding(stream, name=name)
+    stream.seek(0)
+    text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
+    try:
+        return _parse_lines(_lines(text, name=name, issues=issues), name=name, encoding=encoding, issues=issues)
+    finally:
+        text.detach()  # the caller owns the stream
+
+
+def _parse_lines(lines: Iterator[str], *, name: str, encoding: str, issues: list[RowIssue]) -> CsvCatalogue:
+    leading: list[str] = []  # blank lines before the first text: kept, so line numbers stay the file's
+    for line in lines:
+        leading.append(line)
+        if line.strip():
+            break
+    if not leading or not leading[-1].strip():
         raise CsvFileError(f"{name} is empty")
-    delimiter = _delimiter(text.split("\n", 1)[0])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    delimiter = _delimiter(leading[0].split("\n", 1)[0])
+    reader = csv.reader(itertools.chain(leading, lines), delimiter=delimiter)
     try:
         header = [cell.strip() for cell in next(reader)]
     except csv.Error as exc:
@@ -278,11 +404,23 @@ class NewImageRow:
     replaces: str = ""  # remote id of the image this one replaces in place; "" adds a row
 
 
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """``value`` as a cell a spreadsheet shows as text: a leading formula character gets a ``'`` before it
+    (the OWASP advice; spreadsheets hide the quote, a store import keeps it)."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
 def render(catalogue: CsvCatalogue, additions: Sequence[NewImageRow]) -> bytes:
     """The catalogue as UTF-8 CSV with ``additions`` applied, ready to import into a store again.
 
     Rows keep their order. Replacements swap the ``Image Src`` and alt text of the row holding the image
-    they replace; additions come right after their product's last row, numbered after its images.
+    they replace; additions come right after their product's last row, numbered after its images. Every cell
+    we write (alt text made from product titles and translations, image addresses) is made spreadsheet-safe;
+    the merchant's own cells are copied as they came (a price of -5 must stay -5).
     """
     header = catalogue.header
     index = {column: position for position, column in enumerate(header)}
@@ -310,14 +448,15 @@ def render(catalogue: CsvCatalogue, additions: Sequence[NewImageRow]) -> bytes:
         src = cells[index["Image Src"]].strip()
         swap = replacing.get((handle, image_remote_id(src))) if src else None
         if swap is not None:
-            cells[index["Image Src"]], cells[index["Image Alt Text"]] = swap.src, swap.alt
+            cells[index["Image Src"]] = spreadsheet_safe(swap.src)
+            cells[index["Image Alt Text"]] = spreadsheet_safe(swap.alt)
         writer.writerow(cells)
         if last_line.get(handle) == line:
             for offset, new in enumerate(appended.get(handle, []), start=1):
                 fresh = [""] * width
-                fresh[index["Handle"]], fresh[index["Image Src"]] = handle, new.src
+                fresh[index["Handle"]], fresh[index["Image Src"]] = handle, spreadsheet_safe(new.src)
                 fresh[index["Image Position"]] = str(highest.get(handle, 0) + offset)
-                fresh[index["Image Alt Text"]] = new.alt
+                fresh[index["Image Alt Text"]] = spreadsheet_safe(new.alt)
                 writer.writerow(fresh)
     return out.getvalue().encode("utf-8")
 

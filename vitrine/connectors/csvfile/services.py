@@ -25,6 +25,7 @@ from vitrine.platform import events
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Event, Market, Product, Shop, SourceImage, Variant
 from vitrine.platform.services import product_upsert
+from vitrine.platform.validators import validate_language_tag
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class MarketSpec:
         if match is None:
             raise ValueError(f"market {self.locale!r} is not a locale such as de-DE or zh-CN")
         language, region = match.group(1).lower(), match.group(2).upper()
+        validate_language_tag(f"{language}-{region}")
         return MarketSpec(f"{language}-{region}", self.region or region, self.name or f"{language}-{region}")
 
 

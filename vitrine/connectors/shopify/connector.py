@@ -7,20 +7,18 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import ClassVar
 
-import httpx
 from django.conf import settings
 
 from vitrine.connectors.base import PublishResult, RemoteImage, RemoteProduct, register_provider
-from vitrine.connectors.errors import ApiNotFound, ApiUnavailable
+from vitrine.connectors.errors import ApiBadRequest, ApiNotFound, ApiUnavailable
 from vitrine.connectors.models import PublishRecord
 from vitrine.connectors.selectors import media_published_by_us
-from vitrine.connectors.shopify import config
 from vitrine.connectors.shopify.client import backoff_delay
 from vitrine.connectors.shopify.models import CatalogSyncRun
 from vitrine.connectors.shopify.publishing import PROVIDER, Publisher, is_our_file_url
 from vitrine.connectors.shopify.services import admin_client
 from vitrine.connectors.shopify.sync import CatalogReader, search_updated_since
-from vitrine.platform.intake import FileTooLarge
+from vitrine.platform.fetcher import FetchFailed, fetch
 from vitrine.platform.models import Shop, Variant
 
 
@@ -65,26 +63,18 @@ class ShopifyConnector:
         yield from self.catalog.bulk_products(self.catalog.bulk_wait(operation_id, finished=webhook_says_done))
 
     def fetch_image_bytes(self, image: RemoteImage) -> bytes:
-        """The file from Shopify's CDN, exactly as served (no token needed); transient failures retried."""
-        limit = settings.IMAGE_MAX_BYTES
+        """The file from Shopify's CDN (``SHOPIFY_IMAGE_HOSTS`` only), exactly as served; transient failures
+        retried."""
         for attempt in range(1, settings.SHOPIFY_MAX_ATTEMPTS + 1):
             try:
-                with config.http_client().stream("GET", image.url, follow_redirects=True) as response:
-                    if response.status_code == 404:
-                        raise ApiNotFound(f"image {image.remote_id} is gone from {image.url}", status=404)
-                    if response.status_code >= 400:
-                        raise ApiUnavailable(f"image {image.remote_id}: the CDN answered {response.status_code}",
-                                             status=response.status_code)
-                    chunks, size = [], 0
-                    for chunk in response.iter_bytes():
-                        size += len(chunk)
-                        if size > limit:
-                            raise FileTooLarge(f"image {image.remote_id} is larger than {limit} bytes")
-                        chunks.append(chunk)
-                    return b"".join(chunks)
-            except (httpx.TransportError, ApiUnavailable) as exc:
+                return fetch(image.url, allowed_hosts=settings.SHOPIFY_IMAGE_HOSTS)
+            except FetchFailed as exc:
+                if exc.status in (404, 410):
+                    raise ApiNotFound(f"image {image.remote_id}: {exc.message}", status=exc.status) from None
+                if not exc.transient:
+                    raise ApiBadRequest(f"image {image.remote_id}: {exc.message}", status=exc.status) from None
                 if attempt >= settings.SHOPIFY_MAX_ATTEMPTS:
-                    raise ApiUnavailable(f"image {image.remote_id} could not be downloaded: {exc!r}") from exc
+                    raise ApiUnavailable(f"image {image.remote_id}: {exc.message}", status=exc.status) from None
                 time.sleep(backoff_delay(attempt))
         raise AssertionError("unreachable: the loop returns or raises")
 

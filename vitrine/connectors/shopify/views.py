@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from vitrine.connectors.errors import ApiError
 from vitrine.connectors.shopify import auth, config, services
-from vitrine.connectors.shopify.webhooks import WebhookRejected, delivery_verify
+from vitrine.connectors.shopify.webhooks import WebhookRejected, delivery_verify, webhook_body
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,8 @@ def _library_response(res: shopify_app.Res) -> HttpResponse:
 def webhook(request: HttpRequest) -> HttpResponse:
     """Every Shopify webhook: verified on the raw body, stored once per delivery id, answered at once."""
     try:
-        delivery = delivery_verify(headers=request.headers, body=request.body, url=request.build_absolute_uri())
+        body = webhook_body(request)
+        delivery = delivery_verify(headers=request.headers, body=body, url=request.build_absolute_uri())
     except WebhookRejected as exc:
         logger.info("webhook refused (%s): %s", exc.status, exc.reason)
         return HttpResponse(exc.reason, status=exc.status, content_type="text/plain")

@@ -19,7 +19,7 @@ from vitrine.connectors.taobao.api import MAX_PAGE_SIZE, Item, TopApi, picture_p
 from vitrine.connectors.taobao.categories import category_path
 from vitrine.connectors.taobao.client import TopClient, http_client
 from vitrine.connectors.taobao.signing import GATEWAY_TZ
-from vitrine.platform.intake import FileTooLarge
+from vitrine.platform.fetcher import FetchFailed, fetch
 
 if TYPE_CHECKING:
     from vitrine.platform.models import Shop, Variant
@@ -160,27 +160,15 @@ class TaobaoConnector:
         return tuple(images)
 
     def fetch_image_bytes(self, image: RemoteImage) -> bytes:
-        """The file from Taobao's image CDN, exactly as served; refused unread beyond the intake's limit."""
-        limit = settings.IMAGE_MAX_BYTES
+        """The file from Taobao's image CDN (``TAOBAO_IMAGE_HOSTS`` only), exactly as served; refused unread
+        beyond the intake's limit."""
         try:
-            with self._http.stream("GET", image.url, follow_redirects=True) as response:
-                if response.status_code == 404:
-                    raise ApiNotFound(f"image {image.remote_id} is gone from {image.url}", status=404)
-                if response.status_code >= 400:
-                    transient = response.status_code >= 500 or response.status_code == 429
-                    cls = ApiUnavailable if transient else ApiBadRequest
-                    raise cls(f"image {image.remote_id}: {image.url} answered {response.status_code}",
-                              status=response.status_code)
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        raise FileTooLarge(f"image {image.remote_id} is larger than {limit} bytes")
-                    chunks.append(chunk)
-        except httpx.TransportError as exc:
-            raise ApiUnavailable(f"cannot download image {image.remote_id} from {image.url}: "
-                                 f"{exc!r}") from exc
-        return b"".join(chunks)
+            return fetch(image.url, allowed_hosts=settings.TAOBAO_IMAGE_HOSTS)
+        except FetchFailed as exc:
+            if exc.status in (404, 410):
+                raise ApiNotFound(f"image {image.remote_id}: {exc.message}", status=exc.status) from None
+            cls = ApiUnavailable if exc.transient else ApiBadRequest
+            raise cls(f"image {image.remote_id}: {exc.message}", status=exc.status) from None
 
     # --- our own pictures -------------------------------------------------------------------------
     def own_media(self) -> selectors.OwnMedia:

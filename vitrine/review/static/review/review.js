@@ -199,9 +199,21 @@
     }
   }
 
+  // Boxes are placed from data-place ("left:12%;top:..."): the page's Content-Security-Policy allows no
+  // inline style attributes, but styles set through the DOM are fine.
+  function place(root) {
+    root.querySelectorAll("[data-place]").forEach((el) => {
+      el.dataset.place.split(";").forEach((declaration) => {
+        const [name, value] = declaration.split(":");
+        if (name && value) el.style.setProperty(name.trim(), value.trim());
+      });
+    });
+  }
+
   // --- wiring --------------------------------------------------------------------------------------
   function start(root, prefetchUrl, prefetchId) {
     state.root = root;
+    place(root);
     state.startedAt = performance.now();
     state.panel = null;
     state.zoomIndex = -1;

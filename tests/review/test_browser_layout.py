@@ -5,12 +5,9 @@ the registry is listed."""
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 
 from tests.review.conftest import PASSWORD, generated_variant, make_reviewer
 from tests.review.test_browser import page  # noqa: F401  (the Chromium page fixture)
-from vitrine.platform import events
-from vitrine.platform.models import Event
 from vitrine.review import services
 from vitrine.review.fidelity.registry import MEASURES, PASS_CHECKS
 
@@ -18,8 +15,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 VIEWPORTS = [(1440, 900), (1024, 768)]
 LINES = [
-    {"source": "龙井绿茶", "target": "Grüntee", "origin": "glossary", "read_back": "Grüntee", "similarity": 1.0},
-    {"source": "特级品质", "target": "Premium", "origin": "glossary", "read_back": "Premlum", "similarity": 0.857},
+    {"source": "龙井绿茶", "target": "Grüntee", "origin": "glossary", "read_back": "Grüntee", "similarity": 1.0,
+     "box": [10, 10, 60, 24]},
+    {"source": "特级品质", "target": "Premium", "origin": "glossary", "read_back": "Premlum", "similarity": 0.857,
+     "box": [10, 30, 60, 44]},
 ]
 SKIPPED = [{"source": "100 g", "reason": "reads the same"}]
 
@@ -51,10 +50,8 @@ OVERLAPS_JS = """() => {
 
 def _text_item(shop):  # type: ignore[no-untyped-def]
     variant = generated_variant(shop, kind="text_localize", seed=7, template_slug="text-de-de", params={})
-    Event.objects.create(type=events.VARIANT_GENERATED, shop=shop, delivered_at=timezone.now(), payload={
-        "variant_id": variant.pk, "offset": [0, 0],
-        "details": {"lines": LINES, "skipped": SKIPPED, "mask_method": "alpha"},
-    })  # fmt: skip
+    variant.render_details = {"lines": LINES, "skipped": SKIPPED, "mask_method": "alpha", "offset": [0, 0]}
+    variant.save(update_fields=["render_details"])
     item = services.variant_assess(variant_id=variant.pk)
     assert item is not None
     return item

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "vitrine.inference",
     "vitrine.review",
     "vitrine.templates",
+    "vitrine.api",
 ]
 
 MIDDLEWARE = [

@@ -111,3 +111,12 @@ def glossary_csv(shop: Shop) -> str:
     for entry in GlossaryEntry.objects.filter(shop=shop).order_by("source_text", "locale"):
         writer.writerow([entry.source_text, entry.locale, entry.translation])
     return buffer.getvalue()
+
+
+def template_text(template: VariantTemplate, language: str) -> tuple[str, str]:
+    """(title, description) of a template in ``language`` (``en`` or ``zh``); English when there is none."""
+    from vitrine.templates.catalogue_zh import ZH
+
+    if language.lower().startswith("zh") and template.shop_id is None and template.slug in ZH:
+        return ZH[template.slug]
+    return template.title, template.description

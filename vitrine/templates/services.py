@@ -627,3 +627,19 @@ def glossary_import_csv(*, shop: Shop, data: bytes | str) -> GlossaryImport:
             result.created += 1
             existing.add(key)
     return result
+
+
+@transaction.atomic
+def glossary_update(*, shop: Shop, entry_id: int, source_text: str, locale: str, translation: str
+                    ) -> GlossaryEntry:
+    """Change one entry; refused when another entry has the same phrase and locale already."""
+    entry = GlossaryEntry.objects.select_for_update().get(shop=shop, pk=entry_id)
+    source, target, tag = source_text.strip(), translation.strip(), locale_normalize(locale)
+    if not source or not target:
+        raise ValueError("a glossary entry needs both the phrase and its translation")
+    clash = GlossaryEntry.objects.filter(shop=shop, source_text=source, locale=tag).exclude(pk=entry.pk)
+    if clash.exists():
+        raise ValueError(f"there is an entry for {source!r} in {tag} already")
+    entry.source_text, entry.locale, entry.translation = source, tag, target
+    entry.save()
+    return entry

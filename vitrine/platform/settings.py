@@ -35,14 +35,19 @@ INSTALLED_APPS = [
     "vitrine.review",
     "vitrine.templates",
     "vitrine.api",
+    "vitrine.console",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: Shopify's locale, the user's choice, Accept-Language.
+    "vitrine.console.middleware.ConsoleLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The embedded app's Shopify session tokens (a bearer token is not a cookie: no CSRF check for it).
+    "vitrine.console.middleware.EmbeddedSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "vitrine.platform.logging.RequestLogContextMiddleware",
@@ -148,7 +153,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "admin:login"
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The merchant app speaks these; its catalogue is vitrine/console/locale (checked by scripts/check_translations.py).
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -301,6 +308,8 @@ CELERY_BEAT_SCHEDULE["taobao-sync"] = {
 SHOPIFY_API_KEY = env.str("SHOPIFY_API_KEY", default="")
 SHOPIFY_API_SECRET = env.str("SHOPIFY_API_SECRET", default="")
 SHOPIFY_API_SECRET_PREVIOUS = env.str("SHOPIFY_API_SECRET_PREVIOUS", default="")
+# App Bridge, loaded by the embedded app from Shopify's CDN (Shopify requires this address).
+SHOPIFY_APP_BRIDGE_URL = env.str("SHOPIFY_APP_BRIDGE_URL", default="https://cdn.shopify.com/shopifycloud/app-bridge.js")
 SHOPIFY_API_SECRET_ROTATED_AT = env.str("SHOPIFY_API_SECRET_ROTATED_AT", default="")
 SHOPIFY_SECRET_ROTATION_GRACE = env.int("SHOPIFY_SECRET_ROTATION_GRACE", default=3600)
 SHOPIFY_API_VERSION = env.str("SHOPIFY_API_VERSION", default="2026-07")

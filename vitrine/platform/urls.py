@@ -10,6 +10,7 @@ urlpatterns = [
     path("blobs/<str:sha256>", views.blob, name="blob"),
     path("api/v1/", include("vitrine.api.urls")),
     path("connectors/", include("vitrine.connectors.urls")),
+    path("app/", include("vitrine.console.urls")),
     path("admin/", admin.site.urls),
 ]
 

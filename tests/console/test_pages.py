@@ -1,0 +1,193 @@
+"""The merchant app's pages through Django's test client: every page in both languages, permissions, the
+embedded app's session tokens and framing policy, and the signed image addresses."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from tests.console.conftest import PASSWORD, make_member
+from vitrine.console import selectors
+from vitrine.platform.lifecycle import VariantState
+from vitrine.platform.models import Market, Product, Shop, ShopMembership, Variant
+from vitrine.platform.roles import Role
+from vitrine.templates.models import GlossaryEntry, TemplateRule
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["overview", "review", "products", "glossary", "team", "activity", "settings", "onboarding"]
+
+
+def login(client, user) -> None:  # type: ignore[no-untyped-def]
+    assert client.login(username=user.username, password=PASSWORD)
+
+
+@pytest.mark.parametrize("language,word", [("en", "Overview"), ("zh-hans", "概览")])
+def test_every_page_renders_in_both_languages(client, csv_shop, owner, language, word):
+    login(client, owner)
+    client.cookies["django_language"] = language
+    product = Product.objects.filter(shop=csv_shop).first()
+    urls = [reverse(f"console:{name}") for name in PAGES]
+    urls += [reverse("console:product", args=[product.pk])]
+    urls += [reverse("console:onboarding-step", args=[step]) for step in ("templates", "policy")]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert f'<html lang="{language}">' in html, url
+        assert word in html, url
+        assert "<script>" not in html and " style=" not in html, f"inline script or style on {url}"
+
+
+def test_language_from_accept_language_and_from_the_choice(client, csv_shop, owner):
+    login(client, owner)
+    page = client.get(reverse("console:overview"), HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
+    assert '<html lang="zh-hans">' in page.content.decode()
+    client.post(reverse("console:language"), {"language": "en", "next": "/app/"})
+    page = client.get(reverse("console:overview"), HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
+    assert '<html lang="en">' in page.content.decode()  # the user's choice wins over the browser's
+
+
+def test_anonymous_goes_to_the_console_login(client, csv_shop):
+    response = client.get(reverse("console:products"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("console:login"))
+
+
+def test_onboarding_sets_markets_rules_and_policy(client, csv_shop, owner):
+    login(client, owner)
+    germany, china = (Market.objects.get(shop=csv_shop, locale=loc) for loc in ("de-DE", "zh-CN"))
+    response = client.post(reverse("console:onboarding-step", args=["markets"]), {"add": "1", "locale": "fr_fr",
+                                                                                  "name": "France"})
+    assert response.status_code == 302
+    france = Market.objects.get(shop=csv_shop, locale="fr-FR")
+    client.post(reverse("console:onboarding-step", args=["markets"]), {"enabled": [germany.pk, china.pk]})
+    france.refresh_from_db()
+    assert not france.enabled
+    client.post(reverse("console:onboarding-step", args=["templates"]),
+                {"choice": [f"studio-sweep-light:{germany.pk}", f"marketplace-white:{china.pk}"]})
+    rules = {rule.template_slug: {m.locale for m in rule.markets.all()} for rule in TemplateRule.objects.filter(
+        shop=csv_shop)}
+    assert rules == {"studio-sweep-light": {"de-DE"}, "marketplace-white": {"zh-CN"}}
+    response = client.post(reverse("console:onboarding-step", args=["policy"]), {
+        "review_mode": "auto_publish_pass", "auto_publish_min_score": "0.95", "daily_variant_cap": "120"})
+    assert response.status_code == 302 and response["Location"] == reverse("console:overview")
+    csv_shop.refresh_from_db()
+    assert csv_shop.daily_variant_cap == 120 and csv_shop.settings["onboarded_at"]
+    # A bad value is refused with the field named, and nothing changes.
+    response = client.post(reverse("console:onboarding-step", args=["policy"]), {
+        "review_mode": "review_all", "auto_publish_min_score": "7", "daily_variant_cap": "10"}, follow=True)
+    assert "Lowest score published without review" in response.content.decode()
+    csv_shop.refresh_from_db()
+    assert csv_shop.daily_variant_cap == 120
+
+
+def test_viewer_cannot_write_and_other_shops_are_invisible(client, csv_shop, owner):
+    viewer = make_member("victor", csv_shop, Role.VIEWER)
+    login(client, viewer)
+    product = Product.objects.filter(shop=csv_shop).first()
+    germany = Market.objects.get(shop=csv_shop, locale="de-DE")
+    response = client.post(reverse("console:variants-request"), {"product": [product.pk],
+                                                                  "template": "studio-sweep-light",
+                                                                  "market": [germany.pk]})
+    assert response.status_code == 403
+    assert not Variant.objects.filter(shop=csv_shop).exists()
+    assert client.post(reverse("console:glossary"), {"source_text": "a", "locale": "de",
+                                                     "translation": "b"}).status_code == 403
+    page = client.get(reverse("console:product", args=[product.pk])).content.decode()
+    assert "generate-form" not in page  # a viewer is not offered what they may not do
+    other = Shop.objects.create(provider="csvfile", external_id="other", name="Other")
+    foreign = Product.objects.create(shop=other, external_id="x", title="Not yours")
+    assert client.get(reverse("console:product", args=[foreign.pk])).status_code == 404
+
+
+def test_request_variants_in_bulk_reaches_the_review_queue(client, csv_shop, owner,
+                                                          django_capture_on_commit_callbacks):
+    login(client, owner)
+    products = list(Product.objects.filter(shop=csv_shop).order_by("pk")[:2])
+    germany = Market.objects.get(shop=csv_shop, locale="de-DE")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("console:variants-request"), {
+            "product": [p.pk for p in products], "template": "studio-sweep-light", "market": [germany.pk],
+            "next": reverse("console:products")}, follow=True)
+    assert "2 variants requested" in response.content.decode()
+    variants = Variant.objects.filter(shop=csv_shop)
+    assert variants.count() == 2
+    assert {v.state for v in variants} == {VariantState.IN_REVIEW}, [v.failure_reason for v in variants]
+    queue = client.get(reverse("console:review")).content.decode()
+    for product in products:
+        assert product.title in queue
+
+
+def test_glossary_add_export_import(client, csv_shop, owner):
+    login(client, owner)
+    client.post(reverse("console:glossary"), {"source_text": "Blue Mug", "locale": "de",
+                                              "translation": "Blauer Becher"})
+    export = client.get(reverse("console:glossary-export"))
+    assert export["Content-Type"].startswith("text/csv")
+    assert "Blue Mug,de,Blauer Becher" in export.content.decode()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("g.csv", "source_text,locale,translation\nTea Tin,zh,茶叶罐\n,de,x\n".encode(),
+                                content_type="text/csv")
+    page = client.post(reverse("console:glossary-import"), {"file": upload}, follow=True).content.decode()
+    assert GlossaryEntry.objects.filter(shop=csv_shop, source_text="Tea Tin", translation="茶叶罐").exists()
+    assert "line 3" in page  # the bad row is named, the good one imported
+
+
+def test_team_invite_role_and_api_token(client, csv_shop, owner):
+    login(client, owner)
+    client.post(reverse("console:team"), {"do": "invite", "email": "rita@example.com", "role": "reviewer"})
+    membership = ShopMembership.objects.get(shop=csv_shop, user__email="rita@example.com")
+    assert membership.role == Role.REVIEWER
+    client.post(reverse("console:team"), {"do": "role", "membership": membership.pk, "role": "editor"})
+    membership.refresh_from_db()
+    assert membership.role == Role.EDITOR
+    page = client.post(reverse("console:team"), {"do": "token", "name": "ERP", "role": "viewer"}).content.decode()
+    token = re.search(r'<code id="new-token">([^<]+)</code>', page).group(1)
+    assert token.startswith("vit_")
+    # The token works against the API and is shown only once.
+    assert token not in client.get(reverse("console:team")).content.decode()
+
+
+def test_signed_image_addresses(client, csv_shop, owner):
+    image = Product.objects.filter(shop=csv_shop).first().images.first()
+    url = selectors.image_url(csv_shop, image.image_id)
+    assert client.get(url).status_code == 200  # no login needed: the signature is the permission
+    assert client.get(url[:-3] + "abc").status_code == 404
+    other = Shop.objects.create(provider="csvfile", external_id="other", name="Other")
+    assert client.get(selectors.image_url(other, image.image_id)).status_code == 404
+
+
+# --- the embedded app -----------------------------------------------------------------------------
+def test_embedded_document_load_and_bearer_requests(client, fake_shopify, shopify_shop):
+    token = fake_shopify.session_token(shopify_shop.external_id)
+    page = client.get("/app/", {"shop": shopify_shop.external_id, "host": "YWRtaW4", "id_token": token,
+                                "locale": "zh-CN", "embedded": "1"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert '<html lang="zh-hans">' in html and "概览" in html
+    assert '<meta name="shopify-api-key" content="vitrine-test-client">' in html
+    assert '<script src="https://cdn.shopify.com/shopifycloud/app-bridge.js"></script>' in html
+    assert page["Content-Security-Policy"] == (
+        f"frame-ancestors https://{shopify_shop.external_id} https://admin.shopify.com;")
+    assert "X-Frame-Options" not in page
+    member = ShopMembership.objects.get(shop=shopify_shop)
+    assert member.role == Role.OWNER and member.user.username.startswith("shopify:")
+    # Later requests carry the token in a header; a POST needs no CSRF cookie then.
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {fake_shopify.session_token(shopify_shop.external_id)}"}
+    assert client.get("/app/products/", **bearer).status_code == 200
+    response = client.post("/app/glossary/", {"source_text": "Shirt", "locale": "de", "translation": "Hemd"},
+                           **bearer)
+    assert response.status_code == 302
+    assert GlossaryEntry.objects.filter(shop=shopify_shop, translation="Hemd").exists()
+
+
+def test_embedded_requests_without_a_good_token_are_refused(client, fake_shopify, shopify_shop):
+    forged = fake_shopify.session_token(shopify_shop.external_id, secret="not-the-secret")
+    response = client.get("/app/products/", HTTP_AUTHORIZATION=f"Bearer {forged}")
+    assert response.status_code == 401 and response["X-Shopify-Retry-Invalid-Session-Request"] == "1"
+    # A document load from the admin without a token goes to the page that fetches one.
+    response = client.get("/app/", {"shop": shopify_shop.external_id, "embedded": "1"})
+    assert response.status_code == 302 and "/connectors/shopify/patch-id-token?" in response["Location"]

@@ -1,0 +1,87 @@
+"""Template filters of the merchant app: the words for codes, and signed image addresses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.translation import get_language
+
+from vitrine.console import labels, selectors
+
+register = template.Library()
+
+
+def _label(table: dict[str, Any], code: object) -> str:
+    value = table.get(str(code))
+    return str(value) if value is not None else str(code)
+
+
+@register.filter
+def state_label(code: str) -> str:
+    return _label(labels.STATES, code)
+
+
+@register.filter
+def role_label(code: str) -> str:
+    return _label(labels.ROLES, code)
+
+
+@register.filter
+def action_label(code: str) -> str:
+    return _label(labels.ACTIONS, code)
+
+
+@register.filter
+def reason_label(code: str) -> str:
+    return _label(labels.REASONS, code)
+
+
+@register.filter
+def decision_label(code: str) -> str:
+    return _label(labels.DECISIONS, code)
+
+
+@register.filter
+def verdict_label(code: str) -> str:
+    return _label(labels.VERDICTS, code)
+
+
+@register.filter
+def kind_label(code: str) -> str:
+    return _label(labels.KINDS, code)
+
+
+@register.filter
+def event_label(code: str) -> str:
+    return _label(labels.EVENTS, code)
+
+
+@register.simple_tag
+def image_src(shop: Any, sha256: str | None) -> str:
+    return selectors.image_url(shop, sha256)
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def template_title(template: Any) -> str:
+    """The template's title in the page's language when the catalogue has one, else its own title."""
+    titles = getattr(template, "titles", None) or {}
+    language = (get_language() or "en").split("-")[0]
+    return str(titles.get(language) or template.title)
+
+
+@register.filter
+def template_description(template: Any) -> str:
+    descriptions = getattr(template, "descriptions", None) or {}
+    language = (get_language() or "en").split("-")[0]
+    return str(descriptions.get(language) or template.description)
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    return "" if value is None else f"{round(float(value) * 100)}%"

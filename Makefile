@@ -26,7 +26,7 @@ system-deps:
 demo: venv system-deps
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo
-	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	@echo "Serving on http://$(HOST):$(PORT)/  (the merchant console: http://$(HOST):$(PORT)/app/; Ctrl-C to stop)"
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
 test: venv system-deps

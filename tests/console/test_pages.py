@@ -58,7 +58,7 @@ def test_anonymous_goes_to_the_console_login(client, csv_shop):
 def test_onboarding_sets_markets_rules_and_policy(client, csv_shop, owner):
     login(client, owner)
     germany, china = (Market.objects.get(shop=csv_shop, locale=loc) for loc in ("de-DE", "zh-CN"))
-    response = client.post(reverse("console:onboarding-step", args=["markets"]), {"add": "1", "locale": "fr_fr",
+    response = client.post(reverse("console:onboarding-step", args=["markets"]), {"add": "1", "locale": "fr-fr",
                                                                                   "name": "France"})
     assert response.status_code == 302
     france = Market.objects.get(shop=csv_shop, locale="fr-FR")

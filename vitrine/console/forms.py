@@ -1,4 +1,5 @@
-"""The console's forms: they read what the merchant typed; the rules live in the services they hand it to."""
+"""The console's forms: labels and help in the page's language. What is sent is checked by the REST API's own
+serializers (see ``views._validated``) and the services behind them, so both follow the same rules."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ from django.utils.translation import gettext_lazy as _
 
 from vitrine.console import services as console_services
 from vitrine.platform.roles import Role
-from vitrine.review.models import Decision
-from vitrine.review.services import DecisionInput
 
 
 class ConsoleForm(forms.Form):
@@ -44,23 +43,6 @@ class PolicyForm(ConsoleForm):
         label=_("Most new variants per day"), min_value=0, max_value=100000,
         help_text=_("Protects your plan: anything above waits for the next day."),
     )
-
-
-class DecisionForm(ConsoleForm):
-    action = forms.ChoiceField(choices=Decision.Action.choices)
-    reason_code = forms.ChoiceField(choices=[("", ""), *Decision.Reason.choices], required=False)
-    note = forms.CharField(required=False, max_length=2000)
-
-    def decision(self) -> DecisionInput:
-        data = self.cleaned_data
-        return DecisionInput(action=data["action"], reason_code=data.get("reason_code") or "",
-                             note=data.get("note") or "")
-
-    def clean(self) -> dict[str, object]:
-        data = super().clean() or {}
-        if data.get("action") and data["action"] != Decision.Action.APPROVE and not data.get("reason_code"):
-            raise forms.ValidationError(_("Say what is wrong with it."))
-        return data
 
 
 class GlossaryForm(ConsoleForm):

@@ -28,7 +28,8 @@ def current_shop(request: HttpRequest) -> Shop | None:
         return shops.filter(pk=request.console_shop_id).first()  # type: ignore[attr-defined]
     chosen = request.session.get(SHOP_SESSION_KEY)
     shop = shops.filter(pk=chosen).first() if chosen else None
-    return shop or shops.first()
+    # An operator sees every shop; their own memberships come first.
+    return shop or shops.filter(memberships__user=request.user).first() or shops.first()
 
 
 def actor_of(request: HttpRequest) -> str:

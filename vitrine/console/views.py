@@ -16,11 +16,15 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from rest_framework import serializers
 
 from vitrine.api import selectors as api_selectors
+from vitrine.api import serializers as api_serializers
 from vitrine.api import services as api_services
+from vitrine.connectors import services as connector_services
 from vitrine.console import forms, selectors
 from vitrine.console import services as console_services
 from vitrine.console.shop import SHOP_SESSION_KEY, actor_of, console_page
@@ -74,12 +78,40 @@ def _refused(request: HttpRequest, exc: Exception) -> None:
     messages.error(request, _("That could not be done: %(reason)s") % {"reason": _error_text(exc)})
 
 
+def _validated(request: HttpRequest, serializer_class: type[serializers.Serializer], data: dict[str, Any],
+               labels: forms.ConsoleForm | None = None, **kwargs: Any) -> dict[str, Any] | None:
+    """Check what the merchant sent with the REST API's own serializer (the same rules for both); on errors,
+    tell the merchant which field is wrong and return None."""
+    serializer = serializer_class(data=data, **kwargs)
+    if serializer.is_valid():
+        return dict(serializer.validated_data)
+    parts = []
+    for name, errors in serializer.errors.items():
+        field = labels.fields.get(name) if labels is not None else None
+        text = " ".join(str(error) for error in (errors if isinstance(errors, list) else [errors]))
+        parts.append(f"{field.label}: {text}" if field is not None else text)
+    messages.error(request, _("That could not be done: %(reason)s") % {"reason": "; ".join(parts)})
+    return None
+
+
+def _fields(request: HttpRequest, *names: str) -> dict[str, Any]:
+    return {name: request.POST[name] for name in names if name in request.POST}
+
+
+def _policy(request: HttpRequest) -> dict[str, Any] | None:
+    return _validated(request, api_serializers.ShopSettingsSerializer,
+                      _fields(request, "review_mode", "auto_publish_min_score", "daily_variant_cap"),
+                      forms.PolicyForm(), partial=True)
+
+
 def _ints(values: Iterable[str]) -> list[int]:
     return [int(value) for value in values if str(value).isdigit()]
 
 
 def _template_titles(shop: Shop) -> dict[str, str]:
-    return {t.slug: t.title for t in template_selectors.templates_current(shop)}
+    language = get_language() or "en"
+    templates = template_selectors.templates_current(shop)
+    return {t.slug: template_selectors.template_text(t, language)[0] for t in templates}
 
 
 # --- auth and shop choice -------------------------------------------------------------------------
@@ -148,19 +180,21 @@ def review_decide(request: HttpRequest, shop: Shop, item_id: int) -> HttpRespons
     item = ReviewItem.objects.filter(shop=shop, pk=item_id).first()
     if item is None:
         raise Http404("no such review item")
-    form = forms.DecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("__all__", [])) or _("Choose what to do with it."))
+    data = _validated(request, api_serializers.DecisionInputSerializer,
+                      {key: request.POST[key] for key in ("action", "reason_code", "note") if key in request.POST})
+    if data is None:
         return _back(request, reverse("console:review"))
+    decision = review_services.DecisionInput(action=data["action"], reason_code=data.get("reason_code", ""),
+                                             note=data.get("note", ""))
     try:
-        review_services.review_item_decide(item_id=item.pk, reviewer=request.user, decision=form.decision())
+        review_services.review_item_decide(item_id=item.pk, reviewer=request.user, decision=decision)
     except (review_services.ReviewError, IllegalTransition) as exc:
         _refused(request, exc)
     else:
         messages.success(request, {
             Decision.Action.APPROVE: _("Approved."), Decision.Action.REJECT: _("Rejected."),
             Decision.Action.REGENERATE: _("A new version is being made."),
-        }[form.cleaned_data["action"]])
+        }[data["action"]])
     return _back(request, reverse("console:review"))
 
 
@@ -206,12 +240,13 @@ def product(request: HttpRequest, shop: Shop, product_id: int) -> HttpResponse:
 @console_page(Action.REQUEST_VARIANTS)
 def variants_request(request: HttpRequest, shop: Shop) -> HttpResponse:
     """Products x templates x markets: the product page's "Generate" and the product list's bulk action."""
-    product_ids = _ints(request.POST.getlist("product"))
-    slugs = [slug for slug in request.POST.getlist("template") if slug]
-    market_ids = _ints(request.POST.getlist("market"))
+    data = _validated(request, api_serializers.VariantRequestSerializer, {
+        "product_ids": request.POST.getlist("product"), "market_ids": request.POST.getlist("market"),
+        "template_slugs": [slug for slug in request.POST.getlist("template") if slug]})
+    if data is None:
+        return _back(request, reverse("console:products"))
     try:
-        outcome = template_services.variants_request(shop=shop, product_ids=product_ids, template_slugs=slugs,
-                                                     market_ids=market_ids, actor=actor_of(request))
+        outcome = template_services.variants_request(shop=shop, actor=actor_of(request), **data)
     except (template_services.RequestInvalid, ValidationError) as exc:
         _refused(request, exc)
         return _back(request, reverse("console:products"))
@@ -263,17 +298,17 @@ def _variant_action_view(action: str) -> Any:
         actor = actor_of(request)
         try:
             if action == "regenerate":
-                template_services.variant_regenerate(variant_id=found.pk, actor=actor,
+                review_services.variant_regenerate(variant_id=found.pk, actor=actor,
                                                      reason=request.POST.get("reason", ""))
                 messages.success(request, _("A new version is being made."))
             elif action == "retry":
-                template_services.variant_retry(variant_id=found.pk, actor=actor)
+                platform_services.variant_retry(variant_id=found.pk, actor=actor)
                 messages.success(request, _("It is being made again."))
             elif action == "publish":
-                platform_services.variant_publish_request(variant_id=found.pk, actor=actor)
+                connector_services.variant_publish_request(variant_id=found.pk, actor=actor)
                 messages.success(request, _("Publishing to your store."))
             else:
-                platform_services.variant_revert_request(variant_id=found.pk, actor=actor)
+                connector_services.variant_revert_request(variant_id=found.pk, actor=actor)
                 messages.success(request, _("Taking it off your store; the original image comes back."))
         except (ValidationError, IllegalTransition) as exc:
             _refused(request, exc)
@@ -330,11 +365,10 @@ def _onboarding_save(request: HttpRequest, shop: Shop, step: str) -> HttpRespons
     try:
         if step == "markets":
             if request.POST.get("add"):
-                form = forms.MarketForm(request.POST)
-                if not form.is_valid():
-                    messages.error(request, form.errors_text())
-                    return HttpResponseRedirect(here)
-                platform_services.market_create(shop=shop, actor=actor, **form.cleaned_data)
+                data = _validated(request, api_serializers.MarketSerializer, _fields(request, "locale", "name"),
+                                  forms.MarketForm())
+                if data is not None:
+                    platform_services.market_create(shop=shop, actor=actor, **data)
                 return HttpResponseRedirect(here)
             enabled = set(_ints(request.POST.getlist("enabled")))
             if not enabled:
@@ -363,11 +397,10 @@ def _onboarding_save(request: HttpRequest, shop: Shop, step: str) -> HttpRespons
                                                product_types=rule.product_types, tags=rule.tags,
                                                vendors=rule.vendors, enabled=False)
             return HttpResponseRedirect(reverse("console:onboarding-step", args=["policy"]))
-        form = forms.PolicyForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, form.errors_text())
+        data = _policy(request)
+        if data is None:
             return HttpResponseRedirect(here)
-        platform_services.shop_settings_update(shop=shop, actor=actor, **form.cleaned_data)
+        platform_services.shop_settings_update(shop=shop, actor=actor, **data)
         console_services.onboarding_complete(shop=shop, actor=actor)
         messages.success(request, _("You are set up. New products get their variants automatically."))
         return HttpResponseRedirect(reverse("console:overview"))
@@ -396,15 +429,14 @@ def glossary(request: HttpRequest, shop: Shop) -> HttpResponse:
     if request.method == "POST":
         if not user_can(request.user, shop, Action.EDIT_SETTINGS):
             raise PermissionDenied
-        form = forms.GlossaryForm(request.POST)
-        if form.is_valid():
+        data = _validated(request, api_serializers.GlossaryEntrySerializer,
+                          _fields(request, "source_text", "locale", "translation"), forms.GlossaryForm())
+        if data is not None:
             try:
-                template_services.glossary_set(shop=shop, **form.cleaned_data)
+                template_services.glossary_set(shop=shop, **data)
                 messages.success(request, _("Saved."))
             except (ValidationError, ValueError) as exc:
                 _refused(request, exc)
-        else:
-            messages.error(request, form.errors_text())
         return HttpResponseRedirect(reverse("console:glossary"))
     query = request.GET.get("q", "")
     context = _context(request, shop, "glossary", entries=list(selectors.glossary_entries(shop, query)[:500]),
@@ -428,12 +460,12 @@ def glossary_delete(request: HttpRequest, shop: Shop, entry_id: int) -> HttpResp
 @require_POST
 @console_page(Action.EDIT_SETTINGS)
 def glossary_import(request: HttpRequest, shop: Shop) -> HttpResponse:
-    form = forms.GlossaryImportForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, form.errors_text())
+    data = _validated(request, api_serializers.GlossaryImportSerializer, request.FILES.dict(),
+                      forms.GlossaryImportForm())
+    if data is None:
         return HttpResponseRedirect(reverse("console:glossary"))
     try:
-        result = template_services.glossary_import_csv(shop=shop, data=form.cleaned_data["file"].read())
+        result = template_services.glossary_import_csv(shop=shop, data=data["file"].read())
     except (ValidationError, ValueError) as exc:
         _refused(request, exc)
         return HttpResponseRedirect(reverse("console:glossary"))
@@ -475,13 +507,14 @@ def _team_post(request: HttpRequest, shop: Shop) -> str | None:
     actor, what = actor_of(request), request.POST.get("do", "")
     try:
         if what == "token":
-            form = forms.TokenForm(request.POST)
-            if not form.is_valid():
-                messages.error(request, form.errors_text())
+            fields = _fields(request, "name", "role")
+            if not fields.get("role"):
+                fields.pop("role", None)  # the API's default: the same role as mine
+            data = _validated(request, api_serializers.ApiTokenSerializer, fields, forms.TokenForm())
+            if data is None:
                 return None
-            _row, raw = api_services.api_token_create(shop=shop, user=request.user,
-                                                      role=form.cleaned_data["role"] or None,
-                                                      name=form.cleaned_data["name"], actor=actor)
+            _row, raw = api_services.api_token_create(shop=shop, user=request.user, role=data.get("role"),
+                                                      name=data.get("name", ""), actor=actor)
             messages.success(request, _("Token created. Copy it now: it is not shown again."))
             return raw
         if what == "revoke":
@@ -495,11 +528,11 @@ def _team_post(request: HttpRequest, shop: Shop) -> str | None:
         if not user_can(request.user, shop, Action.MANAGE_TEAM):
             raise PermissionDenied
         if what == "invite":
-            form = forms.InviteForm(request.POST)
-            if not form.is_valid():
-                messages.error(request, form.errors_text())
+            data = _validated(request, api_serializers.InviteSerializer, _fields(request, "email", "role"),
+                              forms.InviteForm())
+            if data is None:
                 return None
-            platform_services.membership_invite(shop=shop, actor=actor, **form.cleaned_data)
+            platform_services.membership_invite(shop=shop, actor=actor, **data)
             messages.success(request, _("Invited."))
         elif what == "role":
             platform_services.membership_set_role(shop=shop, membership_id=int(request.POST.get("membership", 0)),
@@ -552,11 +585,10 @@ def _settings_save(request: HttpRequest, shop: Shop) -> HttpResponse:
     here = reverse("console:settings")
     try:
         if what == "policy":
-            form = forms.PolicyForm(request.POST)
-            if not form.is_valid():
-                messages.error(request, form.errors_text())
+            data = _policy(request)
+            if data is None:
                 return HttpResponseRedirect(here)
-            platform_services.shop_settings_update(shop=shop, actor=actor, **form.cleaned_data)
+            platform_services.shop_settings_update(shop=shop, actor=actor, **data)
         elif what == "retention":
             form = forms.RetentionForm(request.POST)
             if not form.is_valid():
@@ -564,11 +596,11 @@ def _settings_save(request: HttpRequest, shop: Shop) -> HttpResponse:
                 return HttpResponseRedirect(here)
             console_services.retention_set(shop=shop, actor=actor, **form.cleaned_data)
         elif what == "market-add":
-            form = forms.MarketForm(request.POST)
-            if not form.is_valid():
-                messages.error(request, form.errors_text())
+            data = _validated(request, api_serializers.MarketSerializer, _fields(request, "locale", "name"),
+                              forms.MarketForm())
+            if data is None:
                 return HttpResponseRedirect(here)
-            platform_services.market_create(shop=shop, actor=actor, **form.cleaned_data)
+            platform_services.market_create(shop=shop, actor=actor, **data)
         elif what == "market-toggle":
             market = shop.markets.filter(pk=request.POST.get("market", "")).first()
             if market is None:

@@ -8,6 +8,7 @@ from django import template
 from django.utils.translation import get_language
 
 from vitrine.console import labels, selectors
+from vitrine.templates import selectors as template_selectors
 
 register = template.Library()
 
@@ -69,17 +70,13 @@ def get_item(mapping: Any, key: Any) -> Any:
 
 @register.filter
 def template_title(template: Any) -> str:
-    """The template's title in the page's language when the catalogue has one, else its own title."""
-    titles = getattr(template, "titles", None) or {}
-    language = (get_language() or "en").split("-")[0]
-    return str(titles.get(language) or template.title)
+    """The template's title in the page's language (the catalogue's Chinese text for Chinese pages)."""
+    return template_selectors.template_text(template, get_language() or "en")[0]
 
 
 @register.filter
 def template_description(template: Any) -> str:
-    descriptions = getattr(template, "descriptions", None) or {}
-    language = (get_language() or "en").split("-")[0]
-    return str(descriptions.get(language) or template.description)
+    return template_selectors.template_text(template, get_language() or "en")[1]
 
 
 @register.filter

@@ -191,3 +191,37 @@ def test_embedded_requests_without_a_good_token_are_refused(client, fake_shopify
     # A document load from the admin without a token goes to the page that fetches one.
     response = client.get("/app/", {"shop": shopify_shop.external_id, "embedded": "1"})
     assert response.status_code == 302 and "/connectors/shopify/patch-id-token?" in response["Location"]
+
+
+def test_settings_retention_and_markets(client, csv_shop, owner):
+    login(client, owner)
+    page = client.post(reverse("console:settings"), {"do": "retention", "on_uninstall": "purge", "keep_days": "5"},
+                       follow=True)
+    assert page.status_code == 200
+    csv_shop.refresh_from_db()
+    assert csv_shop.settings["retention"]["on_uninstall"] == "purge"
+    assert csv_shop.settings["retention"]["keep_days"] == 5
+    client.post(reverse("console:settings"), {"do": "market-add", "locale": "ja-JP", "name": "Japan"})
+    assert Market.objects.filter(shop=csv_shop, locale="ja-JP", region="JP").exists()
+    page = client.post(reverse("console:settings"), {"do": "market-add", "locale": "not a tag!"}, follow=True)
+    assert "Language and region" in page.content.decode()  # the field is named in the error
+    editor = make_member("eddie", csv_shop, Role.EDITOR)
+    client.logout()
+    login(client, editor)
+    # Retention belongs to the connection: an editor may change settings but not that.
+    assert client.post(reverse("console:settings"), {"do": "retention", "on_uninstall": "keep",
+                                                     "keep_days": "3"}).status_code == 403
+
+
+def test_onboarding_preview_uses_the_first_product(client, csv_shop, owner, django_capture_on_commit_callbacks):
+    login(client, owner)
+    china = Market.objects.get(shop=csv_shop, locale="zh-CN")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("console:onboarding-step", args=["templates"]),
+                    {"preview": f"marketplace-white:{china.pk}"})
+    first = selectors.first_products(csv_shop, limit=1)[0]
+    (variant,) = Variant.objects.filter(shop=csv_shop)
+    assert variant.source_image.product == first and variant.market == china
+    assert not TemplateRule.objects.filter(shop=csv_shop).exists()  # a preview changes no rule
+    page = client.get(reverse("console:onboarding-step", args=["templates"])).content.decode()
+    assert selectors.image_url(csv_shop, variant.output_id) in page  # the "after" picture is the preview

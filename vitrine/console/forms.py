@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from vitrine.console import services as console_services
+from vitrine.platform import retention
 from vitrine.platform.roles import Role
 
 
@@ -70,7 +70,11 @@ class TokenForm(ConsoleForm):
 class RetentionForm(ConsoleForm):
     on_uninstall = forms.ChoiceField(
         label=_("When the store uninstalls Vitrine"), widget=forms.RadioSelect,
-        choices=[(console_services.UNINSTALL_PURGE, _("Delete all of the shop's data")),
-                 (console_services.UNINSTALL_KEEP, _("Keep it for a reinstall, then delete it"))],
+        choices=[(retention.PURGE, _("Delete all of the shop's data at once")),
+                 (retention.KEEP, _("Keep it for a reinstall, then delete it"))],
     )
-    keep_days = forms.IntegerField(label=_("Days to keep it"), min_value=1, max_value=3650)
+    keep_days = forms.IntegerField(
+        label=_("Days to keep it"), min_value=1, max_value=retention.MAX_KEEP_DAYS,
+        help_text=_("Shopify asks for the data to be deleted 48 hours after an uninstall; that request is always "
+                    "honoured."),
+    )

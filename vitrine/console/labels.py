@@ -49,3 +49,4 @@ EVENTS: dict[str, Promise] = {
     "shop.installed": _("Store connected"), "shop.uninstalled": _("Store disconnected"),
     "shop.redact_requested": _("Store asked to delete its data"),
 }
+AUTOMATIC = _("Vitrine (automatic)")

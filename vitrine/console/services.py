@@ -7,7 +7,6 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -57,40 +56,6 @@ def onboarding_complete(*, shop: Shop, actor: str) -> Shop:
         locked = Shop.objects.select_for_update().get(pk=shop.pk)
         locked.settings = {**locked.settings, ONBOARDED_KEY: timezone.now().isoformat(),
                            "onboarded_by": actor}
-        locked.save(update_fields=["settings"])
-    shop.settings = locked.settings
-    return locked
-
-
-# --- data retention and uninstall policy ----------------------------------------------------------
-RETENTION_KEY = "retention"
-UNINSTALL_PURGE = "purge"  # delete everything once the store's redaction request (or the grace period) comes
-UNINSTALL_KEEP = "keep"  # keep the shop's data for a reinstall until the retention period ends
-UNINSTALL_POLICIES = (UNINSTALL_PURGE, UNINSTALL_KEEP)
-DEFAULT_RETENTION_DAYS = 30
-
-
-def retention_of(shop: Shop) -> dict[str, object]:
-    stored = shop.settings.get(RETENTION_KEY) or {}
-    policy = stored.get("on_uninstall", UNINSTALL_PURGE)
-    days = stored.get("keep_days", DEFAULT_RETENTION_DAYS)
-    return {"on_uninstall": policy if policy in UNINSTALL_POLICIES else UNINSTALL_PURGE,
-            "keep_days": days if isinstance(days, int) and not isinstance(days, bool) else DEFAULT_RETENTION_DAYS}
-
-
-def retention_set(*, shop: Shop, actor: str, on_uninstall: str, keep_days: int) -> Shop:
-    """Store what happens to the shop's data after an uninstall, and how long rejected work is kept."""
-    errors: dict[str, str] = {}
-    if on_uninstall not in UNINSTALL_POLICIES:
-        errors["on_uninstall"] = f"must be one of {', '.join(UNINSTALL_POLICIES)}"
-    if isinstance(keep_days, bool) or not isinstance(keep_days, int) or not 1 <= keep_days <= 3650:
-        errors["keep_days"] = "must be a whole number of days between 1 and 3650"
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        locked = Shop.objects.select_for_update().get(pk=shop.pk)
-        locked.settings = {**locked.settings,
-                           RETENTION_KEY: {"on_uninstall": on_uninstall, "keep_days": keep_days, "by": actor}}
         locked.save(update_fields=["settings"])
     shop.settings = locked.settings
     return locked

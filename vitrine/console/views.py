@@ -28,6 +28,7 @@ from vitrine.connectors import services as connector_services
 from vitrine.console import forms, selectors
 from vitrine.console import services as console_services
 from vitrine.console.shop import SHOP_SESSION_KEY, actor_of, console_page
+from vitrine.platform import retention
 from vitrine.platform import services as platform_services
 from vitrine.platform.lifecycle import IllegalTransition
 from vitrine.platform.models import Blob, Market, Provider, Shop
@@ -570,7 +571,7 @@ def shop_settings(request: HttpRequest, shop: Shop) -> HttpResponse:
     mode, min_score = platform_services.review_policy_of(shop)
     policy_form = forms.PolicyForm(initial={"review_mode": mode, "auto_publish_min_score": min_score,
                                             "daily_variant_cap": shop.daily_variant_cap})
-    retention_form = forms.RetentionForm(initial=console_services.retention_of(shop))
+    retention_form = forms.RetentionForm(initial=retention.retention_of(shop))
     context = _context(request, shop, "settings", policy_form=policy_form, retention_form=retention_form,
                        connection=console_services.connection_of(shop), markets=list(shop.markets.order_by("locale")),
                        market_form=forms.MarketForm(), Provider=Provider)
@@ -594,7 +595,7 @@ def _settings_save(request: HttpRequest, shop: Shop) -> HttpResponse:
             if not form.is_valid():
                 messages.error(request, form.errors_text())
                 return HttpResponseRedirect(here)
-            console_services.retention_set(shop=shop, actor=actor, **form.cleaned_data)
+            retention.retention_set(shop=shop, actor=actor, **form.cleaned_data)
         elif what == "market-add":
             data = _validated(request, api_serializers.MarketSerializer, _fields(request, "locale", "name"),
                               forms.MarketForm())

@@ -82,3 +82,11 @@ def template_description(template: Any) -> str:
 @register.filter
 def percent(value: float | None) -> str:
     return "" if value is None else f"{round(float(value) * 100)}%"
+
+
+@register.filter
+def actor_label(actor: str) -> str:
+    """A person's name as it is; the system's own workers as "Vitrine (automatic)"."""
+    if actor.startswith(("task:", "system:", "policy:")) or actor == "system":
+        return str(labels.AUTOMATIC)
+    return actor

@@ -20,7 +20,7 @@ Op = tuple[str, str, Callable[[World], str], Callable[[World], Any], str, bool]
 WRITES: list[Op] = [
     ("shop settings", "patch", lambda w: "/api/v1/shop/", lambda w: {"daily_variant_cap": 100},
      Action.EDIT_SETTINGS, False),
-    ("add market", "post", lambda w: "/api/v1/markets/", lambda w: {"locale": "fr_fr"}, Action.EDIT_SETTINGS, False),
+    ("add market", "post", lambda w: "/api/v1/markets/", lambda w: {"locale": "fr-fr"}, Action.EDIT_SETTINGS, False),
     ("replace market", "put", lambda w: f"/api/v1/markets/{w.market.pk}/",
      lambda w: {"locale": "de-DE", "name": "Deutschland", "enabled": True}, Action.EDIT_SETTINGS, False),
     ("change market", "patch", lambda w: f"/api/v1/markets/{w.market.pk}/", lambda w: {"enabled": False},

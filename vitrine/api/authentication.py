@@ -65,8 +65,14 @@ class ShopifySessionTokenAuthentication(authentication.BaseAuthentication):
         raw = _bearer(request)
         if raw is None or raw.startswith(TOKEN_PREFIX):
             return None
+        from django.conf import settings
+
         from vitrine.connectors.shopify import auth as shopify_auth
         from vitrine.console.services import embedded_user_ensure
+
+        if not (settings.SHOPIFY_API_KEY and settings.SHOPIFY_API_SECRET):
+            raise exceptions.AuthenticationFailed("the token is neither a personal API token (vit_…) nor, on this "
+                                                  "server, a Shopify session token (no Shopify app is configured)")
 
         library_request = {"method": request.method or "GET", "headers": dict(request.headers),
                            "url": request.build_absolute_uri(), "body": ""}

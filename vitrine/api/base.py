@@ -13,6 +13,7 @@ from django.http.request import RawPostDataException
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, permissions, throttling
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -42,6 +43,22 @@ class ApiCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [f"must be a whole number from 1 to {self.max_page_size}"]})
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
+
 
 class CallerRateThrottle(throttling.SimpleRateThrottle):
     """One budget per personal token (or per user for sessions), set by ``API_THROTTLE_RATE``."""
@@ -68,6 +85,19 @@ def _body(request: Request) -> bytes:
         return repr((fields, files)).encode()
 
 
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter, except that a filter given with an empty value is an error rather than no filter."""
+
+    def filter_queryset(self, request: Request, queryset: Any, view: Any) -> Any:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None:
+            empty = sorted(name for name in filterset_class.base_filters
+                           if name in request.query_params and not all(request.query_params.getlist(name)))
+            if empty:
+                raise exceptions.ValidationError({name: ["may not be empty"] for name in empty})
+        return super().filter_queryset(request, queryset, view)
+
+
 class _Replay(Exception):
     def __init__(self, status: int, data: Any) -> None:
         self.status, self.data = status, data
@@ -79,7 +109,11 @@ class ApiViewSet(GenericViewSet):
     permission_classes = [ShopRolePermission]
     throttle_classes = [CallerRateThrottle]
     pagination_class = ApiCursorPagination
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
+    metadata_class = None  # OPTIONS is not part of the API: 405 like any undocumented method
+    parser_classes = [JSONParser]  # one request format; the glossary import alone takes a file upload
+    # Ids are row numbers; anything else (or a number no row can have) is a 404 from the catch-all route.
+    lookup_value_regex = r"[0-9]{1,18}"
     # The Action each write needs, by view action name (reads need VIEW).
     write_actions: dict[str, str] = {}
 
@@ -87,6 +121,8 @@ class ApiViewSet(GenericViewSet):
         if request.method in permissions.SAFE_METHODS:
             return Action.VIEW
         name = getattr(self, "action", None) or ""
+        if not name:
+            raise exceptions.MethodNotAllowed(request.method)
         if name not in self.write_actions:
             raise ImproperlyConfigured(f"{type(self).__name__}.{name} names no permission in write_actions")
         return self.write_actions[name]
@@ -112,7 +148,7 @@ class ApiViewSet(GenericViewSet):
         self._idempotency: tuple[Shop, str, str] | None = None
         super().initial(request, *args, **kwargs)
         key = request.headers.get(IDEMPOTENCY_HEADER)
-        if request.method != "POST" or key is None:
+        if request.method != "POST" or key is None or not hasattr(request, "shop"):
             return
         if not _KEY.match(key):
             raise exceptions.ValidationError({IDEMPOTENCY_HEADER: ["must be 1 to 255 visible ASCII characters"]})

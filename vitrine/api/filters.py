@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import EditKind, Event, Product, Variant
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a whole number a database row can have."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, min_value=1, max_value=2**63 - 1, **kwargs)
 
 
 class ProductFilter(django_filters.FilterSet):
@@ -41,11 +53,11 @@ class ProductFilter(django_filters.FilterSet):
 
 class VariantFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=VariantState.choices)
-    market = django_filters.NumberFilter(field_name="market_id", help_text="Market id.")
+    market = IdFilter(field_name="market_id", help_text="Market id.")
     locale = django_filters.CharFilter(field_name="market__locale", lookup_expr="iexact")
     kind = django_filters.ChoiceFilter(choices=EditKind.choices)
     template = django_filters.CharFilter(field_name="template_slug")
-    product = django_filters.NumberFilter(field_name="source_image__product_id", help_text="Product id.")
+    product = IdFilter(field_name="source_image__product_id", help_text="Product id.")
     verdict = django_filters.ChoiceFilter(field_name="fidelity_verdict",
                                           choices=[("pass", "pass"), ("review", "review"), ("fail", "fail")])
 

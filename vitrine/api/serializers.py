@@ -12,6 +12,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from vitrine.api import fields as f
 from vitrine.api.models import ApiToken
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import EditKind, Event, Market, Product, ShopMembership, SourceImage, Variant
@@ -25,16 +26,26 @@ from vitrine.platform.services import (
 from vitrine.review.models import Decision, ReviewItem
 from vitrine.templates.models import GlossaryEntry, TemplateRule, VariantTemplate
 
+# BCP 47 as the schema states it (letters in either case); the service then writes it canonically.
+LOCALE_PATTERN = (r"^([A-Za-z]{2,3}|[A-Za-z]{5,8})(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?"
+                  r"(-([A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*$")
+REGION_PATTERN = r"^[A-Za-z]{2}$"
+MAX_ID = 2**63 - 1  # the largest row id a database can hold
+
 
 def file_url(sha256: str | None) -> str | None:
     return reverse("api:file", args=[sha256]) if sha256 else None
 
 
-class MarketSerializer(serializers.ModelSerializer):
-    locale = serializers.CharField(max_length=35, help_text="BCP 47 language tag, e.g. de-DE, fr, zh-Hans-CN.")
-    region = serializers.CharField(max_length=2, required=False, allow_blank=True,
-                                   help_text="ISO 3166-1 alpha-2; defaults to the tag's region.")
-    language = serializers.CharField(read_only=True)
+class MarketSerializer(f.StrictModelSerializer):
+    locale = f.RegexField(LOCALE_PATTERN, max_length=35, trim_whitespace=False,
+                                    help_text="BCP 47 language tag, e.g. de-DE, fr, zh-Hans-CN.",
+                                    error_messages={"invalid": "not a BCP 47 language tag (e.g. de-DE, zh-Hans-CN)"})
+    region = f.RegexField(REGION_PATTERN, max_length=2, required=False, allow_blank=True,
+                                    trim_whitespace=False,
+                                    help_text="ISO 3166-1 alpha-2; defaults to the tag's region.",
+                                    error_messages={"invalid": "not an ISO 3166-1 alpha-2 country code (e.g. DE)"})
+    language = f.CharField(read_only=True)
 
     class Meta:
         model = Market
@@ -51,20 +62,20 @@ class MarketSerializer(serializers.ModelSerializer):
 
 
 class ShopSettingsSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(read_only=True)
-    provider = serializers.CharField(read_only=True)
-    external_id = serializers.CharField(read_only=True)
-    installed = serializers.BooleanField(read_only=True, source="is_installed")
+    id = f.IntegerField(read_only=True)
+    name = f.CharField(read_only=True)
+    provider = f.CharField(read_only=True)
+    external_id = f.CharField(read_only=True)
+    installed = f.BooleanField(read_only=True, source="is_installed")
     markets = MarketSerializer(many=True, read_only=True)
-    review_mode = serializers.ChoiceField(choices=REVIEW_MODES, required=False,
+    review_mode = f.ChoiceField(choices=REVIEW_MODES, required=False,
                                           help_text="review_all: a person reviews every variant; "
                                                     "auto_publish_pass: verdict pass above the score skips review.")
-    auto_publish_min_score = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)
-    daily_variant_cap = serializers.IntegerField(min_value=0, max_value=MAX_DAILY_CAP, required=False)
-    auto_generate = serializers.BooleanField(required=False)
-    publish_mode = serializers.ChoiceField(choices=["add", "replace"], required=False)
-    publish_on_approve = serializers.BooleanField(required=False,
+    auto_publish_min_score = f.FloatField(min_value=0.0, max_value=1.0, required=False)
+    daily_variant_cap = f.IntegerField(min_value=0, max_value=MAX_DAILY_CAP, required=False)
+    auto_generate = f.BooleanField(required=False)
+    publish_mode = f.ChoiceField(choices=["add", "replace"], required=False)
+    publish_on_approve = f.BooleanField(required=False,
                                                   help_text="Publish at approval (true) or wait for a publish call.")
 
     def to_representation(self, shop: Any) -> dict[str, Any]:
@@ -77,25 +88,25 @@ class ShopSettingsSerializer(serializers.Serializer):
 
 
 class LocalizedTextSerializer(serializers.Serializer):
-    en = serializers.CharField()
-    zh = serializers.CharField()
+    en = f.CharField()
+    zh = f.CharField()
 
 
-class TemplateVersionSerializer(serializers.ModelSerializer):
+class TemplateVersionSerializer(f.StrictModelSerializer):
     class Meta:
         model = VariantTemplate
         fields = ["version", "archived", "created_at"]
 
 
 class TemplatePreviewSerializer(serializers.Serializer):
-    variant_id = serializers.IntegerField()
-    market = serializers.CharField()
-    state = serializers.CharField()
-    before_url = serializers.CharField(allow_null=True)
-    after_url = serializers.CharField(allow_null=True)
+    variant_id = f.IntegerField()
+    market = f.CharField()
+    state = f.CharField()
+    before_url = f.CharField(allow_null=True)
+    after_url = f.CharField(allow_null=True)
 
 
-class TemplateSerializer(serializers.ModelSerializer):
+class TemplateSerializer(f.StrictModelSerializer):
     title = serializers.SerializerMethodField()
     description = serializers.SerializerMethodField()
     own = serializers.SerializerMethodField(help_text="A template of this shop (not the built-in catalogue).")
@@ -140,13 +151,14 @@ class TemplateSerializer(serializers.ModelSerializer):
                 for v in variants]
 
 
-class TemplateRuleSerializer(serializers.ModelSerializer):
-    market_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
+class TemplateRuleSerializer(f.StrictModelSerializer):
+    market_ids = serializers.ListField(child=f.IntegerField(min_value=1, max_value=MAX_ID),
+                                       required=False,
                                        help_text="Markets to make variants for; empty: every market it suits.")
-    product_types = serializers.ListField(child=serializers.CharField(max_length=255), required=False)
-    tags = serializers.ListField(child=serializers.CharField(max_length=255), required=False)
-    vendors = serializers.ListField(child=serializers.CharField(max_length=255), required=False)
-    template_slug = serializers.SlugField(max_length=100)
+    product_types = serializers.ListField(child=f.CharField(max_length=255), required=False)
+    tags = serializers.ListField(child=f.CharField(max_length=255), required=False)
+    vendors = serializers.ListField(child=f.CharField(max_length=255), required=False)
+    template_slug = f.SlugField(max_length=100, trim_whitespace=False)
 
     class Meta:
         model = TemplateRule
@@ -162,10 +174,10 @@ class TemplateRuleSerializer(serializers.ModelSerializer):
         return data
 
 
-class GlossaryEntrySerializer(serializers.ModelSerializer):
-    source_text = serializers.CharField(max_length=500)
-    locale = serializers.CharField(max_length=35, help_text="A market locale (de-DE) or a language (de).")
-    translation = serializers.CharField(max_length=1000)
+class GlossaryEntrySerializer(f.StrictModelSerializer):
+    source_text = f.CharField(max_length=500)
+    locale = f.CharField(max_length=35, help_text="A market locale (de-DE) or a language (de).")
+    translation = f.CharField(max_length=1000)
 
     class Meta:
         model = GlossaryEntry
@@ -193,14 +205,14 @@ class GlossaryImportSerializer(serializers.Serializer):
 
 
 class GlossaryImportResultSerializer(serializers.Serializer):
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
-    errors = serializers.ListField(child=serializers.CharField(), help_text="One line per row left out.")
+    created = f.IntegerField()
+    updated = f.IntegerField()
+    errors = serializers.ListField(child=f.CharField(), help_text="One line per row left out.")
 
 
-class VariantSerializer(serializers.ModelSerializer):
-    product_id = serializers.IntegerField(source="source_image.product_id", read_only=True)
-    market = serializers.CharField(source="market.locale", read_only=True)
+class VariantSerializer(f.StrictModelSerializer):
+    product_id = f.IntegerField(source="source_image.product_id", read_only=True)
+    market = f.CharField(source="market.locale", read_only=True)
     output_url = serializers.SerializerMethodField()
     source_url = serializers.SerializerMethodField()
 
@@ -220,25 +232,28 @@ class VariantSerializer(serializers.ModelSerializer):
 
 
 class VariantRequestSerializer(serializers.Serializer):
-    product_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=500)
-    template_slugs = serializers.ListField(child=serializers.SlugField(max_length=100), min_length=1,
+    product_ids = serializers.ListField(child=f.IntegerField(min_value=1, max_value=MAX_ID), min_length=1,
+                                        max_length=500)
+    template_slugs = serializers.ListField(child=f.SlugField(max_length=100, trim_whitespace=False),
+                                          min_length=1,
                                           max_length=50)
-    market_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=50)
+    market_ids = serializers.ListField(child=f.IntegerField(min_value=1, max_value=MAX_ID), min_length=1,
+                                       max_length=50)
 
 
 class VariantRequestResultSerializer(serializers.Serializer):
-    created = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of the new variants.")
-    deferred = serializers.IntegerField(help_text="Held back by the daily cap, planned on a later day.")
-    existing = serializers.IntegerField(help_text="Planned before; not made twice.")
-    skipped = serializers.ListField(child=serializers.CharField(), help_text="Combinations left out, and why.")
+    created = serializers.ListField(child=f.IntegerField(), help_text="Ids of the new variants.")
+    deferred = f.IntegerField(help_text="Held back by the daily cap, planned on a later day.")
+    existing = f.IntegerField(help_text="Planned before; not made twice.")
+    skipped = serializers.ListField(child=f.CharField(), help_text="Combinations left out, and why.")
 
 
 class RegenerateSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    reason = f.CharField(max_length=500, required=False, allow_blank=True)
     params_adjust = serializers.DictField(required=False, help_text="Recipe parameters to change.")
 
 
-class SourceImageSerializer(serializers.ModelSerializer):
+class SourceImageSerializer(f.StrictModelSerializer):
     url = serializers.SerializerMethodField()
     variants = serializers.SerializerMethodField(help_text="The image's current variants by market locale.")
 
@@ -259,8 +274,8 @@ class SourceImageSerializer(serializers.ModelSerializer):
         return grouped
 
 
-class ProductSerializer(serializers.ModelSerializer):
-    image_count = serializers.IntegerField(read_only=True)
+class ProductSerializer(f.StrictModelSerializer):
+    image_count = f.IntegerField(read_only=True)
 
     class Meta:
         model = Product
@@ -282,9 +297,9 @@ class ProductDetailSerializer(ProductSerializer):
         return SourceImageSerializer(sorted(images, key=lambda i: (i.position, i.pk)), many=True).data
 
 
-class ReviewItemSerializer(serializers.ModelSerializer):
+class ReviewItemSerializer(f.StrictModelSerializer):
     variant = VariantSerializer(read_only=True)
-    claimed_by = serializers.CharField(source="claimed_by.get_username", read_only=True, allow_null=True,
+    claimed_by = f.CharField(source="claimed_by.get_username", read_only=True, allow_null=True,
                                        default=None)
 
     class Meta:
@@ -295,21 +310,22 @@ class ReviewItemSerializer(serializers.ModelSerializer):
 
 
 class ClaimFiltersSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=EditKind.choices, required=False)
-    market_id = serializers.IntegerField(min_value=1, required=False)
-    template = serializers.SlugField(max_length=100, required=False)
+    kind = f.ChoiceField(choices=EditKind.choices, required=False)
+    market_id = f.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+    template = f.SlugField(max_length=100, required=False, trim_whitespace=False)
 
 
 class DecisionInputSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=Decision.Action.choices)
-    reason_code = serializers.ChoiceField(choices=Decision.Reason.choices, required=False, allow_blank=True,
+    action = f.ChoiceField(choices=Decision.Action.choices)
+    reason_code = f.ChoiceField(choices=Decision.Reason.choices, required=False, allow_blank=True,
                                           help_text="Needed to reject or regenerate.")
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    seconds_spent = serializers.FloatField(min_value=0, max_value=3600, required=False)
+    note = f.CharField(max_length=2000, required=False, allow_blank=True)
+    seconds_spent = f.FloatField(min_value=0, max_value=3600, required=False)
     params_adjust = serializers.DictField(required=False, help_text="Regenerate only: parameters to change.")
 
 
-class DecisionSerializer(serializers.ModelSerializer):
+class DecisionSerializer(f.StrictModelSerializer):
+    reason_code = f.CharField(help_text="Empty for an approval.")
     class Meta:
         model = Decision
         fields = ["id", "item_id", "variant_id", "action", "reason_code", "note", "seconds_spent", "created_at"]
@@ -317,12 +333,12 @@ class DecisionSerializer(serializers.ModelSerializer):
 
 
 class FixSerializer(serializers.Serializer):
-    action = serializers.CharField(help_text="retry, regenerate, reconnect, ...")
-    method = serializers.CharField()
-    href = serializers.CharField()
+    action = f.CharField(help_text="retry, regenerate, reconnect, ...")
+    method = f.CharField()
+    href = f.CharField()
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(f.StrictModelSerializer):
     variant_id = serializers.SerializerMethodField()
     fix = serializers.SerializerMethodField(help_text="The call that fixes a failure that still stands.")
 
@@ -348,10 +364,10 @@ def fix_for_failed(variant_id: int) -> dict[str, str]:
     return {"action": "retry", "method": "POST", "href": reverse("api:variant-retry", args=[variant_id])}
 
 
-class FailureSerializer(serializers.ModelSerializer):
-    product_id = serializers.IntegerField(source="source_image.product_id", read_only=True)
-    product_title = serializers.CharField(source="source_image.product.title", read_only=True)
-    market = serializers.CharField(source="market.locale", read_only=True)
+class FailureSerializer(f.StrictModelSerializer):
+    product_id = f.IntegerField(source="source_image.product_id", read_only=True)
+    product_title = f.CharField(source="source_image.product.title", read_only=True)
+    market = f.CharField(source="market.locale", read_only=True)
     fix = serializers.SerializerMethodField()
     alternatives = serializers.SerializerMethodField()
 
@@ -373,27 +389,27 @@ class FailureSerializer(serializers.ModelSerializer):
 
 class UsageDaySerializer(serializers.Serializer):
     date = serializers.DateField()
-    total = serializers.IntegerField()
-    by_market = serializers.DictField(child=serializers.IntegerField())
+    total = f.IntegerField()
+    by_market = serializers.DictField(child=f.IntegerField())
 
 
 class UsageSerializer(serializers.Serializer):
-    daily_variant_cap = serializers.IntegerField()
-    today = serializers.IntegerField(help_text="Variants created today (what the cap counts).")
-    remaining_today = serializers.IntegerField()
-    deferred = serializers.IntegerField(help_text="Variants waiting for a later day's cap.")
+    daily_variant_cap = f.IntegerField()
+    today = f.IntegerField(help_text="Variants created today (what the cap counts).")
+    remaining_today = f.IntegerField()
+    deferred = f.IntegerField(help_text="Variants waiting for a later day's cap.")
     days = UsageDaySerializer(many=True)
 
 
 class UserSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-    email = serializers.CharField(allow_blank=True)
+    id = f.IntegerField()
+    username = f.CharField()
+    email = f.CharField(allow_blank=True)
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(f.StrictModelSerializer):
     user = UserSerializer(read_only=True)
-    role = serializers.ChoiceField(choices=Role.choices)
+    role = f.ChoiceField(choices=Role.choices)
 
     class Meta:
         model = ShopMembership
@@ -402,15 +418,15 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 
 class InviteSerializer(serializers.Serializer):
-    email = serializers.EmailField()
-    role = serializers.ChoiceField(choices=Role.choices)
+    email = f.EmailField()
+    role = f.ChoiceField(choices=Role.choices)
 
 
-class ApiTokenSerializer(serializers.ModelSerializer):
-    user = serializers.CharField(source="user.get_username", read_only=True)
-    role = serializers.ChoiceField(choices=Role.choices, required=False,
+class ApiTokenSerializer(f.StrictModelSerializer):
+    user = f.CharField(source="user.get_username", read_only=True)
+    role = f.ChoiceField(choices=Role.choices, required=False,
                                    help_text="Defaults to your role; never more than it.")
-    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    name = f.CharField(max_length=100, required=False, allow_blank=True)
 
     class Meta:
         model = ApiToken
@@ -419,7 +435,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 
 
 class ApiTokenCreatedSerializer(ApiTokenSerializer):
-    token = serializers.CharField(read_only=True, help_text="The token itself: shown only in this answer.")
+    token = f.CharField(read_only=True, help_text="The token itself: shown only in this answer.")
 
     class Meta(ApiTokenSerializer.Meta):
         fields = [*ApiTokenSerializer.Meta.fields, "token"]
@@ -429,11 +445,11 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
 class ProblemSerializer(serializers.Serializer):
     """RFC 9457 problem details."""
 
-    type = serializers.CharField()
-    title = serializers.CharField()
-    status = serializers.IntegerField()
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
+    type = f.CharField()
+    title = f.CharField()
+    status = f.IntegerField()
+    detail = f.CharField()
+    code = f.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=f.CharField()), required=False,
                                    help_text="Messages per field (dotted path for nested fields).")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.files.storage import default_storage
@@ -24,18 +25,19 @@ from vitrine.api.base import ApiViewSet
 from vitrine.api.filters import EventFilter, ProductFilter, VariantFilter
 from vitrine.api.models import ApiToken
 from vitrine.api.selectors import api_tokens_of
+from vitrine.api.serializers import LOCALE_PATTERN
 from vitrine.connectors import services as connector_services
 from vitrine.platform import selectors as platform_selectors
 from vitrine.platform import services as platform_services
 from vitrine.platform.lifecycle import VariantState
-from vitrine.platform.models import Blob, Event, Market, Product, ShopMembership, SourceImage, Variant
+from vitrine.platform.models import Blob, EditKind, Event, Market, Product, ShopMembership, SourceImage, Variant
 from vitrine.platform.roles import Action, role_in
 from vitrine.review import services as review_services
 from vitrine.review.models import ReviewItem
 from vitrine.review.selectors import QueueFilters
 from vitrine.templates import selectors as template_selectors
 from vitrine.templates import services as template_services
-from vitrine.templates.models import GlossaryEntry, TemplateRule
+from vitrine.templates.models import GlossaryEntry, TemplateRule, VariantTemplate
 
 CSV_MEDIA_TYPE = "text/csv"
 
@@ -126,9 +128,10 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
 @extend_schema_view(
     list=extend_schema(
         summary="The template catalogue (newest live version of each)",
-        parameters=[OpenApiParameter("section", str, description="e.g. lifestyle, model_swap, text"),
+        parameters=[OpenApiParameter("section", str, enum=VariantTemplate.Section.values),
                     OpenApiParameter("kind", str, enum=["model_swap", "background", "text_localize"]),
-                    OpenApiParameter("market", str, description="Only templates that suit this locale.")],
+                    OpenApiParameter("market", str, description="Only templates that suit this locale.",
+                                     pattern=LOCALE_PATTERN)],
         examples=[ex.TEMPLATE],
     ),
     retrieve=extend_schema(summary="One template with its versions and previews", examples=[ex.TEMPLATE]),
@@ -143,11 +146,18 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
     def get_queryset(self) -> list[Any]:  # type: ignore[override]
         templates = template_selectors.templates_current(self.shop)
         params = self.request.query_params
-        if params.get("section"):
+        if "kind" in params and params["kind"] not in EditKind.values:
+            raise serializers.ValidationError({"kind": [f"must be one of {', '.join(EditKind.values)}"]})
+        if "market" in params and not re.fullmatch(LOCALE_PATTERN, params["market"]):
+            raise serializers.ValidationError({"market": ["not a BCP 47 language tag (e.g. de-DE)"]})
+        if "section" in params and params["section"] not in VariantTemplate.Section.values:
+            sections = ", ".join(VariantTemplate.Section.values)
+            raise serializers.ValidationError({"section": [f"must be one of {sections}"]})
+        if "section" in params:
             templates = [t for t in templates if t.section == params["section"]]
-        if params.get("kind"):
+        if "kind" in params:
             templates = [t for t in templates if t.kind == params["kind"]]
-        if params.get("market"):
+        if "market" in params:
             market = Market(shop=self.shop, locale=params["market"])
             templates = [t for t in templates if template_selectors.template_fits_market(t, market)]
         return templates
@@ -432,7 +442,7 @@ class ReviewItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     list=extend_schema(summary="What happened in the shop, newest first (with the fix for open failures)",
                        examples=[ex.EVENT]),
     failures=extend_schema(summary="Failures that need the merchant, each with the call that fixes it",
-                           examples=[ex.FAILURE]),
+                           responses=s.FailureSerializer(many=True), examples=[ex.FAILURE]),
 )
 class ActivityViewSet(mixins.ListModelMixin, ApiViewSet):
     queryset = Event.objects.none()  # the model, for the schema; get_queryset scopes to the shop
@@ -556,6 +566,18 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
     def destroy(self, request: Request, pk: str) -> Response:
         api_services.api_token_revoke(shop=self.shop, token_id=self.get_object().pk, actor=self.actor)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(exclude=True)
+class NotFoundViewSet(ApiViewSet):
+    """Any other address under /api/v1/: a 404 in the API's own problem format."""
+
+    permission_classes: list[Any] = []
+    authentication_classes: list[Any] = []
+    throttle_classes: list[Any] = []
+
+    def missing(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise Http404("there is no such address in API v1")
 
 
 # --- files ----------------------------------------------------------------------------------------

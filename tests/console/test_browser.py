@@ -107,6 +107,8 @@ def test_console_walk(browser, live_server, csv_shop, artifacts_dir, locale, lan
         tab.keyboard.press("Enter")
         arrive(tab, "overview")
         assert tab.locator("h1").first.inner_text() == heading
+        tab.keyboard.press("Tab")  # the first stop is the link past the navigation
+        assert tab.evaluate("document.activeElement.className") == "skip-link"
         shot(tab, folder, "overview-before-setup")
 
         # Onboarding: markets, a template for Germany, the review policy and cap.

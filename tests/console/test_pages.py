@@ -4,6 +4,7 @@ embedded app's session tokens and framing policy, and the signed image addresses
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
@@ -16,6 +17,34 @@ from vitrine.platform.roles import Role
 from vitrine.templates.models import GlossaryEntry, TemplateRule
 
 pytestmark = pytest.mark.django_db
+
+class FieldLabels(HTMLParser):
+    """Form fields of a page, and which of them have no label (neither <label for>, a wrapping <label>, nor
+    aria-label / aria-labelledby)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[dict[str, str | None]] = []
+        self.label_for: set[str] = set()
+        self.in_label = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        data = dict(attrs)
+        if tag == "label":
+            self.in_label += 1
+            if data.get("for"):
+                self.label_for.add(str(data["for"]))
+        elif tag in ("input", "select", "textarea") and data.get("type") not in ("hidden", "submit"):
+            self.fields.append({**data, "_wrapped": "1" if self.in_label else None})
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "label":
+            self.in_label -= 1
+
+    def unlabelled(self) -> list[dict[str, str | None]]:
+        return [f for f in self.fields if not (f["_wrapped"] or f.get("aria-label") or f.get("aria-labelledby")
+                                               or (f.get("id") and f["id"] in self.label_for))]
+
 
 PAGES = ["overview", "review", "products", "glossary", "team", "activity", "settings", "onboarding"]
 
@@ -39,6 +68,9 @@ def test_every_page_renders_in_both_languages(client, csv_shop, owner, language,
         assert f'<html lang="{language}">' in html, url
         assert word in html, url
         assert "<script>" not in html and " style=" not in html, f"inline script or style on {url}"
+        fields = FieldLabels()
+        fields.feed(html)
+        assert not fields.unlabelled(), f"fields without a label on {url}: {fields.unlabelled()}"
 
 
 def test_language_from_accept_language_and_from_the_choice(client, csv_shop, owner):

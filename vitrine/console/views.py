@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -38,6 +39,7 @@ from vitrine.review.models import Decision, ReviewItem
 from vitrine.review.selectors import report_of
 from vitrine.templates import selectors as template_selectors
 from vitrine.templates import services as template_services
+from vitrine.templates.models import GlossaryEntry
 
 logger = logging.getLogger(__name__)
 
@@ -100,9 +102,12 @@ def _fields(request: HttpRequest, *names: str) -> dict[str, Any]:
 
 
 def _policy(request: HttpRequest) -> dict[str, Any] | None:
-    return _validated(request, api_serializers.ShopSettingsSerializer,
-                      _fields(request, "review_mode", "auto_publish_min_score", "daily_variant_cap"),
-                      forms.PolicyForm(), partial=True)
+    # The form turns the posted text into numbers (the API's serializer takes JSON types only).
+    form = forms.PolicyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("That could not be done: %(reason)s") % {"reason": form.errors_text()})
+        return None
+    return _validated(request, api_serializers.ShopSettingsSerializer, form.cleaned_data, form, partial=True)
 
 
 def _ints(values: Iterable[str]) -> list[int]:
@@ -129,7 +134,7 @@ class LoginView(auth_views.LoginView):
 
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
-    auth_views.auth_logout(request)
+    auth_logout(request)
     return HttpResponseRedirect(reverse("console:login"))
 
 
@@ -242,7 +247,7 @@ def product(request: HttpRequest, shop: Shop, product_id: int) -> HttpResponse:
 def variants_request(request: HttpRequest, shop: Shop) -> HttpResponse:
     """Products x templates x markets: the product page's "Generate" and the product list's bulk action."""
     data = _validated(request, api_serializers.VariantRequestSerializer, {
-        "product_ids": request.POST.getlist("product"), "market_ids": request.POST.getlist("market"),
+        "product_ids": _ints(request.POST.getlist("product")), "market_ids": _ints(request.POST.getlist("market")),
         "template_slugs": [slug for slug in request.POST.getlist("template") if slug]})
     if data is None:
         return _back(request, reverse("console:products"))
@@ -450,9 +455,7 @@ def glossary(request: HttpRequest, shop: Shop) -> HttpResponse:
 def glossary_delete(request: HttpRequest, shop: Shop, entry_id: int) -> HttpResponse:
     try:
         template_services.glossary_delete(shop=shop, entry_id=entry_id)
-    except Exception as exc:  # the entry was deleted meanwhile: nothing to do but say so
-        if exc.__class__.__name__ != "DoesNotExist":
-            raise
+    except GlossaryEntry.DoesNotExist:
         raise Http404("no such entry") from None
     messages.success(request, _("Deleted."))
     return HttpResponseRedirect(reverse("console:glossary"))

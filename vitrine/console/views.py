@@ -30,6 +30,7 @@ from vitrine.console import forms, selectors
 from vitrine.console import services as console_services
 from vitrine.console.shop import SHOP_SESSION_KEY, actor_of, console_page
 from vitrine.platform import retention
+from vitrine.platform import selectors as platform_selectors
 from vitrine.platform import services as platform_services
 from vitrine.platform.lifecycle import IllegalTransition
 from vitrine.platform.models import Blob, Market, Provider, Shop
@@ -167,7 +168,8 @@ def image(request: HttpRequest, token: str) -> FileResponse:
 @console_page()
 def overview(request: HttpRequest, shop: Shop) -> HttpResponse:
     context = _context(request, shop, "overview", overview=selectors.shop_overview(shop),
-                       onboarded=console_services.is_onboarded(shop))
+                       onboarded=console_services.is_onboarded(shop),
+                       usage=platform_selectors.usage_by_day(shop, days=7))
     return render(request, "console/overview.html", context)
 
 

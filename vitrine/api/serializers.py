@@ -27,7 +27,7 @@ from vitrine.review.models import Decision, ReviewItem
 from vitrine.templates.models import GlossaryEntry, TemplateRule, VariantTemplate
 
 # BCP 47 as the schema states it (letters in either case); the service then writes it canonically.
-LOCALE_PATTERN = (r"^([A-Za-z]{2,3}|[A-Za-z]{5,8})(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?"
+LOCALE_PATTERN = (r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?"
                   r"(-([A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*$")
 REGION_PATTERN = r"^[A-Za-z]{2}$"
 MAX_ID = 2**63 - 1  # the largest row id a database can hold

@@ -19,7 +19,7 @@ from vitrine.connectors.models import Credential, InboxMessage
 from vitrine.platform import events
 from vitrine.platform.lifecycle import IllegalTransition, VariantState
 from vitrine.platform.models import Shop, Variant
-from vitrine.platform.services import variant_transition
+from vitrine.platform.services import VariantActionRefused, variant_transition
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +115,10 @@ def variant_publish_request(*, variant_id: int, actor: str) -> Variant:
     from vitrine.connectors.tasks import publish_variant
 
     with transaction.atomic():
+        current = Variant.objects.select_for_update().get(pk=variant_id)
+        if current.state != VariantState.APPROVED:
+            raise VariantActionRefused(f"variant {variant_id} is {current.state}; only an approved variant can be "
+                                       "published", code="not_approved")
         variant = variant_transition(variant_id=variant_id, to=VariantState.PUBLISHING, actor=actor,
                                      reason="publish requested", expected_from=VariantState.APPROVED)
         transaction.on_commit(lambda: publish_variant.delay(variant_id))

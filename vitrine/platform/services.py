@@ -340,7 +340,7 @@ MAX_DAILY_CAP = 100_000
 
 # BCP 47 (RFC 5646) language tag, the parts a market uses: language, script, region, variants.
 _BCP47 = re.compile(
-    r"^(?P<language>[A-Za-z]{2,3}|[A-Za-z]{5,8})"
+    r"^(?P<language>[A-Za-z]{2,3})"  # ISO 639: the longer forms BCP 47 reserves are not languages of any store
     r"(?:-(?P<script>[A-Za-z]{4}))?"
     r"(?:-(?P<region>[A-Za-z]{2}|[0-9]{3}))?"
     r"(?P<variants>(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*)$"

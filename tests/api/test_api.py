@@ -282,3 +282,19 @@ def test_swagger_ui_and_redoc_load_nothing_from_a_cdn(db) -> None:
         assert "cdn." not in page and "unpkg" not in page and "jsdelivr" not in page
 
 
+
+
+def test_old_idempotency_keys_are_purged_by_the_daily_task(api_as, world: World, settings) -> None:
+    from datetime import timedelta
+
+    from vitrine.api.models import IdempotentRequest
+    from vitrine.api.tasks import purge_idempotency_keys
+    from vitrine.platform.celery import app
+
+    api = api_as("owner")
+    api.post("/api/v1/markets/", {"locale": "it-IT"}, format="json", HTTP_IDEMPOTENCY_KEY="old")
+    api.post("/api/v1/markets/", {"locale": "es-ES"}, format="json", HTTP_IDEMPOTENCY_KEY="new")
+    IdempotentRequest.objects.filter(key="old").update(created_at=timezone.now() - timedelta(days=8))
+    assert settings.CELERY_BEAT_SCHEDULE["api-purge-idempotency-keys"]["task"] in app.tasks
+    assert purge_idempotency_keys() == 1
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["new"]

@@ -101,3 +101,11 @@ def idempotent_finish(*, shop: Shop, caller: str, key: str, status: int, respons
         records.update(status=status, response=response)
     else:
         records.delete()
+
+
+def idempotent_requests_purge(*, days: int) -> int:
+    """Forget idempotency keys older than ``days``: a client retries within minutes, not weeks."""
+    from vitrine.api.selectors import idempotent_requests_older_than
+
+    deleted, _ = idempotent_requests_older_than(days).delete()
+    return deleted

@@ -168,6 +168,11 @@ REST_FRAMEWORK = {
 }
 # API v1 (vitrine/api): requests per personal token (or console user), and the OpenAPI document.
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
+# Idempotency keys are kept this many days, then purged daily.
+API_IDEMPOTENCY_DAYS = env.int("API_IDEMPOTENCY_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["api-purge-idempotency-keys"] = {
+    "task": "vitrine.api.tasks.purge_idempotency_keys", "schedule": 24 * 3600,
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vitrine API",
     "DESCRIPTION": "Localized, SKU-faithful product image variants: markets, templates, variants, review, "

@@ -257,3 +257,34 @@ def test_onboarding_preview_uses_the_first_product(client, csv_shop, owner, djan
     assert not TemplateRule.objects.filter(shop=csv_shop).exists()  # a preview changes no rule
     page = client.get(reverse("console:onboarding-step", args=["templates"])).content.decode()
     assert selectors.image_url(csv_shop, variant.output_id) in page  # the "after" picture is the preview
+
+
+WRITES = [  # (url name, args, form data, the action it needs)
+    ("console:variants-request", [], {"product": ["999999"], "template": "x", "market": ["1"]}, "request_variants"),
+    ("console:variant-action", [999999, "regenerate"], {}, "request_variants"),
+    ("console:variant-action", [999999, "retry"], {}, "request_variants"),
+    ("console:variant-action", [999999, "publish"], {}, "publish"),
+    ("console:variant-action", [999999, "revert"], {}, "publish"),
+    ("console:review-decide", [999999], {"action": "approve"}, "review"),
+    ("console:glossary", [], {"source_text": "a", "locale": "de", "translation": "b"}, "edit_settings"),
+    ("console:glossary-delete", [999999], {}, "edit_settings"),
+    ("console:settings", [], {"do": "policy", "review_mode": "review_all", "auto_publish_min_score": "0.9",
+                              "daily_variant_cap": "10"}, "edit_settings"),
+    ("console:settings", [], {"do": "market-add", "locale": "it-IT"}, "edit_settings"),
+    ("console:settings", [], {"do": "retention", "on_uninstall": "keep", "keep_days": "3"}, "manage_connection"),
+    ("console:onboarding-step", ["policy"], {"review_mode": "review_all", "auto_publish_min_score": "0.9",
+                                            "daily_variant_cap": "10"}, "edit_settings"),
+    ("console:team", [], {"do": "invite", "email": "new@example.com", "role": "viewer"}, "manage_team"),
+]
+
+
+@pytest.mark.parametrize("role", [Role.OWNER, Role.EDITOR, Role.REVIEWER, Role.VIEWER])
+def test_role_matrix_of_the_console_writes(client, csv_shop, role):
+    from vitrine.platform.roles import role_allows
+
+    member = make_member(f"m-{role}", csv_shop, role)
+    login(client, member)
+    for name, args, data, action in WRITES:
+        status = client.post(reverse(name, args=args), data).status_code
+        allowed = role_allows(role, action)
+        assert (status == 403) != allowed, f"{role} {name} {args}: {status}"

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from vitrine.platform.models import Provider, Shop, ShopMembership
-from vitrine.platform.roles import ROLE_ACTIONS, Role
+from vitrine.platform.roles import ROLE_ACTIONS, Action, Role
 
 
 def embedded_username(*, shop: Shop, shopify_user_id: str) -> str:
@@ -102,4 +102,4 @@ def connection_of(shop: Shop) -> Connection:
 
 def role_table() -> list[tuple[str, str, list[str]]]:
     """(role, label, actions it allows) for the Team page's explanation."""
-    return [(role, label, sorted(ROLE_ACTIONS[role])) for role, label in Role.choices]
+    return [(role, label, [a for a in Action.values if a in ROLE_ACTIONS[role]]) for role, label in Role.choices]

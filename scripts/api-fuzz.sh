@@ -2,7 +2,7 @@
 # Fuzz API v1 with Schemathesis against its own live OpenAPI document: a throwaway SQLite database is
 # migrated and seeded, a server started on a free loopback port, and every operation exercised with all
 # checks (no server errors, no response outside the schema). Exits non-zero on any failure.
-#   scripts/api-fuzz.sh [extra schemathesis options]     MAX_EXAMPLES (default 15) bounds the run.
+#   scripts/api-fuzz.sh [extra schemathesis options]     MAX_EXAMPLES (default 10) bounds the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -26,7 +26,7 @@ for _ in $(seq 60); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&
 
 status=0
 "$ST" --config-file scripts/schemathesis.toml --no-color run "http://127.0.0.1:$port/api/v1/schema/" \
-  --checks all -H "Authorization: Bearer $token" --max-examples "${MAX_EXAMPLES:-15}" \
+  --checks all -H "Authorization: Bearer $token" --max-examples "${MAX_EXAMPLES:-10}" \
   --workers 1 --generation-deterministic --exclude-path "/api/v1/tokens/{id}/" \
   "$@" || status=$?
 # Revoking its own token would end the run early: revocation is fuzzed last, on its own.

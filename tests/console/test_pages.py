@@ -288,3 +288,17 @@ def test_role_matrix_of_the_console_writes(client, csv_shop, role):
         status = client.post(reverse(name, args=args), data).status_code
         allowed = role_allows(role, action)
         assert (status == 403) != allowed, f"{role} {name} {args}: {status}"
+
+
+def test_product_page_refreshes_itself_while_variants_are_made(client, csv_shop, owner):
+    login(client, owner)
+    product = Product.objects.filter(shop=csv_shop).first()
+    url = reverse("console:product", args=[product.pk])
+    assert 'data-polling="1"' not in client.get(url).content.decode()
+    image = product.images.first()
+    variant = Variant.objects.create(shop=csv_shop, source_image=image, market=csv_shop.markets.first(),
+                                     kind="background", template_slug="studio-sweep-light", template_version=1,
+                                     source_sha256=image.sha256, seed=1)
+    page = client.get(url).content.decode()
+    assert 'data-polling="1"' in page and 'hx-trigger="every 3s"' in page
+    assert f'data-variant="{variant.pk}"' in page and 'data-state="requested"' in page

@@ -238,7 +238,11 @@ def product(request: HttpRequest, shop: Shop, product_id: int) -> HttpResponse:
     if item is None:
         raise Http404("no such product")
     markets = list(shop.markets.filter(enabled=True).order_by("locale"))
-    context = _context(request, shop, "products", product=item, grid=selectors.product_grid(shop, item),
+    grid = selectors.product_grid(shop, item)
+    # While something is being made or published, the grid refreshes itself every few seconds.
+    moving = {"requested", "generating", "generated", "publishing"}
+    in_progress = any(cell.variant is not None and cell.variant.state in moving for row in grid for cell in row.cells)
+    context = _context(request, shop, "products", product=item, grid=grid, in_progress=in_progress,
                        markets=markets, templates=template_selectors.templates_current(shop),
                        titles=_template_titles(shop))
     return render(request, "console/product.html", context)

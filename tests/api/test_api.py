@@ -298,3 +298,20 @@ def test_old_idempotency_keys_are_purged_by_the_daily_task(api_as, world: World,
     assert settings.CELERY_BEAT_SCHEDULE["api-purge-idempotency-keys"]["task"] in app.tasks
     assert purge_idempotency_keys() == 1
     assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_regenerate_replaces_a_variant_in_review_and_takes_it_out_of_the_queue(api_as, world: World) -> None:
+    from vitrine.review.models import ReviewItem
+
+    api = api_as("editor")
+    response = api.post(f"/api/v1/variants/{world.in_review.pk}/regenerate/",
+                        {"reason": "too dark", "params_adjust": {"steps": 40}}, format="json")
+    assert response.status_code == 202, response.content
+    replacement = Variant.objects.get(pk=response.json()["id"])
+    assert (replacement.state, replacement.supersedes_id) == ("requested", world.in_review.pk)
+    assert replacement.seed != world.in_review.seed and replacement.params["steps"] == 40
+    assert Variant.objects.get(pk=world.in_review.pk).state == "superseded"
+    assert ReviewItem.objects.get(pk=world.item.pk).state == ReviewItem.State.DECIDED
+    assert api.get("/api/v1/review-items/").json()["results"] == []
+    refused = api.post(f"/api/v1/variants/{world.published.pk}/regenerate/", {}, format="json")
+    assert refused.status_code == 409 and "revert it" in refused.json()["detail"]

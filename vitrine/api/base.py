@@ -170,9 +170,10 @@ class ApiViewSet(GenericViewSet):
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
-        if isinstance(response, Response):
-            data = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
-            self._idempotency_finish(response.status_code, data)
+        if getattr(self, "_idempotency", None) is not None:
+            data = response.data if isinstance(response, Response) else None
+            self._idempotency_finish(response.status_code,
+                                     json.loads(JSONRenderer().render(data)) if data is not None else None)
         return response
 
     def _idempotency_finish(self, status: int, data: Any) -> None:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Vitrine needs when they are missing (root only; others get a hint).
 set -euo pipefail
-packages=(chromium chromium-driver fonts-noto-cjk fonts-dejavu-core)
+# gettext: msgfmt and xgettext for the translations (makemessages, compilemessages, the CI check).
+packages=(chromium chromium-driver fonts-noto-cjk fonts-dejavu-core gettext)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

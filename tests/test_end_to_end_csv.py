@@ -138,6 +138,9 @@ def test_demo_reaches_a_review_queue_with_items_and_a_second_run_duplicates_noth
     assert counts["Product"] >= 8 and counts["Market"] >= 2
     assert "Review queue (" in first and "/admin/review/reviewitem/" in first
     assert "Log in as 'demo' with password 'vitrine-demo'." in first
+    assert "Merchant console: http" in first and "/app/review/" in first
+    demo_shop = Shop.objects.get(name="Vitrine Demo Store")
+    assert demo_shop.memberships.get(user__username="demo").role == "owner"
     assert "Waiting for a diffusion model" in first and "INFERENCE_DEFAULT_MODEL" in first
     open_items = ReviewItem.objects.exclude(state=ReviewItem.State.DECIDED)
     assert open_items.count() >= 30

@@ -94,9 +94,13 @@ def test_app_home_with_a_token_installs_and_allows_framing_by_the_admin(client, 
                                                                          dispatched):
     response = client.get("/connectors/shopify/", {"shop": SHOP_DOMAIN, "id_token": fake_shopify.session_token(
         SHOP_DOMAIN)})
-    assert response.status_code == 200
+    assert response.status_code == 302 and response["Location"].startswith("/app/?")  # on to the merchant app
     assert f"frame-ancestors https://{SHOP_DOMAIN}" in response["Content-Security-Policy"]
     assert Shop.objects.get(external_id=SHOP_DOMAIN).is_installed
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert f"frame-ancestors https://{SHOP_DOMAIN} https://admin.shopify.com" in page["Content-Security-Policy"]
+    assert "X-Frame-Options" not in page
 
 
 # --- OAuth code grant -----------------------------------------------------------------------------

@@ -3,7 +3,7 @@ way Shopify signs, posted to our endpoint."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -18,6 +18,7 @@ from vitrine.connectors.shopify.webhooks import COMPLIANCE_TOPICS, SUBSCRIBED_TO
 from vitrine.platform import events
 from vitrine.platform.catalog import product_sync
 from vitrine.platform.models import Event, SourceImage, Variant
+from vitrine.platform.retention import retention_set
 from vitrine.platform.services import event_deliver
 
 PREVIOUS_SECRET = "shpss_previous_0123456789abcdef01234567"
@@ -126,6 +127,23 @@ def test_app_uninstalled(deliver, hook, shopify_shop, dispatched):
     (event,) = emitted(events.SHOP_UNINSTALLED)
     assert event.payload["shop_id"] == shopify_shop.pk and "purge_after" in event.payload
     assert "tokens revoked" in outcome("app/uninstalled")
+
+
+def test_app_uninstalled_purges_at_once_when_the_shop_asked_for_it(deliver, hook, shopify_shop, dispatched):
+    retention_set(shop=shopify_shop, actor="test", on_uninstall="purge", keep_days=3)
+    deliver(hook("app/uninstalled"))
+    (event,) = emitted(events.SHOP_REDACT_REQUESTED)
+    assert event.payload["shop_id"] == shopify_shop.pk
+    assert "purged at once" in outcome("app/uninstalled")
+
+
+def test_app_uninstalled_keeps_the_data_for_the_days_the_shop_chose(deliver, hook, shopify_shop, dispatched):
+    retention_set(shop=shopify_shop, actor="test", on_uninstall="keep", keep_days=1)
+    deliver(hook("app/uninstalled"))
+    assert not emitted(events.SHOP_REDACT_REQUESTED)
+    (event,) = emitted(events.SHOP_UNINSTALLED)
+    due = datetime.fromisoformat(event.payload["purge_after"]) - timezone.now()
+    assert timedelta(hours=23) < due <= timedelta(days=1)
 
 
 def test_bulk_operations_finish(deliver, hook, shopify_shop, dispatched):

@@ -51,7 +51,7 @@ def test_authorisation_connects_the_sellers_shop_with_encrypted_tokens(client, m
 
     response = client.get(consent(client, fake_top))
 
-    assert response.status_code == 302 and response["Location"] == reverse("home")
+    assert response.status_code == 302 and response["Location"] == reverse("console:onboarding")
     shop = Shop.objects.get(provider="taobao")
     assert (shop.external_id, shop.name) == (str(taobao_seller.user_id), taobao_seller.nick)
     assert shop.is_installed

@@ -97,8 +97,8 @@ def test_a_confident_render_passes_and_the_api_shows_its_details(shop, client):
     assert ReviewItem.objects.filter(variant=variant).exists()
 
     user = User.objects.create_user("merchant", password="pw-for-tests-only")
-    ShopMembership.objects.create(user=user, shop=shop, role="staff")
+    ShopMembership.objects.create(user=user, shop=shop, role="viewer")
     client.force_login(user)
-    (row,) = client.get("/api/variants/").json()["results"]
+    (row,) = client.get("/api/v1/variants/").json()["results"]
     assert row["render_details"] == variant.render_details
     assert row["render_details"]["mask_method"] == "classical"

@@ -16,9 +16,12 @@ from vitrine.platform.models import Event
 
 @events.handles(events.VARIANT_APPROVED)
 def publish_approved_variant(event: Event) -> None:
+    from vitrine.connectors.services import publish_on_approve
     from vitrine.connectors.tasks import publish_variant
 
     variant_id = event.payload["variant_id"]
+    if event.shop is not None and not publish_on_approve(event.shop):
+        return  # the shop publishes approved variants itself
     transaction.on_commit(lambda: publish_variant.delay(variant_id))
 
 

@@ -19,7 +19,7 @@ from vitrine.connectors.models import Credential, InboxMessage
 from vitrine.platform import events
 from vitrine.platform.lifecycle import IllegalTransition, VariantState
 from vitrine.platform.models import Shop, Variant
-from vitrine.platform.services import variant_transition
+from vitrine.platform.services import VariantActionRefused, variant_transition
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +108,36 @@ def variant_revert(*, variant_id: int, actor: str) -> Variant:
     return variant_transition(variant_id=variant_id, to=VariantState.SUPERSEDED, actor=actor,
                               reason="reverted: taken off the listing, the original image restored",
                               expected_from=VariantState.PUBLISHED)
+
+
+def variant_publish_request(*, variant_id: int, actor: str) -> Variant:
+    """The merchant publishes an approved variant: approved -> publishing now, the store call in a task."""
+    from vitrine.connectors.tasks import publish_variant
+
+    with transaction.atomic():
+        current = Variant.objects.select_for_update().get(pk=variant_id)
+        if current.state != VariantState.APPROVED:
+            raise VariantActionRefused(f"variant {variant_id} is {current.state}; only an approved variant can be "
+                                       "published", code="not_approved")
+        variant = variant_transition(variant_id=variant_id, to=VariantState.PUBLISHING, actor=actor,
+                                     reason="publish requested", expected_from=VariantState.APPROVED)
+        transaction.on_commit(lambda: publish_variant.delay(variant_id))
+    return variant
+
+
+def variant_revert_request(*, variant_id: int, actor: str) -> Variant:
+    """The merchant takes a published variant off the listing; the store call runs in a task."""
+    with transaction.atomic():
+        variant = Variant.objects.select_for_update().get(pk=variant_id)
+        if variant.state != VariantState.PUBLISHED:
+            raise IllegalTransition(variant_id, variant.state, VariantState.SUPERSEDED, VariantState.PUBLISHED)
+        events.emit(events.VARIANT_REVERT_REQUESTED, {"variant_id": variant_id, "actor": actor}, shop=variant.shop)
+    return variant
+
+
+def publish_on_approve(shop: Shop) -> bool:
+    """Whether approval publishes at once (the default) or waits for the merchant to publish."""
+    return bool(shop.settings.get("publish_on_approve", True))
 
 
 # --- redaction ------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ app = Celery("vitrine")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("default"), Queue("gpu"))
 app.autodiscover_tasks(["vitrine.platform", "vitrine.connectors", "vitrine.inference", "vitrine.review",
-                        "vitrine.templates"])
+                        "vitrine.templates", "vitrine.api"])
 
 _task_log_tokens: dict[str, Any] = {}
 

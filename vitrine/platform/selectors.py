@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, QuerySet
 
-from vitrine.platform.models import Product, Shop, SourceImage, Variant
+from vitrine.platform.models import Event, Product, Shop, SourceImage, Variant
 from vitrine.platform.roles import Action, shops_where
 
 
@@ -60,5 +60,51 @@ def blob_visible_to(user: AbstractBaseUser | AnonymousUser, sha256: str) -> bool
     for model, fields, shop_lookup in blob_owners():
         for field in fields:
             if model.objects.filter(**{f"{field}_id": sha256, f"{shop_lookup}__in": shops}).exists():
+                return True
+    return False
+
+
+# --- merchant overview: usage against the cap, activity -------------------------------------------
+def usage_by_day(shop: Shop, *, days: int = 14) -> list[dict[str, object]]:
+    """Variants created per day (the daily cap counts these) for the last ``days`` days, newest first,
+    with the split by market locale: ``[{"date": date, "total": n, "by_market": {"de-DE": n}}]``."""
+    from datetime import timedelta
+
+    from django.db.models.functions import TruncDate
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    rows = (
+        Variant.objects.filter(shop=shop, created_at__date__gte=first)
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "market__locale")
+        .annotate(n=Count("id"))
+    )
+    by_day: dict[object, dict[str, int]] = {}
+    for row in rows:
+        by_day.setdefault(row["day"], {})[row["market__locale"]] = row["n"]
+    return [
+        {"date": day, "total": sum(by_day.get(day, {}).values()),
+         "by_market": dict(sorted(by_day.get(day, {}).items()))}
+        for day in (today - timedelta(days=offset) for offset in range(days))
+    ]
+
+
+def events_of(shop: Shop) -> QuerySet[Event]:
+    """The shop's events (what happened, newest first in callers' pagination)."""
+    return Event.objects.filter(shop=shop)
+
+
+def failed_variants(shop: Shop) -> QuerySet[Variant]:
+    """Variants that failed and were not replaced since: each needs the merchant (retry or regenerate)."""
+    return Variant.objects.filter(shop=shop, state="failed").select_related("market", "source_image__product")
+
+
+def blob_in_shop(shop: Shop, sha256: str) -> bool:
+    """Whether a file belongs to the shop (a source image, a variant, a diff image, a published file)."""
+    for model, fields, shop_lookup in blob_owners():
+        for field in fields:
+            if model.objects.filter(**{f"{field}_id": sha256, shop_lookup: shop}).exists():
                 return True
     return False

@@ -30,23 +30,33 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "axes",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "vitrine.platform",
     "vitrine.connectors",
     "vitrine.inference",
     "vitrine.review",
     "vitrine.templates",
+    "vitrine.api",
+    "vitrine.console",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: Shopify's locale, the user's choice, Accept-Language.
+    "vitrine.console.middleware.ConsoleLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Outside the embedded-app middleware, which adds the shop's frame-ancestors and App Bridge to the policy.
+    "csp.middleware.CSPMiddleware",
+    # The embedded app's Shopify session tokens (a bearer token is not a cookie: no CSRF check for it).
+    "vitrine.console.middleware.EmbeddedSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "vitrine.platform.logging.RequestLogContextMiddleware",
-    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -200,7 +210,9 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The merchant app speaks these; its catalogue is vitrine/console/locale (checked by scripts/check_translations.py).
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -209,6 +221,27 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "vitrine.platform.pagination.NewestFirstPagination",
+    "DEFAULT_SCHEMA_CLASS": "vitrine.api.schema.VitrineAutoSchema",
+}
+# API v1 (vitrine/api): requests per personal token (or console user), and the OpenAPI document.
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
+# Idempotency keys are kept this many days, then purged daily.
+API_IDEMPOTENCY_DAYS = env.int("API_IDEMPOTENCY_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["api-purge-idempotency-keys"] = {
+    "task": "vitrine.api.tasks.purge_idempotency_keys", "schedule": 24 * 3600,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Vitrine API",
+    "DESCRIPTION": "Localized, SKU-faithful product image variants: markets, templates, variants, review, "
+                   "publishing. Errors are application/problem+json (RFC 9457).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["vitrine.api.schema.only_api_v1"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {},
 }
 
 # --- logging and errors ---------------------------------------------------------------------------
@@ -345,6 +378,8 @@ CELERY_BEAT_SCHEDULE["taobao-sync"] = {
 SHOPIFY_API_KEY = env.str("SHOPIFY_API_KEY", default="")
 SHOPIFY_API_SECRET = env.str("SHOPIFY_API_SECRET", default="")
 SHOPIFY_API_SECRET_PREVIOUS = env.str("SHOPIFY_API_SECRET_PREVIOUS", default="")
+# App Bridge, loaded by the embedded app from Shopify's CDN (Shopify requires this address).
+SHOPIFY_APP_BRIDGE_URL = env.str("SHOPIFY_APP_BRIDGE_URL", default="https://cdn.shopify.com/shopifycloud/app-bridge.js")
 SHOPIFY_API_SECRET_ROTATED_AT = env.str("SHOPIFY_API_SECRET_ROTATED_AT", default="")
 SHOPIFY_SECRET_ROTATION_GRACE = env.int("SHOPIFY_SECRET_ROTATION_GRACE", default=3600)
 SHOPIFY_API_VERSION = env.str("SHOPIFY_API_VERSION", default="2026-07")

@@ -3,14 +3,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from vitrine.platform import views
-from vitrine.platform.api import router
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("blobs/<str:sha256>", views.blob, name="blob"),
-    path("api/", include(router.urls)),
+    path("api/v1/", include("vitrine.api.urls")),
     path("connectors/", include("vitrine.connectors.urls")),
+    path("app/", include("vitrine.console.urls")),
     path("admin/", admin.site.urls),
 ]
 

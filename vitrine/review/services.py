@@ -21,7 +21,14 @@ from vitrine.platform import events
 from vitrine.platform.lifecycle import IllegalTransition, VariantState
 from vitrine.platform.models import Blob, Shop, Variant
 from vitrine.platform.roles import Action, shops_where
-from vitrine.platform.services import blob_put, blob_read, variant_transition
+from vitrine.platform.services import (
+    AUTO_PUBLISH_PASS,
+    VariantActionRefused,
+    blob_put,
+    blob_read,
+    review_policy_of,
+    variant_transition,
+)
 from vitrine.review import selectors
 from vitrine.review.fidelity import FidelityInputError, ThresholdError, assess
 from vitrine.review.models import Decision, ReviewArtefact, ReviewItem
@@ -163,7 +170,27 @@ def _send_to_review(variant: Variant, actor: str, *, fidelity: dict[str, Any], v
         except IllegalTransition:
             return ReviewItem.objects.filter(variant=variant).first()  # another run got there first
         _artefacts_store(variant, artefacts)
-        return review_item_open(variant=variant)
+        item = review_item_open(variant=variant)
+        _apply_review_policy(item, verdict=verdict, score=score)
+        return item
+
+
+POLICY_ACTOR = "system:review_policy"
+
+
+def _apply_review_policy(item: ReviewItem, *, verdict: str, score: float | None) -> None:
+    """Approve at once what the shop's policy lets skip the queue (verdict pass, score high enough)."""
+    mode, min_score = review_policy_of(item.shop)
+    if mode != AUTO_PUBLISH_PASS or verdict != "pass" or score is None or score < min_score:
+        return
+    variant_transition(variant_id=item.variant_id, to=VariantState.APPROVED, actor=POLICY_ACTOR,
+                       reason=f"the shop's policy approves verdict pass with score {score:.2f} >= {min_score:.2f}",
+                       expected_from=VariantState.IN_REVIEW)
+    events.emit(events.VARIANT_APPROVED, {"variant_id": item.variant_id, "decision_id": None,
+                                          "reviewer_id": None, "policy": True}, shop=item.shop)
+    item.state = ReviewItem.State.DECIDED
+    item.decided_at = timezone.now()
+    item.save(update_fields=["state", "decided_at"])
 
 
 def _fail_generated(variant: Variant, actor: str, reason: str, **fields: Any) -> bool:
@@ -500,3 +527,46 @@ def review_items_bulk_approve(*, reviewer: AbstractBaseUser, item_ids: Sequence[
             continue
         approved.append(item_id)
     return BulkApproval(approved=approved, skipped=skipped)
+
+
+# --- merchant regenerate ----------------------------------------------------------------------------
+REGENERATABLE = frozenset({VariantState.GENERATED, VariantState.IN_REVIEW, VariantState.APPROVED,
+                           VariantState.FAILED, VariantState.REJECTED})
+
+
+def variant_regenerate(*, variant_id: int, actor: str, reason: str = "",
+                       params_adjust: Mapping[str, Any] | None = None) -> Variant:
+    """Replace a variant with a new requested one of the same plan (fresh seed, adjusted parameters).
+
+    The old one is superseded (a rejected one stays rejected); one in review leaves the queue. A published
+    variant must be reverted first; one still being rendered or published cannot be replaced yet.
+    """
+    if params_adjust is not None and (not isinstance(params_adjust, Mapping)
+                                      or not all(isinstance(k, str) for k in params_adjust)):
+        raise VariantActionRefused({"params_adjust": "must be an object of parameter names and values"})
+    with transaction.atomic():
+        variant = Variant.objects.select_for_update().get(pk=variant_id)
+        if variant.state == VariantState.PUBLISHED:
+            raise VariantActionRefused(f"variant {variant_id} is published; revert it before regenerating",
+                                       code="published")
+        if variant.state not in REGENERATABLE:
+            raise VariantActionRefused(
+                f"variant {variant_id} is {variant.state}; wait until it is generated or has failed",
+                code="busy")
+        why = f"regenerate requested: {reason}" if reason else "regenerate requested"
+        if variant.state != VariantState.REJECTED:
+            variant_transition(variant_id=variant.pk, to=VariantState.SUPERSEDED, actor=actor, reason=why,
+                               expected_from=variant.state)
+        ReviewItem.objects.filter(variant=variant).exclude(state=ReviewItem.State.DECIDED).update(
+            state=ReviewItem.State.DECIDED, decided_at=timezone.now(), claim_expires_at=None)
+        seed = variant.seed
+        while seed == variant.seed:
+            seed = secrets.randbelow(2**31 - 1) + 1
+        replacement = Variant.objects.create(
+            shop_id=variant.shop_id, source_image_id=variant.source_image_id, market_id=variant.market_id,
+            kind=variant.kind, template_slug=variant.template_slug, template_version=variant.template_version,
+            source_sha256=variant.source_sha256, seed=seed, params={**variant.params, **(params_adjust or {})},
+            alt_text=variant.alt_text, supersedes=variant,
+        )
+        events.emit(events.VARIANT_REQUESTED, {"variant_id": replacement.pk}, shop=variant.shop)
+    return replacement

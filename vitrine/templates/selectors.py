@@ -105,3 +105,25 @@ def deferred_count(shop: Shop) -> int:
 
 def shops_with_deferrals() -> QuerySet[Shop]:
     return Shop.objects.filter(deferred_plans__isnull=False).distinct()
+
+
+def glossary_csv(shop: Shop) -> str:
+    """The shop's glossary as CSV (``source_text,locale,translation``), the format the import reads."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["source_text", "locale", "translation"])
+    for entry in GlossaryEntry.objects.filter(shop=shop).order_by("source_text", "locale"):
+        writer.writerow([entry.source_text, entry.locale, entry.translation])
+    return buffer.getvalue()
+
+
+def template_text(template: VariantTemplate, language: str) -> tuple[str, str]:
+    """(title, description) of a template in ``language`` (``en`` or ``zh``); English when there is none."""
+    from vitrine.templates.catalogue_zh import ZH
+
+    if language.lower().startswith("zh") and template.shop_id is None and template.slug in ZH:
+        return ZH[template.slug]
+    return template.title, template.description

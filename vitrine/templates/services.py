@@ -496,3 +496,150 @@ def deferred_plan(*, shop_id: int, actor: str = PLANNER) -> PlanOutcome:
             outcome.add(step)
             if step.deferred:
                 return outcome
+
+
+# --- merchant requests ----------------------------------------------------------------------------
+@dataclass
+class RequestOutcome(PlanOutcome):
+    """What a request made: created variants, deferred by the cap, planned already, and combinations left
+    out with the reason (a template that does not suit a market or a product type)."""
+
+    skipped: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def variants_request(*, shop: Shop, product_ids: Iterable[int], template_slugs: Iterable[str],
+                     market_ids: Iterable[int], actor: str) -> RequestOutcome:
+    """Plan variants for every product, template and market chosen by the merchant, whatever the rules say.
+
+    Goes through the planner: a plan made before is not made twice, the daily cap holds (the rest waits as
+    deferred plans), and a new template version supersedes the older version's unpublished variants.
+    """
+    errors: dict[str, str] = {}
+    product_ids, template_slugs, market_ids = list(dict.fromkeys(product_ids)), list(
+        dict.fromkeys(template_slugs)), list(dict.fromkeys(market_ids))
+    products = list(Product.objects.filter(shop=shop, pk__in=product_ids, deleted_at__isnull=True))
+    missing = sorted(set(product_ids) - {product.pk for product in products})
+    if not product_ids or missing:
+        errors["product_ids"] = (f"no product {missing[0]} in this shop" if missing else "choose at least one product")
+    markets = list(Market.objects.filter(shop=shop, pk__in=market_ids))
+    missing = sorted(set(market_ids) - {market.pk for market in markets})
+    if not market_ids or missing:
+        errors["market_ids"] = (f"no market {missing[0]} in this shop" if missing else "choose at least one market")
+    templates = []
+    for slug in template_slugs:
+        template = selectors.template_current(slug, shop=shop)
+        if template is None:
+            errors["template_slugs"] = f"there is no live template {slug!r}"
+            break
+        templates.append(template)
+    if not template_slugs:
+        errors["template_slugs"] = "choose at least one template"
+    if errors:
+        raise RequestInvalid(errors)
+    locked = _shop_locked(shop.pk)
+    outcome = RequestOutcome()
+    candidates: list[Candidate] = []
+    for product in _products_with_images(Product.objects.filter(pk__in=[p.pk for p in products]).order_by("pk")):
+        images = [image for image in product.images.all() if image.removed_at is None and not image.published_by_us]
+        if not images:
+            outcome.skipped.append(f"product {product.pk} has no source image to work from")
+        for template in templates:
+            if not selectors.template_fits_product(template, product):
+                outcome.skipped.append(f"template {template.slug} does not suit product {product.pk} "
+                                       f"({product.product_type or 'no type'})")
+                continue
+            for market in markets:
+                if not selectors.template_fits_market(template, market):
+                    outcome.skipped.append(f"template {template.slug} does not suit the {market.locale} market")
+                    continue
+                candidates.extend(Candidate(image, template, market) for image in images)
+    outcome.add(_plan(locked, candidates, actor=actor))
+    return outcome
+
+
+class RequestInvalid(ValueError):
+    """A variant request naming products, templates or markets the shop does not have. ``errors`` maps
+    each field to what is wrong with it."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
+        self.errors = errors
+
+
+def rule_delete(*, shop: Shop, rule_id: int) -> None:
+    """Stop applying a template (its variants stay)."""
+    TemplateRule.objects.get(shop=shop, pk=rule_id).delete()
+
+
+def glossary_delete(*, shop: Shop, entry_id: int) -> None:
+    GlossaryEntry.objects.get(shop=shop, pk=entry_id).delete()
+
+
+@dataclass
+class GlossaryImport:
+    created: int = 0
+    updated: int = 0
+    errors: list[str] = field(default_factory=list)  # "line 4: ..." for each row left out
+
+
+GLOSSARY_CSV_COLUMNS = ("source_text", "locale", "translation")
+GLOSSARY_CSV_MAX_BYTES = 2 * 1024 * 1024
+
+
+def glossary_import_csv(*, shop: Shop, data: bytes | str) -> GlossaryImport:
+    """Add or update glossary entries from CSV with the header ``source_text,locale,translation``.
+
+    Each bad row is reported with its line number and left out; the good rows are imported.
+    """
+    import csv
+    import io
+
+    if isinstance(data, bytes):
+        if len(data) > GLOSSARY_CSV_MAX_BYTES:
+            raise ValueError(f"the file is larger than {GLOSSARY_CSV_MAX_BYTES // 1024 // 1024} MiB")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValueError("the file is not UTF-8 text; save the CSV as UTF-8") from None
+    else:
+        text = data.removeprefix("\ufeff")
+    reader = csv.DictReader(io.StringIO(text))
+    header = [name.strip() for name in reader.fieldnames or []]
+    missing = [name for name in GLOSSARY_CSV_COLUMNS if name not in header]
+    if missing:
+        raise ValueError(f"the CSV header lacks {', '.join(missing)}; expected {','.join(GLOSSARY_CSV_COLUMNS)}")
+    result = GlossaryImport()
+    existing = {(e.source_text, e.locale) for e in GlossaryEntry.objects.filter(shop=shop)}
+    for row in reader:
+        line = reader.line_num
+        row = {(key or "").strip(): (value or "") for key, value in row.items() if isinstance(value, str)}
+        try:
+            entry = glossary_set(shop=shop, source_text=row.get("source_text", ""), locale=row.get("locale", ""),
+                                 translation=row.get("translation", ""))
+        except ValueError as exc:
+            result.errors.append(f"line {line}: {exc}")
+            continue
+        key = (entry.source_text, entry.locale)
+        if key in existing:
+            result.updated += 1
+        else:
+            result.created += 1
+            existing.add(key)
+    return result
+
+
+@transaction.atomic
+def glossary_update(*, shop: Shop, entry_id: int, source_text: str, locale: str, translation: str
+                    ) -> GlossaryEntry:
+    """Change one entry; refused when another entry has the same phrase and locale already."""
+    entry = GlossaryEntry.objects.select_for_update().get(shop=shop, pk=entry_id)
+    source, target, tag = source_text.strip(), translation.strip(), locale_normalize(locale)
+    if not source or not target:
+        raise ValueError("a glossary entry needs both the phrase and its translation")
+    clash = GlossaryEntry.objects.filter(shop=shop, source_text=source, locale=tag).exclude(pk=entry.pk)
+    if clash.exists():
+        raise ValueError(f"there is an entry for {source!r} in {tag} already")
+    entry.source_text, entry.locale, entry.translation = source, tag, target
+    entry.save()
+    return entry

@@ -21,7 +21,7 @@ from vitrine.connectors.shopify.client import AdminClient, user_errors_raise
 from vitrine.connectors.shopify.config import InvalidShopDomain, shop_domain_clean
 from vitrine.connectors.shopify.models import CatalogSyncRun, OAuthState
 from vitrine.connectors.shopify.webhooks import COMPLIANCE_TOPICS, SUBSCRIBED_TOPICS, WebhookDelivery
-from vitrine.platform import events
+from vitrine.platform import events, retention
 from vitrine.platform.logging import log_context
 from vitrine.platform.models import Product, Shop
 from vitrine.platform.services import product_mark_deleted, product_upsert
@@ -255,8 +255,14 @@ def _topic_app_uninstalled(message: InboxMessage, shop: Shop | None) -> str:
     if shop is None:
         return "ignored: unknown shop"
     credential_revoke(shop=shop)
-    purge_after = timezone.now() + timedelta(seconds=settings.SHOPIFY_PURGE_AFTER_UNINSTALL)
+    # The shop's retention policy decides; Shopify's own shop/redact (48 h later) is honoured regardless.
+    delay = retention.purge_delay(shop, longest=timedelta(seconds=settings.SHOPIFY_PURGE_AFTER_UNINSTALL))
+    purge_after = timezone.now() + delay
     events.emit(events.SHOP_UNINSTALLED, {"shop_id": shop.pk, "purge_after": purge_after.isoformat()}, shop=shop)
+    if not delay:
+        events.emit(events.SHOP_REDACT_REQUESTED, {"shop_id": shop.pk, "reason": "the shop's policy: purge on "
+                                                   "uninstall"}, shop=shop)
+        return "uninstalled: tokens revoked, data purged at once (the shop's retention policy)"
     return f"uninstalled: tokens revoked, data purge due {purge_after:%Y-%m-%d %H:%M} UTC unless reinstalled"
 
 
@@ -377,8 +383,10 @@ def shops_reconcile() -> dict[str, int]:
                                              received_at__lt=now - INBOX_REDISPATCH_AFTER).values_list("pk", flat=True))
     for message_id in stuck:
         transaction.on_commit(lambda message_id=message_id: process_webhook.delay(message_id))
-    overdue = Shop.objects.filter(provider=PROVIDER, uninstalled_at__lt=now - timedelta(
-        seconds=settings.SHOPIFY_PURGE_AFTER_UNINSTALL))
+    longest = timedelta(seconds=settings.SHOPIFY_PURGE_AFTER_UNINSTALL)
+    uninstalled = Shop.objects.filter(provider=PROVIDER, uninstalled_at__isnull=False)
+    overdue = [shop for shop in uninstalled.filter(uninstalled_at__lt=now)
+               if shop.uninstalled_at < now - retention.purge_delay(shop, longest=longest)]
     purged = 0
     for shop in overdue:
         events.emit(events.SHOP_REDACT_REQUESTED, {"shop_id": shop.pk, "reason": "uninstalled, no shop/redact"},

@@ -64,18 +64,18 @@ def session(request: HttpRequest) -> JsonResponse | HttpResponse:
 
 @require_GET
 def app_home(request: HttpRequest) -> HttpResponse:
-    """The page the Shopify admin loads in its iframe (with ``id_token`` in the query)."""
+    """The page the Shopify admin loads in its iframe (with ``id_token`` in the query): installs the shop if
+    needed, then opens the merchant app with the same query (shop, host, locale and the token)."""
     try:
         token = auth.session_token_verify(_library_request(request))
-        shop = services.install_by_session_token(session=token)
+        services.install_by_session_token(session=token)
     except auth.SessionTokenInvalid as exc:
         return _library_response(exc.response)  # to the page that fetches a fresh token, or 401
     except ApiError as exc:
         logger.warning("install from the app home failed: %s", exc.message)
         return HttpResponse("Vitrine could not connect to your shop; reload to try again.", status=502,
                             content_type="text/plain")
-    response = HttpResponse(f"Vitrine is connected to {shop.name or shop.external_id}.",
-                            content_type="text/plain")
+    response = HttpResponseRedirect(reverse("console:overview") + "?" + request.META.get("QUERY_STRING", ""))
     for name, value in token.response_headers.items():
         response[name] = value
     return response

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from vitrine.connectors.errors import ApiError
 from vitrine.connectors.taobao import services
+from vitrine.console.shop import SHOP_SESSION_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -39,4 +40,6 @@ def callback(request: HttpRequest) -> HttpResponse:
         return HttpResponse(f"Taobao authorisation could not be completed: {exc.message}", status=502,
                             content_type="text/plain")
     logger.info("Taobao seller %s connected as shop %s", shop.external_id, shop.pk)
-    return HttpResponseRedirect(reverse("home"))
+    # On to the merchant app, on this shop, at its first setup step.
+    request.session[SHOP_SESSION_KEY] = shop.pk
+    return HttpResponseRedirect(reverse("console:onboarding"))

@@ -24,9 +24,11 @@ from tqdm import tqdm
 
 from vitrine.connectors.csvfile.connector import CsvFileConnector
 from vitrine.connectors.csvfile.services import MarketSpec, catalogue_import, csv_shop_ensure
+from vitrine.console.services import is_onboarded, onboarding_complete
 from vitrine.platform.celery import app as celery_app
 from vitrine.platform.lifecycle import VariantState
-from vitrine.platform.models import Product, Shop, Variant
+from vitrine.platform.models import Product, Shop, ShopMembership, Variant
+from vitrine.platform.roles import Role
 from vitrine.review.models import ReviewItem
 from vitrine.templates import selectors as template_selectors
 from vitrine.templates.services import catalogue_sync, glossary_set, rule_set
@@ -182,7 +184,15 @@ class Command(BaseCommand):
             out.write(f"{untouched} product(s) match no template rule and got no variants.")
         open_items = ReviewItem.objects.filter(shop=shop).exclude(state=ReviewItem.State.DECIDED).count()
         out.write(f"Approved variants are exported to {shop.settings.get('export_dir')}/<locale>/.")
-        queue = settings.APP_URL.rstrip("/") + reverse("admin:review_reviewitem_changelist")
-        out.write(self.style.SUCCESS(f"Review queue ({open_items} items waiting): {queue}"))
+        # The merchant app opens on the demo shop (the demo user owns it); the review queue is one click away.
+        owner = get_user_model().objects.get(username=LOGIN)
+        ShopMembership.objects.update_or_create(user=owner, shop=shop, defaults={"role": Role.OWNER})
+        if not is_onboarded(shop):
+            onboarding_complete(shop=shop, actor="system:demo")
+        base = settings.APP_URL.rstrip("/")
+        out.write(self.style.SUCCESS(f"Merchant console: {base}{reverse('console:overview')}"))
         out.write(self.style.SUCCESS(f"Log in as {LOGIN!r} with password {PASSWORD!r}."))
+        out.write(self.style.SUCCESS(f"Review queue ({open_items} items waiting): {base}{reverse('console:review')}"
+                                     f"  (reviewers' keyboard queue: {base}"
+                                     f"{reverse('admin:review_reviewitem_changelist')})"))
 

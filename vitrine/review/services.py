@@ -26,6 +26,7 @@ from vitrine.review import selectors
 from vitrine.review.fidelity import FidelityInputError, ThresholdError, assess
 from vitrine.review.models import Decision, ReviewArtefact, ReviewItem
 from vitrine.review.selectors import QueueFilters
+from vitrine.review.text_cache import SharedTextCache
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def variant_assess(*, variant_id: int, offset: Sequence[int] = (0, 0),
             original, output, _product_mask(variant, original.size, (int(offset[0]), int(offset[1]))),
             kind=variant.kind, thresholds=_thresholds(variant),
             ignore_boxes=list(rewritten_boxes) or None,
-            ocr=settings.FIDELITY_OCR,
+            ocr=settings.FIDELITY_OCR, text_cache=SharedTextCache(),
         )
     except ThresholdError as exc:
         _fail_generated(variant, actor, f"The template's fidelity thresholds are invalid: {exc}")

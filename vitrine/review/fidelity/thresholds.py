@@ -35,6 +35,7 @@ MEASURE_HIGHER_IS_BETTER: dict[str, bool] = {
     "largest_change": False,
     "colour_change": False,
     "missing_share": False,
+    "outline_growth": False,
 }
 # The value each measure takes for an identical pair.
 MEASURE_IDEAL: dict[str, float] = {
@@ -48,6 +49,7 @@ MEASURE_IDEAL: dict[str, float] = {
     "largest_change": 0.0,
     "colour_change": 0.0,
     "missing_share": 0.0,
+    "outline_growth": 0.0,
 }
 
 DEFAULT_THRESHOLDS: dict[str, float] = {
@@ -79,6 +81,10 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     # share of the product that lies outside the variant's frame
     "missing_share_pass": 0.015,
     "missing_share_fail": 0.060,
+    # largest area just outside the mask where the variant still shows the product (an outline pushed
+    # outwards), as a share of the product
+    "outline_growth_pass": 0.004,
+    "outline_growth_fail": 0.060,
     # per-pixel tolerances that define "changed"
     "pixel_delta_e": 3.0,
     "pixel_ssim": 0.50,
@@ -96,7 +102,15 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
 KIND_THRESHOLDS: dict[str, dict[str, float]] = {
     KIND_BACKGROUND: {},
     # Skin and hair next to the garment change legitimately and segmentation edges are soft there.
-    KIND_MODEL_SWAP: {"mask_erosion_px": 5.0, "changed_share_pass": 0.015, "largest_change_pass": 0.002},
+    # A new model's skin, hair and arms border the garment, often in colours close to it: growth of the
+    # garment's outline is left to the reviewer's eye.
+    KIND_MODEL_SWAP: {
+        "mask_erosion_px": 5.0,
+        "changed_share_pass": 0.015,
+        "largest_change_pass": 0.002,
+        "outline_growth_pass": 0.5,
+        "outline_growth_fail": 1.0,
+    },
     # Rewritten text is left out through ignore_boxes (grown by ignore_box_margin for the inpainting halo);
     # everything else on the product must stay exactly as strict.
     KIND_TEXT_LOCALIZE: {},

@@ -78,15 +78,13 @@ STRUCTURE_SPECK = np.ones((3, 3), np.uint8)
 COLOUR_SPECK = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 # A changed region is a change of structure when at least this share of it lost structure.
 STRUCTURE_SHARE_OF_REGION = 0.25
-# Growth of the outline (analysis pixels): the band outside the mask where a grown product shows (past a
-# paste-back's feathered seam), and how far out the variant's own background is sampled beside it.
-GROWTH_BAND = (3.0, 16.0)
-GROWTH_REFERENCE = 26.0
+# Growth of the outline (analysis pixels): how much deeper than the seam along the rest of the outline
+# the product must show, and how far out; and how far out the variant's background is sampled beside it.
+GROWTH_BAND = (2.0, 16.0)
+GROWTH_REFERENCE = 22.0
 # A band pixel belongs to the product when it is within this CIEDE2000 of the product's colour at the
 # nearest point of the outline and beyond it from the background next to it.
 GROWTH_DELTA_E = 8.0
-# Grown areas thinner than this square (half-resolution pixels) are seam noise.
-GROWTH_SPECK = np.ones((3, 3), np.uint8)
 
 
 @dataclass(frozen=True)
@@ -531,19 +529,18 @@ def _gmsd(analysis: Analysis) -> float:
 
 def _outline_growth(analysis: Analysis) -> float:
     """Analysis pixels of the largest area just outside the product mask where the variant still shows
-    the product: its colour matches the product's edge next to it and differs from the variant's
-    background further out, while the original there did not. The composite compares product with
-    product, so this is the only place where an outline pushed outwards over a plain product shows.
-    Measured at half resolution (colour, like the ΔE measures)."""
-    height, width = analysis.product.shape
-    half = (max(1, width // 2), max(1, height // 2))
-    product = cv2.resize(analysis.product.astype(np.uint8), half, interpolation=cv2.INTER_NEAREST) > 0
-    valid = cv2.resize(analysis.valid.astype(np.uint8), half, interpolation=cv2.INTER_NEAREST) > 0
-    inner = _eroded(product, 1.0)
+    the product deeper than it does along the rest of the outline. A band pixel shows the product when
+    its colour matches the product's edge next to it, differs from the variant's background further out,
+    and the original there did not already look like the product (a mask cut through a photograph).
+    Every paste-back leaves a seam of some depth all round; only depth beyond the seam's usual depth
+    counts. The composite compares product with product, so this is the only place where an outline
+    pushed outwards over a plain product shows."""
+    product = analysis.product
+    inner = _eroded(product, 2.0)
     if not inner.any():
         return 0.0
     distance = cv2.distanceTransform((~product).astype(np.uint8), cv2.DIST_L2, 5)
-    band = (distance >= GROWTH_BAND[0] / 2) & (distance <= GROWTH_BAND[1] / 2) & valid
+    band = (distance > 0) & (distance <= GROWTH_BAND[1]) & analysis.valid
     if not band.any():
         return 0.0
     # The nearest pixel of the product (eroded past its anti-aliased edge) for every band pixel.
@@ -557,31 +554,40 @@ def _outline_growth(analysis: Analysis) -> float:
     nearest = lookup[labels[ys, xs]]
     away = np.stack([xs, ys], axis=1).astype(np.float32) - nearest
     away /= np.maximum(np.linalg.norm(away, axis=1, keepdims=True), 1e-6)
-    reference = np.round(nearest + (GROWTH_REFERENCE / 2) * away).astype(np.int32)
-    judged = (
-        (reference[:, 0] >= 0) & (reference[:, 0] < half[0]) & (reference[:, 1] >= 0) & (reference[:, 1] < half[1])
-    )
-    reference = np.clip(reference, 0, [half[0] - 1, half[1] - 1])
-    judged &= ~product[reference[:, 1], reference[:, 0]]
-    original = _smoothed(cv2.resize(analysis.original, half, interpolation=cv2.INTER_AREA))
-    aligned = _smoothed(cv2.resize(analysis.aligned, half, interpolation=cv2.INTER_AREA))
+    height, width = product.shape
+    # The frame's margin may be narrower than GROWTH_REFERENCE: the reference then stops at the frame's
+    # edge, which still has to lie further out than the pixel it is compared with.
+    reference = np.clip(np.round(nearest + GROWTH_REFERENCE * away).astype(np.int32), 0, [width - 1, height - 1])
+    judged = distance[reference[:, 1], reference[:, 0]] >= distance[ys, xs] + GROWTH_BAND[0]
+    original = _smoothed(analysis.original)
+    aligned = _smoothed(analysis.aligned)
     shown = rgb_to_lab(aligned[ys, xs])
     edge = rgb_to_lab(original[nearest[:, 1], nearest[:, 0]])
-    grown = judged & (delta_e_ciede2000(shown, edge) < GROWTH_DELTA_E)
-    if not grown.any():
+    like = judged & (delta_e_ciede2000(shown, edge) < GROWTH_DELTA_E)
+    if like.any():
+        like[like] &= (
+            delta_e_ciede2000(shown[like], rgb_to_lab(aligned[reference[like, 1], reference[like, 0]]))
+            >= GROWTH_DELTA_E
+        )
+    if like.any():
+        like[like] &= delta_e_ciede2000(rgb_to_lab(original[ys[like], xs[like]]), edge[like]) >= GROWTH_DELTA_E
+    if not like.any():
         return 0.0
-    grown[grown] &= (
-        delta_e_ciede2000(shown[grown], rgb_to_lab(aligned[reference[grown, 1], reference[grown, 0]]))
-        >= GROWTH_DELTA_E
-    )
-    # where the original itself continues the product past the mask (a mask cut through a photo),
-    # nothing can be judged
-    if not grown.any():
-        return 0.0
-    grown[grown] &= delta_e_ciede2000(rgb_to_lab(original[ys[grown], xs[grown]]), edge[grown]) >= GROWTH_DELTA_E
-    grown_map = np.zeros(product.shape, bool)
-    grown_map[ys[grown], xs[grown]] = True
-    return 4.0 * _largest_area(_opened(grown_map, GROWTH_SPECK))
+    shows_product = np.zeros(product.shape, np.uint8)
+    shows_product[ys[like], xs[like]] = 1
+    # Only what is connected to the product: grow from the outline outwards through such pixels.
+    kept = cv2.dilate(product.astype(np.uint8), np.ones((3, 3), np.uint8)) & shows_product
+    for _ in range(int(GROWTH_BAND[1])):
+        grown = cv2.dilate(kept, np.ones((3, 3), np.uint8)) & shows_product
+        if np.array_equal(grown, kept):
+            break
+        kept = grown
+    depth_of = np.zeros(len(lookup), np.float32)
+    kept_ys, kept_xs = np.nonzero(kept)
+    np.maximum.at(depth_of, labels[kept_ys, kept_xs], distance[kept_ys, kept_xs])
+    seam = float(np.median(depth_of[np.unique(labels[ys, xs])]))
+    beyond = kept.astype(bool) & (distance > seam + GROWTH_BAND[0])
+    return float(_largest_area(beyond))
 
 
 def _product_box(analysis: Analysis) -> Box:

@@ -5,8 +5,8 @@ measure alone fails the variant). The score maps every measure onto [0, 1] throu
 the limits of all measures read on one scale: 1 = identical, 0.75 = at the pass limit, 0.25 = at the fail
 limit. ``hard_floor`` is the score below which a variant is failed outright instead of being reviewed.
 
-The defaults were calibrated on the labelled benchmark in :mod:`vitrine.review.fidelity.benchmark`
-(docs/fidelity.md has the figures). Resolution order, later wins: ``DEFAULT_THRESHOLDS`` <-
+The defaults were calibrated on the calibration split of the labelled sets in ``bench/fidelity_sets``
+(bench/RESULTS.md has the figures). Resolution order, later wins: ``DEFAULT_THRESHOLDS`` <-
 ``KIND_THRESHOLDS[kind]`` <- ``settings.FIDELITY_THRESHOLDS["*"]`` <- ``settings.FIDELITY_THRESHOLDS[kind]``
 <- the partial dict a template passes to ``compare(thresholds=...)``.
 """
@@ -83,8 +83,8 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "missing_share_fail": 0.060,
     # largest area just outside the mask where the variant still shows the product (an outline pushed
     # outwards), as a share of the product
-    "outline_growth_pass": 0.004,
-    "outline_growth_fail": 0.060,
+    "outline_growth_pass": 0.0008,
+    "outline_growth_fail": 0.030,
     # per-pixel tolerances that define "changed"
     "pixel_delta_e": 3.0,
     "pixel_ssim": 0.50,

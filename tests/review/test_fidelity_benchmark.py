@@ -93,7 +93,8 @@ def test_a_changed_letter_touches_only_its_own_slot(first_products):
 def test_an_outline_pushed_outwards_grows_the_product_mask(first_products):
     packshot = first_products[0]
     image, grown = calibration.outline_pushed_out(packshot, np.random.default_rng(2))
-    assert (grown & ~packshot.mask).sum() > 100 and (packshot.mask & ~grown).sum() < 20
+    gained, lost = (grown & ~packshot.mask).sum(), (packshot.mask & ~grown).sum()
+    assert gained > 100 and lost < gained / 4  # outwards: a thin neck nearby may lose a few pixels
     assert not np.array_equal(image, packshot.image)
 
 

@@ -57,6 +57,7 @@ MEASURE_LABELS = {
     "changed_share": "Share of the product changed",
     "largest_change": "Largest changed region",
     "missing_share": "Product cut off by the frame",
+    "outline_growth": "Outline grown beyond the mask",
 }
 
 

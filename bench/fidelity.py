@@ -162,16 +162,20 @@ def speed_pairs() -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
     ]
 
 
-def timed(run: Callable[[], object], repeats: int, before: Callable[[], object] | None = None) -> list[float]:
-    """Wall-clock milliseconds of each of ``repeats`` runs (``before`` runs untimed ahead of each)."""
-    wall = []
+def timed(
+    run: Callable[[], object], repeats: int, before: Callable[[], object] | None = None
+) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU milliseconds of each of ``repeats`` runs (``before`` runs untimed ahead of each).
+    On a pinned single-threaded process CPU time is what the wall time would be without other load."""
+    wall, cpu = [], []
     for _ in range(repeats):
         if before is not None:
             before()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         run()
         wall.append(1000 * (time.perf_counter() - started))
-    return wall
+        cpu.append(1000 * (time.process_time() - cpu_started))
+    return wall, cpu
 
 
 def naive(original: np.ndarray, variant: np.ndarray) -> None:
@@ -187,8 +191,9 @@ def at_analysis_side(image: np.ndarray) -> np.ndarray:
     )
 
 
-def _cell(samples: list[float]) -> str:
-    return f"{np.median(samples):.0f} ({min(samples):.0f}-{max(samples):.0f})"
+def _cell(samples: tuple[list[float], list[float]]) -> str:
+    wall, cpu = samples
+    return f"{np.median(wall):.0f} ({min(wall):.0f}-{max(wall):.0f}) / {np.median(cpu):.0f}"
 
 
 def speed_section() -> list[str]:
@@ -196,7 +201,7 @@ def speed_section() -> list[str]:
     lines = [
         "### Speed, 1024x1024 pairs, one pinned core, wall time",
         "",
-        f"Median (min-max) of {SPEED_RUNS} runs for the report, {NAIVE_RUNS} for the naive passes, all in one "
+        f"Wall ms median (min-max) / CPU ms median, of {SPEED_RUNS} runs for the report, {NAIVE_RUNS} for the naive passes, all in one "
         f"run on CPU {PINNED_CPU} with every thread pool at one thread. Report rows: without OCR; with OCR "
         "(the production default) for a further variant of a source image whose text is already cached; "
         "with OCR for the first variant of a source image (text detection runs). Naive rows: scikit-image "
@@ -204,11 +209,12 @@ def speed_section() -> list[str]:
         f"({ANALYSIS_SIDE} px long side, resize included) and full-frame.",
         "",
         "| pair | report, no OCR | report, OCR, text cached | report, OCR, first variant | naive at analysis size "
-        "| naive full-frame | full-frame / report with OCR |",
+        "| naive full-frame | full-frame / report with OCR, wall / CPU |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    ratios = []
-    worst_report = 0.0
+    ratios: list[float] = []
+    cpu_ratios: list[float] = []
+    worst_report = worst_cpu = 0.0
     for name, original, variant, mask in speed_pairs():
         cache = MemoryTextCache()
         compare(original, variant, mask, ocr=True, text_cache=cache)  # warm-up: models and kernels load
@@ -224,19 +230,25 @@ def speed_section() -> list[str]:
         )
         small = timed(lambda o=original, v=variant: naive(at_analysis_side(o), at_analysis_side(v)), NAIVE_RUNS)
         full = timed(lambda o=original, v=variant: naive(o, v), NAIVE_RUNS)
-        ratio = float(np.median(full) / np.median(cached))
+        ratio = float(np.median(full[0]) / np.median(cached[0]))
+        cpu_ratio = float(np.median(full[1]) / np.median(cached[1]))
         ratios.append(ratio)
-        worst_report = max(worst_report, float(np.median(cached)))
+        cpu_ratios.append(cpu_ratio)
+        worst_report = max(worst_report, float(np.median(cached[0])))
+        worst_cpu = max(worst_cpu, float(np.median(cached[1])))
         lines.append(
             f"| {name} | {_cell(no_ocr)} | {_cell(cached)} | {_cell(first)} | {_cell(small)} | {_cell(full)} "
-            f"| {ratio:.1f}x |"
+            f"| {ratio:.1f}x / {cpu_ratio:.1f}x |"
         )
     lines += [
         "",
-        f"Targets: report with OCR <= {TARGETS['report_ms']:.0f} ms (worst median here {worst_report:.0f} ms: "
-        f"{'met' if worst_report <= TARGETS['report_ms'] else 'missed'}), >= {TARGETS['speedup']:.0f}x the naive "
-        f"full-frame pass (here {min(ratios):.1f}x-{max(ratios):.1f}x: "
-        f"{'met' if min(ratios) >= TARGETS['speedup'] else 'missed'}).",
+        f"Targets: report with OCR <= {TARGETS['report_ms']:.0f} ms (worst median here {worst_report:.0f} ms wall, "
+        f"{worst_cpu:.0f} ms CPU: {'met' if worst_report <= TARGETS['report_ms'] else 'missed'} in wall time, "
+        f"{'met' if worst_cpu <= TARGETS['report_ms'] else 'missed'} in CPU time), >= {TARGETS['speedup']:.0f}x "
+        f"the naive full-frame pass (here {min(ratios):.1f}x-{max(ratios):.1f}x wall, "
+        f"{min(cpu_ratios):.1f}x-{max(cpu_ratios):.1f}x CPU: "
+        f"{'met' if min(ratios) >= TARGETS['speedup'] else 'missed'} in wall time, "
+        f"{'met' if min(cpu_ratios) >= TARGETS['speedup'] else 'missed'} in CPU time).",
         f"Load average (1, 5, 15 min) before: {load_before}; after: {load()}.",
     ]
     return lines

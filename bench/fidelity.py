@@ -242,7 +242,8 @@ def speed_section() -> list[str]:
         )
     lines += [
         "",
-        f"Targets: report with OCR <= {TARGETS['report_ms']:.0f} ms (worst median here {worst_report:.0f} ms wall, "
+        f"Targets: report with OCR <= {TARGETS['report_ms']:.0f} ms "
+        f"(worst median here {worst_report:.0f} ms wall, "
         f"{worst_cpu:.0f} ms CPU: {'met' if worst_report <= TARGETS['report_ms'] else 'missed'} in wall time, "
         f"{'met' if worst_cpu <= TARGETS['report_ms'] else 'missed'} in CPU time), >= {TARGETS['speedup']:.0f}x "
         f"the naive full-frame pass (here {min(ratios):.1f}x-{max(ratios):.1f}x wall, "

@@ -201,7 +201,8 @@ def speed_section() -> list[str]:
     lines = [
         "### Speed, 1024x1024 pairs, one pinned core, wall time",
         "",
-        f"Wall ms median (min-max) / CPU ms median, of {SPEED_RUNS} runs for the report, {NAIVE_RUNS} for the naive passes, all in one "
+        f"Wall ms median (min-max) / CPU ms median, of {SPEED_RUNS} runs for the report, {NAIVE_RUNS} for the "
+        "naive passes, all in one "
         f"run on CPU {PINNED_CPU} with every thread pool at one thread. Report rows: without OCR; with OCR "
         "(the production default) for a further variant of a source image whose text is already cached; "
         "with OCR for the first variant of a source image (text detection runs). Naive rows: scikit-image "

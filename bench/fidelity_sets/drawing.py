@@ -1,5 +1,5 @@
 """Drawing for the sets built outside :mod:`calibration`: OpenCV shapes at twice the size, text in one of
-two typefaces (Pillow's bundled font for calibration, OpenCV's Hershey vector fonts for the held-out
+two typefaces (Pillow's bundled font for calibration, OpenCV's own fonts (its FONT_HERSHEY_* faces) for the held-out
 split, so the two splits never share a glyph), and procedural prints and backdrops."""
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ class Typeface:
         }[self.name]
 
     def _hershey(self, height: int) -> tuple[float, int]:
-        # Hershey capitals are about 22 units high at scale 1: ``height`` is the cap height in pixels.
+        # OpenCV's capitals are about 22 units high at scale 1: ``height`` is the cap height in pixels.
         scale = height / 22.0
         return scale, max(1, round(scale * (2.2 if self.name == "hershey-simplex" else 1.8)))
 

@@ -1,13 +1,13 @@
 """The held-out split of the "background" set: built independently of :mod:`calibration`.
 
 Nothing is shared with the calibration split but the edit kind: the packshots are drawn by another
-generator (OpenCV shapes instead of PIL), text is set in OpenCV's Hershey vector fonts instead of
+generator (OpenCV shapes instead of PIL), text is set in OpenCV's own fonts (putText) instead of
 Pillow's font, the brand strings, photographs (motorcycle, coins, clock, moon, cells, page), patterns
 (diagonal, zigzag, grid, rings), backdrops (procedural noise, stripes, radial gradients) and seeds are
 others, and every edit's parameters are drawn from ranges the calibration split does not use (or by
 another method: colour drift by hue rotation instead of a Lab shift, part cut off by inpainting instead
 of a plain fill). The split is frozen: :data:`FINGERPRINT` is the digest of all its pixels and labels,
-and ``bench/fidelity.py`` refuses to report on a split that no longer matches it.
+and ``bench/fidelity.py`` prints, for each kind, whether the split still matches it.
 """
 
 from __future__ import annotations

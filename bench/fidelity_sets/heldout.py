@@ -6,7 +6,7 @@ Pillow's font, the brand strings, photographs (motorcycle, coins, clock, moon, c
 (diagonal, zigzag, grid, rings), backdrops (procedural noise, stripes, radial gradients) and seeds are
 others, and every edit's parameters are drawn from ranges the calibration split does not use (or by
 another method: colour drift by hue rotation instead of a Lab shift, part cut off by inpainting instead
-of a plain fill). The split is frozen: :data:`FINGERPRINT` is the digest of all its pixels and labels,
+of a plain fill). The split is frozen: ``frozen.json`` holds the digest of all its pixels and labels,
 and ``bench/fidelity.py`` prints, for each kind, whether the split still matches it.
 """
 

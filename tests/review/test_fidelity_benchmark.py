@@ -1,4 +1,5 @@
-"""The labelled fidelity benchmark: how it is built, and a reduced run that must meet the targets."""
+"""The labelled fidelity sets (bench/fidelity_sets): how they are built, that the held-out split shares
+nothing with the calibration split, and a reduced run that must meet the targets."""
 
 from __future__ import annotations
 
@@ -6,36 +7,68 @@ import numpy as np
 import pytest
 from skimage import color
 
-from vitrine.review.fidelity import benchmark
+from bench import fidelity_sets
+from bench.fidelity_sets import calibration, heldout, kinds
+from vitrine.review.fidelity import KINDS
 
-ALTERING_KINDS = {
+CALIBRATION_ALTERING = {
     "colour_drift",
     "letter_changed",
     "logo_removed",
     "pattern_blurred",
     "outline_warped",
+    "outline_pushed_out",
+    "small_print_changed",
     "object_added",
     "texture_replaced",
     "part_cut_off",
     "frame_cropped",
 }
-PRESERVING_KINDS = {"background", "shift", "scale", "jpeg", "round_trip", "mixed"}
+CALIBRATION_PRESERVING = {"identical", "background", "shift", "scale", "jpeg", "round_trip", "mixed"}
 
 
 @pytest.fixture(scope="module")
-def first_products() -> list[benchmark.Product]:
-    return benchmark.products()[:2]  # a packshot and a photograph
+def first_products() -> list[calibration.Product]:
+    return calibration.products()[:2]  # a packshot (a bottle, with small print) and a photograph
 
 
-def test_pairs_cover_every_edit_of_both_families(first_products):
-    pairs = list(benchmark.build_pairs(first_products))
-    assert {p.edit for p in pairs if p.altering} == ALTERING_KINDS
-    assert {p.edit for p in pairs if not p.altering} == PRESERVING_KINDS
-    assert {benchmark.products()[i].family for i in (0, 1)} == {"packshot", "photo"}
+def test_every_edit_kind_has_a_labelled_set_in_both_splits():
+    assert set(fidelity_sets.SETS) == set(KINDS)
+    for kind, splits in fidelity_sets.SETS.items():
+        assert set(splits) == set(fidelity_sets.SPLITS), kind
+    with pytest.raises(KeyError, match="no labelled set for edit kind 'sepia'"):
+        fidelity_sets.pairs("sepia", "held_out")
+
+
+def test_the_held_out_split_shares_no_brand_photo_font_or_seed_with_calibration():
+    assert not set(heldout.BRANDS) & set(calibration.BRANDS)
+    assert not set(kinds.HELD_OUT.brands) & set(kinds.CALIBRATION.brands)
+    assert not {line for pair in kinds.HELD_OUT.lines for line in pair} & {
+        line for pair in kinds.CALIBRATION.lines for line in pair
+    }
+    calibration_photos = set(calibration.PHOTO_PRODUCTS) | {"brick", "grass", "gravel", "camera", "rocket"}
+    assert not (set(heldout.PHOTOS) | set(heldout.GREY_PRINTS) - {"camera"}) & calibration_photos
+    assert all(face.name.startswith("hershey") for face in (*heldout.TYPEFACES, *kinds.HELD_OUT.typefaces))
+    assert all(face.name == "pil" for face in kinds.CALIBRATION.typefaces)
+    assert heldout.SEED not in (7, 11) and kinds.HELD_OUT.seed != kinds.CALIBRATION.seed
+    assert not set(kinds.HELD_OUT.patterns) & set(kinds.CALIBRATION.patterns)
+    # edit parameters from disjoint ranges
+    assert kinds.HELD_OUT.jpeg_quality[0] >= 70 and kinds.HELD_OUT.jpeg_quality[1] <= kinds.CALIBRATION.jpeg_quality[0]
+    assert kinds.HELD_OUT.shift_px[0] >= kinds.CALIBRATION.shift_px[1]
+
+
+def test_calibration_pairs_cover_every_edit_of_both_families(first_products):
+    pairs = list(calibration.build_pairs(first_products))
+    assert {p.edit for p in pairs if p.altering} == CALIBRATION_ALTERING
+    assert {p.edit for p in pairs if not p.altering} == CALIBRATION_PRESERVING
+    assert {p.family for p in first_products} == {"packshot", "photo"}
     for pair in pairs:
         assert pair.variant.dtype == np.uint8 and pair.variant.ndim == 3
         assert pair.mask.shape == pair.original.shape[:2] and pair.mask.any()
-    again = list(benchmark.build_pairs(first_products))
+        assert pair.kind == "background"
+    identical = next(p for p in pairs if p.edit == "identical")
+    assert np.array_equal(identical.original, identical.variant)
+    again = list(calibration.build_pairs(first_products))
     assert all(np.array_equal(a.variant, b.variant) for a, b in zip(pairs, again, strict=True))
 
 
@@ -43,25 +76,55 @@ def test_colour_drift_is_at_least_three_delta_e(first_products):
     rng = np.random.default_rng(0)
     for product in first_products:
         for _ in range(3):
-            drifted = benchmark.colour_drift(product, rng)
+            drifted = calibration.colour_drift(product, rng)
             moved = np.any(drifted != product.image, axis=2)
-            delta_e = color.deltaE_ciede2000(
-                color.rgb2lab(product.image[moved]), color.rgb2lab(drifted[moved])
-            )
+            delta_e = color.deltaE_ciede2000(color.rgb2lab(product.image[moved]), color.rgb2lab(drifted[moved]))
             assert np.median(delta_e) >= 3.0
 
 
 def test_a_changed_letter_touches_only_its_own_slot(first_products):
     packshot = first_products[0]
-    changed = benchmark.letter_changed(packshot, np.random.default_rng(1))
-    ys, xs = np.nonzero(np.any(changed != packshot.image, axis=2))
-    assert len(xs) > 0 and xs.max() - xs.min() < 40 and ys.max() - ys.min() < 50  # one glyph at 512 px
+    for edit in (calibration.letter_changed, calibration.small_print_changed):
+        changed = edit(packshot, np.random.default_rng(1))
+        ys, xs = np.nonzero(np.any(changed != packshot.image, axis=2))
+        assert len(xs) > 0 and xs.max() - xs.min() < 40 and ys.max() - ys.min() < 50  # one glyph at 512 px
+
+
+def test_an_outline_pushed_outwards_grows_the_product_mask(first_products):
+    packshot = first_products[0]
+    image, grown = calibration.outline_pushed_out(packshot, np.random.default_rng(2))
+    gained, lost = (grown & ~packshot.mask).sum(), (packshot.mask & ~grown).sum()
+    assert gained > 100 and lost < gained / 4  # outwards: a thin neck nearby may lose a few pixels
+    assert not np.array_equal(image, packshot.image)
+
+
+def test_text_localize_pairs_carry_the_rewritten_box_and_the_named_alterations():
+    pairs = kinds.text_localize_pairs(kinds.HELD_OUT)
+    assert {p.edit for p in pairs if p.altering} == {"digit_changed", "brand_char_dropped", "translation_over_product"}
+    for pair in pairs:
+        assert pair.kind == "text_localize" and len(pair.ignore_boxes) == 1
+        x0, y0, x1, y1 = pair.ignore_boxes[0]
+        assert 0 <= x0 < x1 <= 512 and 0 <= y0 < y1 <= 512
+        assert pair.mask[y0:y1, x0:x1].all()  # the rewritten line lies on the product
+
+
+def test_model_swap_alterations_stay_inside_the_garment():
+    pairs = [p for p in kinds.model_swap_pairs(kinds.CALIBRATION) if p.product.endswith("-0")]
+    assert {p.edit for p in pairs if p.altering} == {
+        "pattern_changed",
+        "pattern_rescaled",
+        "logo_changed",
+        "logo_removed",
+        "colour_changed",
+        "colour_changed_part",
+    }
+    assert all(p.kind == "model_swap" for p in pairs)
 
 
 @pytest.mark.slow
 def test_reduced_benchmark_meets_the_targets():
-    # A draw of its own (not the one the thresholds were calibrated on): 6 products, 87 pairs.
-    evaluation = benchmark.evaluate(benchmark.build_pairs(benchmark.products(seed=303)[:6], seed=404))
+    # A calibration-generator draw of its own (not the one the thresholds were calibrated on).
+    evaluation = fidelity_sets.evaluate(calibration.build_pairs(calibration.products(seed=303)[:6], seed=404))
     misses = [(o.pair, o.verdict, o.reasons) for o in evaluation.misses()]
     assert evaluation.auroc >= 0.98, misses
     assert evaluation.altering_caught_rate >= 0.95, misses

@@ -223,7 +223,7 @@ class VariantAdmin(ShopScopedAdmin):
                 services.variant_retry(variant_id=variant_id, actor=f"user:{request.user.pk}",
                                        reason="retried from the admin")
             except services.VariantNotRetryable as exc:
-                refused.append(str(exc))
+                refused.extend(exc.messages)
             else:
                 retried += 1
         if retried:

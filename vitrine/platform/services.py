@@ -143,7 +143,11 @@ def variant_transition(
     return variant
 
 
-class VariantNotRetryable(Exception):
+class VariantActionRefused(ValidationError):
+    """The variant is not in a state the action applies to; the message says what would."""
+
+
+class VariantNotRetryable(VariantActionRefused):
     """The variant cannot be sent back for rendering; the message says why."""
 
 
@@ -161,7 +165,8 @@ def variant_retry(*, variant_id: int, actor: str, reason: str = "retry requested
         variant = Variant.objects.select_for_update().get(pk=variant_id)
         if variant.state not in RETRYABLE_STATES:
             raise VariantNotRetryable(
-                f"variant {variant_id} is {variant.state}; only failed or waiting variants can be retried"
+                f"variant {variant_id} is {variant.state}; only failed or waiting variants can be retried",
+                code="not_failed",
             )
         try:
             with transaction.atomic():
@@ -175,7 +180,7 @@ def variant_retry(*, variant_id: int, actor: str, reason: str = "retry requested
             ).exclude(pk=variant_id).values_list("pk", flat=True).first()
             raise VariantNotRetryable(
                 f"variant {variant_id} cannot be retried: variant {newer} already covers the same image, "
-                "template version and market"
+                "template version and market", code="replanned",
             ) from exc
         events.emit(events.VARIANT_REQUESTED, {"variant_id": variant.pk}, shop=variant.shop)
     return variant
@@ -614,25 +619,3 @@ def membership_remove(*, shop: Shop, membership_id: int, actor: str) -> None:
 
 
 # --- merchant actions on variants -----------------------------------------------------------------
-class VariantActionRefused(ValidationError):
-    """The variant is not in a state the action applies to; the message says what would."""
-
-
-def variant_retry(*, variant_id: int, actor: str) -> Variant:
-    """Render a failed variant again (same plan, same seed): failed -> requested, emits variant.requested."""
-    with transaction.atomic():
-        variant = Variant.objects.select_for_update().get(pk=variant_id)
-        if variant.state != VariantState.FAILED:
-            raise VariantActionRefused(
-                f"variant {variant_id} is {variant.state}; only a failed variant can be retried", code="not_failed")
-        try:
-            with transaction.atomic():
-                moved = variant_transition(variant_id=variant_id, to=VariantState.REQUESTED, actor=actor,
-                                           reason="retry requested", expected_from=VariantState.FAILED,
-                                           failure_reason="")
-        except IntegrityError:
-            raise VariantActionRefused(
-                f"variant {variant_id} was planned again meanwhile; there is a newer live variant of the same "
-                "image, template and market", code="replanned") from None
-        events.emit(events.VARIANT_REQUESTED, {"variant_id": variant_id}, shop=moved.shop)
-    return moved

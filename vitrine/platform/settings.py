@@ -318,8 +318,23 @@ INFERENCE_TASK_MAX_RETRIES = env.int("INFERENCE_TASK_MAX_RETRIES", default=3)
 # vitrine.review.fidelity.thresholds; docs/fidelity.md lists them): {"*" or kind: {name: value}}, e.g.
 # FIDELITY_THRESHOLDS='{"model_swap": {"mask_erosion_px": 8}}'. A template's own overrides apply on top.
 FIDELITY_THRESHOLDS: dict[str, dict[str, float]] = env.json("FIDELITY_THRESHOLDS", default={})
-# Read printed text on the product by OCR (names changed letters; about a second per variant on one core).
+# Read printed text on the product by OCR (names changed letters). Text detection runs once per source
+# image, its lines are kept in the "fidelity" cache below; each variant then costs a few ms of recognition.
 FIDELITY_OCR = env.bool("FIDELITY_OCR", default=True)
+# Where the original's text lines are kept between reports (by content hash): Redis when REDIS_URL is set,
+# so every worker process shares them; otherwise this process only.
+FIDELITY_TEXT_CACHE_URL = env.str("FIDELITY_TEXT_CACHE_URL", default=REDIS_URL)
+FIDELITY_TEXT_CACHE_SECONDS = env.int("FIDELITY_TEXT_CACHE_SECONDS", default=30 * 24 * 3600)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "fidelity": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": FIDELITY_TEXT_CACHE_URL,
+         "KEY_PREFIX": "vitrine", "TIMEOUT": FIDELITY_TEXT_CACHE_SECONDS}
+        if FIDELITY_TEXT_CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fidelity-text",
+              "TIMEOUT": FIDELITY_TEXT_CACHE_SECONDS}
+    ),
+}
 
 # --- review ---------------------------------------------------------------------------------------
 # A reviewer's claim on an item lapses after this many seconds (checked in the queue query itself).

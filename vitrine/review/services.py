@@ -33,6 +33,7 @@ from vitrine.review import selectors
 from vitrine.review.fidelity import FidelityInputError, ThresholdError, assess
 from vitrine.review.models import Decision, ReviewArtefact, ReviewItem
 from vitrine.review.selectors import QueueFilters
+from vitrine.review.text_cache import SharedTextCache
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +127,7 @@ def variant_assess(*, variant_id: int, offset: Sequence[int] | None = None,
             kind=variant.kind, thresholds=_thresholds(variant),
             ignore_boxes=list(rewritten_boxes) or None,
             ocr=settings.FIDELITY_OCR, mask_confidence=mask_confidence, mask_method=mask_method,
+            text_cache=SharedTextCache(),
         )
     except ThresholdError as exc:
         _fail_generated(variant, actor, f"The template's fidelity thresholds are invalid: {exc}")

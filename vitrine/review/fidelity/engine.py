@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from vitrine.review.fidelity import align, measures, scoring, text
+from vitrine.review.fidelity.colour import delta_e_ciede2000, rgb_to_lab
 from vitrine.review.fidelity.imaging import (
     FidelityInputError,
     ImageInput,
@@ -38,12 +39,29 @@ from vitrine.review.fidelity.report import (
     MaskInfo,
     TextComparison,
 )
-from vitrine.review.fidelity.thresholds import KIND_BACKGROUND, ocr_enabled_by_default, thresholds_resolve
+from vitrine.review.fidelity.thresholds import (
+    KIND_BACKGROUND,
+    KIND_TEXT_LOCALIZE,
+    ocr_enabled_by_default,
+    thresholds_resolve,
+)
 
 # Long side, in pixels, of the product's bounding box at analysis resolution (never upscaled).
 ANALYSIS_SIDE = 512
 # OCR reads small print better at a higher resolution than the pixel measures need.
 OCR_SIDE = 1024
+# Part of the text cache key: a new recogniser or a new crop rule reads differently.
+OCR_READING = "rapidocr-ppocrv4/line-crop-1"
+# Each line is recognised in its box grown by this share of its height (the detector's boxes are tight).
+LINE_PAD = 0.1
+# A line whose aligned pixels keep at least this local SSIM everywhere (full OCR resolution, after the
+# same 0.7 px smoothing as the structure measure) shows the same glyphs: it reads as the original did
+# and is not recognised again. A changed character drops local SSIM far below this.
+LINE_UNCHANGED_SSIM = 0.8
+# Edit kinds that write text, and so may add text outside the lines they were asked to rewrite.
+KINDS_WRITING_TEXT = frozenset({KIND_TEXT_LOCALIZE})
+# The original's lines when the caller brings no cache (scripts, the command): this process only.
+DEFAULT_TEXT_CACHE = text.MemoryTextCache()
 FRAME_MARGIN = 0.06
 # Share of the photo's long side: how far a variant may shift a product that the photo already crops.
 PHOTO_EDGE_SLIVER = 0.016
@@ -61,6 +79,13 @@ STRUCTURE_SPECK = np.ones((3, 3), np.uint8)
 COLOUR_SPECK = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 # A changed region is a change of structure when at least this share of it lost structure.
 STRUCTURE_SHARE_OF_REGION = 0.25
+# Growth of the outline (analysis pixels): how much deeper than the seam along the rest of the outline
+# the product must show, and how far out; and how far out the variant's background is sampled beside it.
+GROWTH_BAND = (2.0, 16.0)
+GROWTH_REFERENCE = 22.0
+# A band pixel belongs to the product when it is within this CIEDE2000 of the product's colour at the
+# nearest point of the outline and beyond it from the background next to it.
+GROWTH_DELTA_E = 8.0
 
 
 @dataclass(frozen=True)
@@ -131,6 +156,7 @@ def compare(
     ocr: bool | None = None,
     mask_confidence: float | None = None,
     mask_method: str = "given",
+    text_cache: text.TextCache | None = None,
 ) -> FidelityReport:
     """The SKU-fidelity report of ``variant`` against ``original``.
 
@@ -143,6 +169,8 @@ def compare(
     confidence of a given mask that was itself estimated (e.g. by the renderer's segmentation): below
     the ``mask_confidence_min`` threshold the variant cannot pass. ``mask_method`` names how that mask was
     made; an outline found automatically in a photo of a scene (``grabcut``) never passes on its own.
+    ``text_cache`` keeps the original's text lines between calls (by content hash), so OCR detection runs
+    once per source image; by default a cache local to this process.
     """
     started = time.perf_counter()
     limits = thresholds_resolve(kind, thresholds)
@@ -185,6 +213,7 @@ def compare(
         "largest_change": _largest_area(analysis.structure_changed & analysis.valid) / compared_area,
         "colour_change": _largest_area(analysis.colour_changed & analysis.valid) / compared_area,
         "missing_share": float((~analysis.valid & analysis.compared).sum() / compared_area),
+        "outline_growth": _outline_growth(analysis) / compared_area,
     }
 
     if set(values) != set(MEASURE_NAMES):
@@ -194,7 +223,15 @@ def compare(
     notes = [_mask_note(mask_info)] if mask_info.source == "estimated" else []
     text_comparisons: list[TextComparison] = []
     if read_text:
-        text_comparisons = _read_and_compare_text(original_rgb, variant_rgb, product_full, boxes, analysis)
+        text_comparisons = _read_and_compare_text(
+            original_rgb,
+            variant_rgb,
+            product_full,
+            analysis,
+            regions,
+            text_cache if text_cache is not None else DEFAULT_TEXT_CACHE,
+            adds_text=kind in KINDS_WRITING_TEXT,
+        )
         if text_comparisons:
             values["text_match"] = min(t.similarity for t in text_comparisons)
         else:
@@ -252,6 +289,7 @@ def assess(
     ocr: bool | None = None,
     mask_confidence: float | None = None,
     mask_method: str = "given",
+    text_cache: text.TextCache | None = None,
 ) -> Assessment:
     """compare() plus the diff images: what the review app stores for a generated variant.
     ``assessment.report.failed`` means the variant is below the hard floor and is failed without review.
@@ -259,7 +297,7 @@ def assess(
     from vitrine.review.fidelity.artefacts import render_artefacts
 
     report = compare(original, variant, product_mask, kind, thresholds, ignore_boxes=ignore_boxes, ocr=ocr,
-                     mask_confidence=mask_confidence, mask_method=mask_method)
+                     mask_confidence=mask_confidence, mask_method=mask_method, text_cache=text_cache)
     return Assessment(report=report, artefacts=render_artefacts(original, variant, report))
 
 
@@ -509,6 +547,69 @@ def _gmsd(analysis: Analysis) -> float:
     return float(gms[where].std()) if where.any() else 0.0
 
 
+def _outline_growth(analysis: Analysis) -> float:
+    """Analysis pixels of the largest area just outside the product mask where the variant still shows
+    the product deeper than it does along the rest of the outline. A band pixel shows the product when
+    its colour matches the product's edge next to it, differs from the variant's background further out,
+    and the original there did not already look like the product (a mask cut through a photograph).
+    Every paste-back leaves a seam of some depth all round; only depth beyond the seam's usual depth
+    counts. The composite compares product with product, so this is the only place where an outline
+    pushed outwards over a plain product shows."""
+    product = analysis.product
+    inner = _eroded(product, 2.0)
+    if not inner.any():
+        return 0.0
+    distance = cv2.distanceTransform((~product).astype(np.uint8), cv2.DIST_L2, 5)
+    band = (distance > 0) & (distance <= GROWTH_BAND[1]) & analysis.valid
+    if not band.any():
+        return 0.0
+    # The nearest pixel of the product (eroded past its anti-aliased edge) for every band pixel.
+    _, labels = cv2.distanceTransformWithLabels(
+        (~inner).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    inner_ys, inner_xs = np.nonzero(inner)
+    lookup = np.zeros((int(labels.max()) + 1, 2), np.int32)
+    lookup[labels[inner_ys, inner_xs]] = np.stack([inner_xs, inner_ys], axis=1)
+    ys, xs = np.nonzero(band)
+    nearest = lookup[labels[ys, xs]]
+    away = np.stack([xs, ys], axis=1).astype(np.float32) - nearest
+    away /= np.maximum(np.linalg.norm(away, axis=1, keepdims=True), 1e-6)
+    height, width = product.shape
+    # The frame's margin may be narrower than GROWTH_REFERENCE: the reference then stops at the frame's
+    # edge, which still has to lie further out than the pixel it is compared with.
+    reference = np.clip(np.round(nearest + GROWTH_REFERENCE * away).astype(np.int32), 0, [width - 1, height - 1])
+    judged = distance[reference[:, 1], reference[:, 0]] >= distance[ys, xs] + GROWTH_BAND[0]
+    original = _smoothed(analysis.original)
+    aligned = _smoothed(analysis.aligned)
+    shown = rgb_to_lab(aligned[ys, xs])
+    edge = rgb_to_lab(original[nearest[:, 1], nearest[:, 0]])
+    like = judged & (delta_e_ciede2000(shown, edge) < GROWTH_DELTA_E)
+    if like.any():
+        like[like] &= (
+            delta_e_ciede2000(shown[like], rgb_to_lab(aligned[reference[like, 1], reference[like, 0]]))
+            >= GROWTH_DELTA_E
+        )
+    if like.any():
+        like[like] &= delta_e_ciede2000(rgb_to_lab(original[ys[like], xs[like]]), edge[like]) >= GROWTH_DELTA_E
+    if not like.any():
+        return 0.0
+    shows_product = np.zeros(product.shape, np.uint8)
+    shows_product[ys[like], xs[like]] = 1
+    # Only what is connected to the product: grow from the outline outwards through such pixels.
+    kept = cv2.dilate(product.astype(np.uint8), np.ones((3, 3), np.uint8)) & shows_product
+    for _ in range(int(GROWTH_BAND[1])):
+        grown = cv2.dilate(kept, np.ones((3, 3), np.uint8)) & shows_product
+        if np.array_equal(grown, kept):
+            break
+        kept = grown
+    depth_of = np.zeros(len(lookup), np.float32)
+    kept_ys, kept_xs = np.nonzero(kept)
+    np.maximum.at(depth_of, labels[kept_ys, kept_xs], distance[kept_ys, kept_xs])
+    seam = float(np.median(depth_of[np.unique(labels[ys, xs])]))
+    beyond = kept.astype(bool) & (distance > seam + GROWTH_BAND[0])
+    return float(_largest_area(beyond))
+
+
 def _product_box(analysis: Analysis) -> Box:
     return analysis.frame.box_to_original(*cv2.boundingRect(analysis.compared.astype(np.uint8)))
 
@@ -577,9 +678,18 @@ def _alignment(analysis: Analysis, original: np.ndarray, variant: np.ndarray) ->
 
 
 def _read_and_compare_text(
-    original: np.ndarray, variant: np.ndarray, product_full: np.ndarray, boxes: list[Box], analysis: Analysis
+    original: np.ndarray,
+    variant: np.ndarray,
+    product_full: np.ndarray,
+    analysis: Analysis,
+    regions: list[ChangedRegion],
+    cache: text.TextCache,
+    *,
+    adds_text: bool,
 ) -> list[TextComparison]:
-    """OCR the product on the original; where it has text, OCR the aligned variant at a matching scale."""
+    """The original's lines (detected once per source image, then cached) compared with what the aligned
+    variant shows in the same boxes (recognition only, and only where the pixels differ). For kinds that
+    write text, changed areas away from those lines are searched for added text."""
     x0, y0, x1, y1 = analysis.frame.crop
     scale = min(1.0, OCR_SIDE / max(x1 - x0, y1 - y0))
     ocr_frame = Frame.around(
@@ -587,28 +697,127 @@ def _read_and_compare_text(
     )
     original_ocr = ocr_frame.cut(original)
     product = ocr_frame.cut(product_full.astype(np.uint8) * 255) >= 128
-    lines = [line for line in text.read_lines(original_ocr) if _mostly_on(product, line.box)]
-    if not lines:
-        return []
-    original_to_variant = align.to3(analysis.registration.matrix) @ np.linalg.inv(analysis.frame.to_original)
-    pose = (original_to_variant @ ocr_frame.to_original)[:2]
-    aligned = align.warp_antialiased(variant, pose, ocr_frame.size)
-    composite = np.where(product[:, :, None], aligned, original_ocr)
-    comparisons = text.compare_lines(lines, text.read_lines(composite))
-    return [
-        TextComparison(
-            original=c.original.text,
-            variant=c.variant_text,
-            similarity=round(c.similarity, 4),
-            box=ocr_frame.box_to_original(
-                c.original.box[0],
-                c.original.box[1],
-                c.original.box[2] - c.original.box[0],
-                c.original.box[3] - c.original.box[1],
-            ),
-        )
-        for c in comparisons
+    lines = [
+        line
+        for line in _original_lines(original, original_ocr, ocr_frame, cache)
+        if _mostly_on(product, line.box)
     ]
+    original_to_variant = align.to3(analysis.registration.matrix) @ np.linalg.inv(analysis.frame.to_original)
+    pose = original_to_variant @ ocr_frame.to_original
+
+    def aligned_at(box: Box) -> tuple[np.ndarray, np.ndarray]:
+        """The variant's pixels in ``box`` of the OCR frame (original pixels off the product)."""
+        bx0, by0, bx1, by1 = box
+        shift = np.array([[1.0, 0.0, bx0], [0.0, 1.0, by0], [0.0, 0.0, 1.0]])
+        aligned = align.warp_antialiased(variant, (pose @ shift)[:2], (bx1 - bx0, by1 - by0))
+        inside = product[by0:by1, bx0:bx1, None]
+        return original_ocr[by0:by1, bx0:bx1], np.where(inside, aligned, original_ocr[by0:by1, bx0:bx1])
+
+    comparisons: list[TextComparison] = []
+    to_read: list[tuple[text.ReadLine, np.ndarray]] = []
+    for line in lines:
+        before, after = aligned_at(_padded(line.box, ocr_frame.size))
+        if _same_glyphs(before, after):
+            comparisons.append(_text_comparison(line.text, line.text, 1.0, line.box, ocr_frame))
+        else:
+            to_read.append((line, after))
+    for (line, _), (read, confidence) in zip(to_read, text.recognise([c for _, c in to_read]), strict=True):
+        legible = read if read and confidence >= text.MIN_CONFIDENCE else None
+        similarity = text.similarity(line.text, legible) if legible is not None else 0.0
+        comparisons.append(_text_comparison(line.text, legible, similarity, line.box, ocr_frame))
+    if adds_text:
+        comparisons += _added_text(regions, lines, ocr_frame, aligned_at)
+    return comparisons
+
+
+
+def _original_lines(
+    original: np.ndarray, original_ocr: np.ndarray, ocr_frame: Frame, cache: text.TextCache
+) -> list[text.ReadLine]:
+    """Every legible line of the original's OCR frame, each read from its own padded box (exactly as the
+    variant's lines are read, so identical pixels give identical text); from ``cache`` when there."""
+    key = text.content_key(original, OCR_READING, ocr_frame.crop, ocr_frame.size)
+    cached = cache.get(key)
+    if cached is not None:
+        return text.lines_from_cache(cached)
+    found = text.read_lines(original_ocr)
+    boxes = [_padded(line.box, ocr_frame.size) for line in found]
+    readings = text.recognise([original_ocr[b[1] : b[3], b[0] : b[2]] for b in boxes])
+    lines = [
+        text.ReadLine(read, line.box)
+        for line, (read, confidence) in zip(found, readings, strict=True)
+        if read and confidence >= text.MIN_CONFIDENCE
+    ]
+    cache.set(key, text.lines_to_cache(lines))
+    return lines
+
+
+def _padded(box: tuple[float, float, float, float], size: tuple[int, int]) -> Box:
+    pad = LINE_PAD * (box[3] - box[1])
+    return (
+        max(0, math.floor(box[0] - pad)),
+        max(0, math.floor(box[1] - pad)),
+        min(size[0], math.ceil(box[2] + pad)),
+        min(size[1], math.ceil(box[3] + pad)),
+    )
+
+
+def _same_glyphs(before: np.ndarray, after: np.ndarray) -> bool:
+    if before.shape[0] < 2 or before.shape[1] < 2:
+        return bool(np.array_equal(before, after))
+    scale = np.float32(1 / 255)
+    ssim = measures.ssim_map(
+        _presmoothed(measures.luma(before.astype(np.float32) * scale)),
+        _presmoothed(measures.luma(after.astype(np.float32) * scale)),
+    )
+    return float(ssim.min()) >= LINE_UNCHANGED_SSIM
+
+
+def _text_comparison(
+    original: str, variant: str | None, similarity: float, box: tuple[float, ...], ocr_frame: Frame
+) -> TextComparison:
+    return TextComparison(
+        original=original,
+        variant=variant,
+        similarity=round(similarity, 4),
+        box=ocr_frame.box_to_original(box[0], box[1], box[2] - box[0], box[3] - box[1]),
+    )
+
+
+def _added_text(
+    regions: list[ChangedRegion],
+    lines: list[text.ReadLine],
+    ocr_frame: Frame,
+    aligned_at: Callable[[Box], tuple[np.ndarray, np.ndarray]],
+) -> list[TextComparison]:
+    """Text the variant shows in changed areas of structure that lie away from the original's lines: the
+    detector runs on those areas only (a variant that changed nothing there costs nothing)."""
+    from_original = np.linalg.inv(ocr_frame.to_original)
+    width, height = ocr_frame.size
+    added = []
+    for region in regions:
+        if region.cause != "structure":
+            continue
+        corners = from_original @ np.array(
+            [[region.box[0], region.box[2]], [region.box[1], region.box[3]], [1.0, 1.0]]
+        )
+        margin = 0.25 * max(corners[0, 1] - corners[0, 0], corners[1, 1] - corners[1, 0])
+        box = (
+            max(0, math.floor(corners[0, 0] - margin)),
+            max(0, math.floor(corners[1, 0] - margin)),
+            min(width, math.ceil(corners[0, 1] + margin)),
+            min(height, math.ceil(corners[1, 1] + margin)),
+        )
+        if box[2] - box[0] < 8 or box[3] - box[1] < 8:
+            continue
+        _, shown = aligned_at(box)
+        for found in text.read_lines(shown):
+            fx0, fy0, fx1, fy1 = found.box
+            placed = (fx0 + box[0], fy0 + box[1], fx1 + box[0], fy1 + box[1])
+            if any(text.cover(placed, line.box) >= text.MIN_COVER for line in lines):
+                continue  # one of the original's own lines, compared above
+            added.append(_text_comparison("", found.text, 0.0, placed, ocr_frame))
+    return added
 
 
 def _mostly_on(product: np.ndarray, box: tuple[float, float, float, float]) -> bool:

@@ -40,6 +40,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure("largest_change", "Largest region whose structure changed", False, 0.0),
     Measure("colour_change", "Largest region whose colour changed", False, 0.0),
     Measure("missing_share", "Product cut off by the frame", False, 0.0),
+    Measure("outline_growth", "Outline grown beyond the mask", False, 0.0),
 )
 
 PASS_CHECKS: tuple[PassCheck, ...] = (

@@ -107,12 +107,16 @@ def _sentences(
         ]
     if measure == "text_match":
         return [
-            f"text '{t.original}' is missing"
+            f"text '{t.variant}' was added"
+            if not t.original
+            else f"text '{t.original}' is missing"
             if t.variant is None
             else f"text '{t.original}' now reads '{t.variant}'"
             for t in text
             if t.similarity < 1.0
         ]
+    if measure == "outline_growth":
+        return [f"the product's outline grew outwards ({_percent(value)} of its area beyond the mask)"]
     if measure == "missing_share":
         return [f"{_percent(value)} of the product is cut off by the variant's frame"]
     raise ValueError(f"no description for measure {measure!r}")

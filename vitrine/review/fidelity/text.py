@@ -1,15 +1,22 @@
 """Printed text on the product, read by OCR on the original and at the same place on the aligned variant.
 
-OCR (RapidOCR through :mod:`vitrine.inference.ocr`) takes about a second per image on one CPU core, so
-callers can skip this step; the pixel measures still catch most changed letters, this step names them
-("text 'ACME' now reads 'ACNE'").
+OCR (RapidOCR through :mod:`vitrine.inference.ocr`) has two steps of very different cost: detection
+(finding the lines, a few hundred ms per image on one core) and recognition (reading one line, a few ms
+per line). Detection runs once per source image: its lines, with their boxes, are kept in a
+:class:`TextCache` under the image's content hash, so every further variant of that image only has its
+lines recognised at the aligned places. The cache is an interface so that this package stays free of
+Django: the review app passes one backed by the shared cache (Redis), which every worker process sees.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -40,6 +47,63 @@ def read_lines(rgb: np.ndarray) -> list[ReadLine]:
         for line in _reader().find_lines(rgb)
         if line.confidence >= MIN_CONFIDENCE and line.text.strip()
     ]
+
+
+def recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
+    """Recognition only (no detection): the text and confidence of each RGB crop holding one line."""
+    return [(text.strip(), confidence) for text, confidence in _reader().read_lines(crops)]
+
+
+class TextCache(Protocol):
+    """Where the original's lines are kept between reports: ``get`` gives None for a key it lacks."""
+
+    def get(self, key: str) -> Any | None: ...
+
+    def set(self, key: str, value: Any) -> None: ...
+
+
+class MemoryTextCache:
+    """A process-local LRU cache: the default outside the review app, and enough for scripts."""
+
+    def __init__(self, maxsize: int = 64) -> None:
+        self._maxsize = maxsize
+        self._entries: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Any | None:
+        with self._lock:
+            if key not in self._entries:
+                return None
+            self._entries.move_to_end(key)
+            return self._entries[key]
+
+    def set(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._maxsize:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def content_key(image: np.ndarray, *parts: object) -> str:
+    """A cache key for ``image``'s pixels (and the parts that decide what was read from them)."""
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(repr((image.shape, str(image.dtype), *parts)).encode())
+    digest.update(np.ascontiguousarray(image).data)
+    return f"fidelity-text:{digest.hexdigest()}"
+
+
+def lines_to_cache(lines: list[ReadLine]) -> list[list[Any]]:
+    """Plain lists, so any cache backend (pickle or JSON) can store them."""
+    return [[line.text, [float(v) for v in line.box]] for line in lines]
+
+
+def lines_from_cache(value: Any) -> list[ReadLine]:
+    return [ReadLine(str(text), tuple(float(v) for v in box)) for text, box in value]
 
 
 def normalised(text: str) -> str:

@@ -1,4 +1,7 @@
-"""A labelled benchmark for the fidelity report, built by code from real photographs and drawn packshots.
+"""The calibration split of the "background" set: the one the thresholds may be tuned on.
+
+Built by code from real photographs and packshots drawn with PIL (its bundled font), with brand strings,
+photographs, seeds and parameter ranges that the held-out split (:mod:`heldout`) does not use.
 
 Products: photographs that ship inside scikit-image (astronaut, coffee, chelsea, rocket, ...) with the
 product marked by a mask, some wearing a printed tag or a logo stamp, and packshots drawn with PIL on
@@ -9,14 +12,14 @@ checks, dots and photo prints. Each product gets
   8 px, small scale changes, JPEG quality 75-95, resize round trips, and a mix of them;
 * product-altering edits (label 1), each on top of a replaced background and a mild nuisance (shift,
   JPEG, small rescale): colour drift of CIEDE2000 >= 3, one letter changed, logo removed, pattern
-  blurred, local warp of the outline, object added on the product, texture replaced, part cut off.
+  blurred, local warp of the outline, the outline pushed outwards, object added on the product, texture
+  replaced, part cut off, a digit changed in small print (bottles).
 
-Everything is deterministic for a seed. ``build_pairs`` yields the pairs; ``evaluate`` scores them.
+Everything is deterministic for a seed. ``build_pairs`` yields the pairs.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -26,9 +29,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from skimage import data as skimage_data
 
+from bench.fidelity_sets.common import Pair, jpeg, outline_pushed, shift
 from vitrine.review.fidelity.colour import delta_e_ciede2000, rgb_to_lab
-from vitrine.review.fidelity.engine import compare
-from vitrine.review.fidelity.report import VERDICT_PASS
 
 CANVAS = 512
 SUPERSAMPLE = 2  # packshots are drawn at twice the size and reduced, for anti-aliased edges
@@ -101,21 +103,11 @@ class Product:
     mask: np.ndarray  # bool: the product
     pattern: np.ndarray  # bool: its patterned or printed area
     draw: Draw
+    small_print: int | None = None  # index in ``texts`` of a line printed a few pixels high
     image: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "image", self.draw(self.texts, self.has_logo))
-
-
-@dataclass(frozen=True, eq=False)
-class Pair:
-    name: str
-    product: str
-    edit: str
-    altering: bool
-    original: np.ndarray
-    variant: np.ndarray
-    mask: np.ndarray
 
 
 # --- drawing helpers --------------------------------------------------------------------------------------
@@ -143,9 +135,7 @@ def _centred_text(
     font = _font(size)
     x = centre[0] - font.getlength(layout) / 2
     for index, character in enumerate(text):
-        draw.text(
-            (x + font.getlength(layout[:index]), centre[1]), character, font=font, fill=fill, anchor="lm"
-        )
+        draw.text((x + font.getlength(layout[:index]), centre[1]), character, font=font, fill=fill, anchor="lm")
 
 
 def _fitted_size(text: str, size: int, max_width: float) -> int:
@@ -161,9 +151,7 @@ def _logo(draw: ImageDraw.ImageDraw, centre: tuple[float, float], radius: float,
     x, y = centre
     draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=colour)
     inner = radius * 0.78
-    draw.ellipse(
-        (x - inner, y - inner, x + inner, y + inner), outline=accent, width=max(2, int(radius * 0.1))
-    )
+    draw.ellipse((x - inner, y - inner, x + inner, y + inner), outline=accent, width=max(2, int(radius * 0.1)))
     star = []
     for k in range(10):
         r = inner * (0.7 if k % 2 == 0 else 0.3)
@@ -245,6 +233,7 @@ def _packshot(
     has_logo: bool,
     body: Callable[[Image.Image, ImageDraw.ImageDraw, Image.Image, ImageDraw.ImageDraw, Image.Image], None],
     marks: Callable[[ImageDraw.ImageDraw, tuple[str, ...], bool], None],
+    small_print: int | None = None,
 ) -> Product:
     """``body`` paints the product (and its mask and pattern area); ``marks`` adds text and logo."""
     big = CANVAS * SUPERSAMPLE
@@ -258,7 +247,7 @@ def _packshot(
         marks(ImageDraw.Draw(image), current_texts, with_logo)
         return _reduce(image)
 
-    return Product(name, "packshot", texts, has_logo, _reduce_mask(mask), _reduce_mask(pattern), draw)
+    return Product(name, "packshot", texts, has_logo, _reduce_mask(mask), _reduce_mask(pattern), draw, small_print)
 
 
 def _bottle(rng: np.random.Generator, index: int) -> Product:
@@ -267,7 +256,7 @@ def _bottle(rng: np.random.Generator, index: int) -> Product:
     width, height = int(rng.uniform(300, 380)), int(rng.uniform(560, 640))
     cx, bottom = 512 + int(rng.integers(-60, 60)), 930
     top = bottom - height
-    texts = (BRANDS[index % len(BRANDS)], SUBLINES[index % len(SUBLINES)])
+    texts = (BRANDS[index % len(BRANDS)], SUBLINES[index % len(SUBLINES)], f"Net {100 + 50 * index} g")
     label_box = (cx - width // 2, top + height * 0.35, cx + width // 2, top + height * 0.75)
 
     def body(image, draw, mask, mask_draw, pattern) -> None:
@@ -284,14 +273,14 @@ def _bottle(rng: np.random.Generator, index: int) -> Product:
         ImageDraw.Draw(pattern).rectangle(label_box, fill=255)
 
     def marks(draw, current, with_logo) -> None:
-        _centred_text(
-            draw, (cx, label_box[1] + 0.5 * (label_box[3] - label_box[1])), current[0], texts[0], 92, ink
-        )
+        _centred_text(draw, (cx, label_box[1] + 0.5 * (label_box[3] - label_box[1])), current[0], texts[0], 92, ink)
         _centred_text(draw, (cx, label_box[3] - 36), current[1], texts[1], 40, _darker(ink))
+        # small print under the label, 11 px high at 512 px
+        _centred_text(draw, (cx, label_box[3] + 40), current[2], texts[2], 24, (30, 30, 30))
         if with_logo:
             _logo(draw, (cx, top + height * 0.2), 52, ink, label)
 
-    return _packshot(f"bottle-{index}", texts, True, body, marks)
+    return _packshot(f"bottle-{index}", texts, True, body, marks, small_print=2)
 
 
 def _box(rng: np.random.Generator, index: int, photo: str) -> Product:
@@ -501,9 +490,7 @@ def _photo_product(name: str, index: int) -> Product:
     mask_draw = ImageDraw.Draw(mask_image)
     if outline[0] == "ellipse":
         _, cx, cy, rx, ry = outline
-        mask_draw.ellipse(
-            ((cx - rx) * width, (cy - ry) * height, (cx + rx) * width, (cy + ry) * height), fill=255
-        )
+        mask_draw.ellipse(((cx - rx) * width, (cy - ry) * height, (cx + rx) * width, (cy + ry) * height), fill=255)
     else:
         mask_draw.polygon([(x * width, y * height) for x, y in outline[1]], fill=255)
     mask = np.asarray(mask_image) >= 128
@@ -598,35 +585,16 @@ def replace_background(image: np.ndarray, mask: np.ndarray, rng: np.random.Gener
     return (image.astype(np.float32) * alpha + backdrop * (1 - alpha) + 0.5).astype(np.uint8)
 
 
-def shift(image: np.ndarray, dx: float, dy: float) -> np.ndarray:
-    matrix = np.float32([[1, 0, dx], [0, 1, dy]])
-    return cv2.warpAffine(
-        image, matrix, (image.shape[1], image.shape[0]), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
-    )
-
-
 def rescale(image: np.ndarray, factor: float, rng: np.random.Generator) -> np.ndarray:
     """Zoom by ``factor`` about a point near the centre; half the time the output size changes as well."""
     height, width = image.shape[:2]
     cx, cy = width * rng.uniform(0.45, 0.55), height * rng.uniform(0.45, 0.55)
     matrix = np.float32([[factor, 0, cx * (1 - factor)], [0, factor, cy * (1 - factor)]])
-    zoomed = cv2.warpAffine(
-        image, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT
-    )
+    zoomed = cv2.warpAffine(image, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
     if rng.random() < 0.5:
         new_size = (round(width * rng.uniform(0.8, 1.25)),) * 2
-        zoomed = cv2.resize(
-            zoomed, (new_size[0], round(new_size[0] * height / width)), interpolation=cv2.INTER_AREA
-        )
+        zoomed = cv2.resize(zoomed, (new_size[0], round(new_size[0] * height / width)), interpolation=cv2.INTER_AREA)
     return zoomed
-
-
-def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
-    ok, encoded = cv2.imencode(
-        ".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality]
-    )
-    assert ok
-    return cv2.cvtColor(cv2.imdecode(encoded, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
 def resize_round_trip(image: np.ndarray, factor: float, rng: np.random.Generator) -> np.ndarray:
@@ -637,11 +605,10 @@ def resize_round_trip(image: np.ndarray, factor: float, rng: np.random.Generator
 
 
 PRESERVING_EDITS: dict[str, Callable[[Product, np.random.Generator], np.ndarray]] = {
+    "identical": lambda p, rng: p.image.copy(),
     "background": lambda p, rng: replace_background(p.image, p.mask, rng),
     "shift": lambda p, rng: shift(replace_background(p.image, p.mask, rng), *rng.uniform(-8, 8, 2)),
-    "scale": lambda p, rng: rescale(
-        replace_background(p.image, p.mask, rng), float(rng.uniform(0.95, 1.05)), rng
-    ),
+    "scale": lambda p, rng: rescale(replace_background(p.image, p.mask, rng), float(rng.uniform(0.95, 1.05)), rng),
     "jpeg": lambda p, rng: jpeg(replace_background(p.image, p.mask, rng), int(rng.integers(75, 96))),
     "round_trip": lambda p, rng: resize_round_trip(
         replace_background(p.image, p.mask, rng), float(rng.uniform(0.5, 0.8)), rng
@@ -726,7 +693,9 @@ def colour_drift(product: Product, rng: np.random.Generator) -> np.ndarray:
 
 
 def letter_changed(product: Product, rng: np.random.Generator) -> np.ndarray:
-    which = int(rng.integers(0, len(product.texts)))
+    # the small print has its own edit (small_print_changed)
+    choices = [i for i in range(len(product.texts)) if i != product.small_print]
+    which = choices[int(rng.integers(0, len(choices)))]
     text = product.texts[which]
     positions = [i for i, ch in enumerate(text) if ch in CONFUSABLE]
     position = positions[int(rng.integers(0, len(positions)))]
@@ -761,6 +730,24 @@ def outline_warped(product: Product, rng: np.random.Generator) -> np.ndarray:
     map_x = xs - displacement * normal[0] * weight
     map_y = ys - displacement * normal[1] * weight
     return cv2.remap(product.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def outline_pushed_out(product: Product, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A stretch of the outline pushed outwards by 6-12 px: the product grew where the mask cannot see.
+    Returns the grown product's mask too: the new background goes around the grown product."""
+    return outline_pushed(product.image, product.mask, rng, outwards=True, px=(6, 12))
+
+
+def small_print_changed(product: Product, rng: np.random.Generator) -> np.ndarray:
+    """One digit of the small print changed ("Net 100 g" -> "Net 160 g")."""
+    assert product.small_print is not None
+    line = product.texts[product.small_print]
+    positions = [i for i, ch in enumerate(line) if ch.isdigit()]
+    position = positions[int(rng.integers(0, len(positions)))]
+    digit = str((int(line[position]) + int(rng.integers(1, 10))) % 10)
+    changed = line[:position] + digit + line[position + 1 :]
+    texts = tuple(changed if i == product.small_print else t for i, t in enumerate(product.texts))
+    return product.draw(texts, product.has_logo)
 
 
 def object_added(product: Product, rng: np.random.Generator) -> np.ndarray:
@@ -830,12 +817,14 @@ def frame_cropped(product: Product, rng: np.random.Generator) -> np.ndarray:
     return image[: int(np.quantile(ys, 1 - share)) + 1, :]
 
 
-ALTERING_EDITS: dict[str, Callable[[Product, np.random.Generator], np.ndarray]] = {
+ALTERING_EDITS: dict[str, Callable[[Product, np.random.Generator], np.ndarray | tuple[np.ndarray, np.ndarray]]] = {
     "colour_drift": colour_drift,
     "letter_changed": letter_changed,
     "logo_removed": logo_removed,
     "pattern_blurred": pattern_blurred,
     "outline_warped": outline_warped,
+    "outline_pushed_out": outline_pushed_out,
+    "small_print_changed": small_print_changed,
     "object_added": object_added,
     "texture_replaced": texture_replaced,
     "part_cut_off": part_cut_off,
@@ -845,9 +834,11 @@ ALTERING_EDITS: dict[str, Callable[[Product, np.random.Generator], np.ndarray]] 
 
 def _applies(edit: str, product: Product) -> bool:
     if edit == "letter_changed":
-        return any(ch in CONFUSABLE for text in product.texts for ch in text)
+        return any(ch in CONFUSABLE for i, text in enumerate(product.texts) if i != product.small_print for ch in text)
     if edit == "logo_removed":
         return product.has_logo
+    if edit == "small_print_changed":
+        return product.small_print is not None
     return True
 
 
@@ -869,80 +860,13 @@ def build_pairs(product_list: Sequence[Product] | None = None, seed: int = 11) -
             if not _applies(edit, product):
                 continue
             altered = make(product, rng)
+            # An edit that moves the outline says where the product now is.
+            altered, mask = altered if isinstance(altered, tuple) else (altered, product.mask)
             # A cropped frame no longer fits the original canvas the nuisance edits work on.
-            variant = altered if edit == "frame_cropped" else _nuisance(altered, product.mask, rng)
-            yield Pair(
-                f"{product.name}/{edit}", product.name, edit, True, product.image, variant, product.mask
-            )
+            variant = altered if edit == "frame_cropped" else _nuisance(altered, mask, rng)
+            yield Pair(f"{product.name}/{edit}", product.name, edit, True, product.image, variant, product.mask)
 
 
-# --- evaluation ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Outcome:
-    pair: str
-    edit: str
-    altering: bool
-    verdict: str
-    score: float
-    elapsed_ms: float
-    reasons: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    outcomes: list[Outcome]
-
-    @property
-    def auroc(self) -> float:
-        """Probability that a preserving pair scores higher than an altering one (ties count half)."""
-        preserving = np.array([o.score for o in self.outcomes if not o.altering])
-        altering = np.array([o.score for o in self.outcomes if o.altering])
-        greater = (preserving[:, None] > altering[None, :]).sum()
-        ties = (preserving[:, None] == altering[None, :]).sum()
-        return float((greater + 0.5 * ties) / (len(preserving) * len(altering)))
-
-    def counts(self) -> dict[str, dict[str, int]]:
-        """Confusion counts: {"preserving"|"altering": {verdict: n}}."""
-        table: dict[str, dict[str, int]] = {
-            "preserving": {"pass": 0, "review": 0, "fail": 0},
-            "altering": {"pass": 0, "review": 0, "fail": 0},
-        }
-        for outcome in self.outcomes:
-            table["altering" if outcome.altering else "preserving"][outcome.verdict] += 1
-        return table
-
-    @property
-    def preserving_pass_rate(self) -> float:
-        counts = self.counts()["preserving"]
-        return counts["pass"] / sum(counts.values())
-
-    @property
-    def altering_caught_rate(self) -> float:
-        """Share of altering pairs that did not pass."""
-        counts = self.counts()["altering"]
-        return 1 - counts["pass"] / sum(counts.values())
-
-    def misses(self) -> list[Outcome]:
-        """Altering pairs that passed and preserving pairs that did not."""
-        return [o for o in self.outcomes if (o.verdict == VERDICT_PASS) == o.altering]
-
-
-def evaluate(pairs: Iterator[Pair] | Sequence[Pair], *, ocr: bool = False) -> Evaluation:
-    outcomes = []
-    for pair in pairs:
-        started = time.perf_counter()
-        report = compare(pair.original, pair.variant, pair.mask, ocr=ocr)
-        outcomes.append(
-            Outcome(
-                pair=pair.name,
-                edit=pair.edit,
-                altering=pair.altering,
-                verdict=report.verdict,
-                score=report.score,
-                elapsed_ms=1000 * (time.perf_counter() - started),
-                reasons=tuple(report.reasons),
-            )
-        )
-    return Evaluation(outcomes)
+def pairs() -> list[Pair]:
+    """The calibration split of the background set (products seed 7, edits seed 11)."""
+    return list(build_pairs(products(7), 11))

@@ -26,6 +26,8 @@ from vitrine.inference.ocr import TextReader
 from vitrine.inference.pipelines import PipelineCache
 from vitrine.inference.recipes.background import BackgroundRecipe
 from vitrine.inference.recipes.base import Plan, Recipe
+from vitrine.inference.recipes.cleanup import CleanupRecipe
+from vitrine.inference.recipes.colourway import ColourwayRecipe
 from vitrine.inference.recipes.model_swap import ModelSwapRecipe
 from vitrine.inference.recipes.text_localize import TextLocalizeRecipe
 from vitrine.inference.registry import ModelRegistry, ModelSpec
@@ -46,7 +48,8 @@ __all__ = [
 ]
 
 RECIPES: dict[str, Recipe] = {
-    recipe.name: recipe for recipe in (BackgroundRecipe(), ModelSwapRecipe(), TextLocalizeRecipe())
+    recipe.name: recipe
+    for recipe in (BackgroundRecipe(), ModelSwapRecipe(), TextLocalizeRecipe(), ColourwayRecipe(), CleanupRecipe())
 }
 MIN_SIDE = 16
 

@@ -439,7 +439,7 @@ def promo_packshot(
         font = truetype(fonts.font_for(text), font_px)
         left, top, right, bottom = draw.textbbox((x, y), text, font=font)
         pad = font_px // 3
-        fill = tuple(int(v) for v in rng.integers(180, 230, 1)) + (24, 36)
+        fill = (int(rng.integers(180, 230)), 24, 36)
         draw.rounded_rectangle((left - pad, top - pad, right + pad, bottom + pad), radius=pad, fill=fill)
         draw.text((x, y), text, fill=(255, 255, 255), font=font)
     if product_text:

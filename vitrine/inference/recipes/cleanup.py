@@ -68,7 +68,7 @@ def parse_boxes(text: str, size: tuple[int, int]) -> list[tuple[int, int, int, i
     width, height = size
     for chunk in filter(None, (part.strip() for part in text.split(";"))):
         try:
-            x0, y0, x1, y1 = (int(round(float(v))) for v in chunk.split(","))
+            x0, y0, x1, y1 = (round(float(v)) for v in chunk.split(","))
         except ValueError:
             raise UnsupportedParameter(
                 f"parameter 'boxes' of the cleanup recipe: {chunk!r} is not a box; write x0,y0,x1,y1"

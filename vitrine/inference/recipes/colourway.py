@@ -194,7 +194,8 @@ class ColourwayPlan(Plan):
             achieved = dominant
             rounds = 0
             residual = np.zeros(3, np.float32)
-            for rounds in range(1, CORRECTION_ROUNDS + 1):
+            while rounds < CORRECTION_ROUNDS:
+                rounds += 1
                 blended = lab + (moved + residual - lab) * weights
                 output[mask] = from_lab(blended)
                 output[~(weight_map > 0)] = self.source[~(weight_map > 0)]

@@ -119,3 +119,46 @@ class SegmentationModel:
             id2label=id2label,
             groups=self.groups,
         )
+
+
+class BoxSegmenter:
+    """SAM 2.1 through transformers (``Sam2Model``): the object inside a box, as a protect mask.
+
+    The box comes from the classical mask's extent or from the merchant; the model's predicted IoU is the
+    mask's confidence."""
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+        self._loaded: tuple[Any, Any] | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> tuple[Any, Any]:
+        if self._loaded is None:
+            from transformers import Sam2Model, Sam2Processor
+
+            local = Path(self.location).is_dir()
+            try:
+                processor = Sam2Processor.from_pretrained(self.location, local_files_only=local)
+                model = Sam2Model.from_pretrained(self.location, local_files_only=local)
+            except (OSError, ValueError) as exc:
+                raise ConfigurationError(
+                    f"box segmentation model {self.location} could not be loaded "
+                    f"(INFERENCE_BOX_SEGMENTATION_MODEL): {exc}"
+                ) from exc
+            self._loaded = (processor, model.eval())
+        return self._loaded
+
+    def segment(self, rgb: np.ndarray, box: tuple[int, int, int, int]) -> ProtectMask:
+        """``box`` is (x0, y0, x1, y1) in pixels of ``rgb``."""
+        import torch
+
+        with self._lock:
+            processor, model = self._load()
+            inputs = processor(images=rgb, input_boxes=[[[float(v) for v in box]]], return_tensors="pt")
+            with torch.inference_mode():
+                outputs = model(**inputs, multimask_output=False)
+            masks = processor.post_process_masks(outputs.pred_masks, inputs["original_sizes"])[0]
+        mask = masks.reshape(-1, *rgb.shape[:2])[0].numpy().astype(bool)
+        score = float(outputs.iou_scores.reshape(-1)[0])
+        warnings = () if mask.any() else ("the box segmentation found nothing inside the box",)
+        return ProtectMask(mask=mask, confidence=round(min(max(score, 0.0), 1.0), 4), method="sam", warnings=warnings)

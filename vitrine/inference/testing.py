@@ -389,9 +389,11 @@ def textured_product(
     y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size
     # Soft folds and a key light from the upper left, then a fine weave and sensor noise.
     shading = 1.0 + 0.18 * np.sin(9.0 * x + 3.0 * y) * np.cos(5.0 * y) - 0.22 * (x + y - 0.8)
-    weave = 0.06 * np.sign(np.sin(np.pi * np.arange(size) / 2.0))[None, :] * np.sign(
-        np.sin(np.pi * np.arange(size) / 2.0 + 0.7)
-    )[:, None]
+    weave = (
+        0.06
+        * np.sign(np.sin(np.pi * np.arange(size) / 2.0))[None, :]
+        * np.sign(np.sin(np.pi * np.arange(size) / 2.0 + 0.7))[:, None]
+    )
     seams = np.zeros((size, size), np.float32)
     seams[:, int(0.5 * s)] = -0.25
     seams[int(0.35 * s), :] = -0.2

@@ -27,7 +27,7 @@ from vitrine.inference.masks import (
     mask_from_supplied,
     require_usable,
 )
-from vitrine.inference.ocr import TextLine, TextReader, fold
+from vitrine.inference.ocr import TextLine, TextReader, fold, text_overlap
 from vitrine.inference.params import Param, ParamSet
 from vitrine.inference.pasteback import paste_back
 from vitrine.inference.recipes.base import Plan, Recipe, Stopwatch
@@ -286,22 +286,9 @@ class CleanupPlan(Plan):
             if not (_quad_mask(line, remove.shape) & remove).any():
                 continue  # text elsewhere (on the product) is none of this edit's business
             read = fold(line.text)
-            if any(_overlap(read, text) >= READBACK_OVERLAP for text in wanted if text):
+            if any(text_overlap(read, text) >= READBACK_OVERLAP for text in wanted if text):
                 still.append(line.text)
         return still
-
-
-def _overlap(read: str, removed: str) -> float:
-    """Share of ``removed``'s characters that ``read`` contains, in order (a longest common subsequence)."""
-    if not read:
-        return 0.0
-    previous = [0] * (len(read) + 1)
-    for ch in removed:
-        current = [0]
-        for j, seen in enumerate(read, start=1):
-            current.append(previous[j - 1] + 1 if ch == seen else max(previous[j], current[j - 1]))
-        previous = current
-    return previous[-1] / len(removed)
 
 
 class CleanupRecipe(Recipe):

@@ -181,9 +181,7 @@ class ColourwayPlan(Plan):
         with self.stopwatch.stage("recolour"):
             lab = to_lab(self.source[mask])
             weight_map = np.zeros(mask.shape, np.float32)
-            weight_map[mask] = colour_weights(
-                self.source[mask], lab[:, 0], dominant, params["outlier_tolerance"]
-            )
+            weight_map[mask] = colour_weights(self.source[mask], lab[:, 0], dominant, params["outlier_tolerance"])
             if self.exclude is not None:
                 weight_map[self.exclude] = 0.0
             weights = weight_map[mask][:, None]

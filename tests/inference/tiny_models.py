@@ -100,10 +100,12 @@ def _qwen_vl_text_encoder(tokenizer):  # type: ignore[no-untyped-def]
 def _qwen_image_vae():  # type: ignore[no-untyped-def]
     from diffusers import AutoencoderKLQwenImage
 
+    # The pipeline encodes its inputs at ~1024 px whatever the output size: four downsamplings (16x; the
+    # real VAE has 8x) at 8 channels keep that, and the mid-block attention over the latent, cheap.
     z_dim = 4
     return AutoencoderKLQwenImage(
-        base_dim=z_dim * 6, z_dim=z_dim, dim_mult=[1, 2, 4], num_res_blocks=1, temperal_downsample=[False, True],
-        latents_mean=[0.0] * z_dim, latents_std=[1.0] * z_dim,
+        base_dim=8, z_dim=z_dim, dim_mult=[1, 1, 1, 1, 1], num_res_blocks=1,
+        temperal_downsample=[False, True, True, True], latents_mean=[0.0] * z_dim, latents_std=[1.0] * z_dim,
     )  # fmt: skip
 
 
@@ -143,13 +145,15 @@ def build_tiny_longcat_image_edit(directory: Path, *, seed: int = 0) -> Path:
     torch.manual_seed(seed)
     tokenizer, processor = _qwen_vl_processor(directory)
     transformer = LongCatImageTransformer2DModel(
-        patch_size=1, in_channels=16, num_layers=1, num_single_layers=1, attention_head_dim=16,
+        patch_size=1, in_channels=64, num_layers=1, num_single_layers=1, attention_head_dim=16,
         num_attention_heads=2, joint_attention_dim=16, pooled_projection_dim=16, axes_dims_rope=[4, 6, 6],
     )  # fmt: skip
+    # The pipeline encodes its input at ~1024 px: four levels (the real 8x) and no mid-block attention.
     vae = AutoencoderKL(
-        sample_size=32, in_channels=3, out_channels=3, block_out_channels=(4,), layers_per_block=1,
-        latent_channels=4, norm_num_groups=1, use_quant_conv=False, use_post_quant_conv=False,
-        shift_factor=0.0609, scaling_factor=1.5035,
+        sample_size=32, in_channels=3, out_channels=3, block_out_channels=(4, 4, 4, 4), layers_per_block=1,
+        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+        latent_channels=16, norm_num_groups=1, use_quant_conv=False, use_post_quant_conv=False,
+        mid_block_add_attention=False, shift_factor=0.0609, scaling_factor=1.5035,
     )  # fmt: skip
     pipe = LongCatImageEditPipeline(
         scheduler=FlowMatchEulerDiscreteScheduler(),
@@ -205,26 +209,39 @@ def build_tiny_flux2_klein_inpaint(directory: Path, *, seed: int = 0) -> Path:
 
 
 def build_tiny_sam2(directory: Path, *, seed: int = 0) -> Path:
-    """Sam2Model (SAM 2.1) with a two-stage Hiera backbone, and its processor."""
+    """Sam2Model (SAM 2.1): a four-stage Hiera backbone at 128 px, prompt encoder and mask decoder, and its
+    no processor: the engine prepares SAM's input itself (the transformers processor needs torchvision)."""
     import torch
-    from transformers import Sam2Config, Sam2ImageProcessorFast, Sam2Model, Sam2Processor
+    from transformers import (
+        Sam2Config,
+        Sam2HieraDetConfig,
+        Sam2MaskDecoderConfig,
+        Sam2Model,
+        Sam2PromptEncoderConfig,
+        Sam2VisionConfig,
+    )
 
     torch.manual_seed(seed)
+    size = 128
+    backbone = Sam2HieraDetConfig(
+        hidden_size=12, num_channels=3, image_size=size, patch_stride=4, patch_kernel_size=7, patch_padding=3,
+        blocks_per_stage=[1, 1, 1, 1], embed_dim_per_stage=[12, 24, 48, 96],
+    )  # fmt: skip
+    vision = Sam2VisionConfig(
+        backbone_config=backbone, backbone_channel_list=[96, 48, 24, 12],
+        backbone_feature_sizes=[[32, 32], [16, 16], [8, 8]], fpn_hidden_size=32,
+    )  # fmt: skip
     config = Sam2Config(
-        vision_config={
-            "backbone_config": {
-                "hidden_size": 12, "num_attention_heads": [1, 2], "blocks_per_stage": [1, 1],
-                "embed_dim_per_stage": [12, 24],
-                "window_size_per_stage": [4, 4], "global_attention_blocks": [1], "image_size": [64, 64],
-                "patch_kernel_size": [7, 7], "patch_stride": [4, 4], "patch_padding": [3, 3],
-                "window_positional_embedding_background_size": [4, 4],
-            },
-            "backbone_channel_list": [24, 12], "backbone_feature_sizes": [[16, 16], [8, 8]],
-            "fpn_hidden_size": 32, "num_feature_levels": 2, "fpn_top_down_levels": [0, 1],
-        },
-        prompt_encoder_config={"hidden_size": 32, "image_size": 64, "patch_size": 4, "mask_input_channels": 4},
-        mask_decoder_config={"hidden_size": 32, "num_attention_heads": 2, "mlp_dim": 64, "iou_head_hidden_dim": 32},
+        vision_config=vision,
+        prompt_encoder_config=Sam2PromptEncoderConfig(
+            image_size=size, patch_size=16, mask_input_channels=8, hidden_size=32, num_point_embeddings=4
+        ),
+        mask_decoder_config=Sam2MaskDecoderConfig(
+            hidden_size=32, mlp_dim=64, num_hidden_layers=2, num_attention_heads=4, iou_head_hidden_dim=32
+        ),
+        memory_attention_hidden_size=12, memory_encoder_hidden_size=32, image_size=size,
+        mask_downsampler_embed_dim=32, memory_fuser_embed_dim=32, memory_attention_num_layers=1,
+        memory_attention_feed_forward_hidden_size=32,
     )  # fmt: skip
     Sam2Model(config).save_pretrained(directory)
-    Sam2Processor(image_processor=Sam2ImageProcessorFast(size={"height": 64, "width": 64})).save_pretrained(directory)
     return directory

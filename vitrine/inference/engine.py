@@ -105,12 +105,13 @@ class Engine:
         )
         return spec.location
 
-    def resolve_model(self, model_id: str, *, purpose: str) -> ModelSpec:
+    def resolve_model(self, model_id: str, *, purpose: str, tasks: tuple[str, ...] = ("inpaint", "edit")) -> ModelSpec:
         return self.registry.resolve(
             model_id,
             default=self.config.default_model,
             allow_noncommercial=self.config.allow_noncommercial_models,
             purpose=purpose,
+            tasks=tasks,
         )
 
     def render(self, request: RenderRequest) -> RenderResult:

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from vitrine.review.fidelity import align, measures, scoring, text
+from vitrine.review.fidelity import align, colourway, measures, scoring, text
 from vitrine.review.fidelity.imaging import (
     FidelityInputError,
     ImageInput,
@@ -37,7 +37,12 @@ from vitrine.review.fidelity.report import (
     MaskInfo,
     TextComparison,
 )
-from vitrine.review.fidelity.thresholds import KIND_BACKGROUND, ocr_enabled_by_default, thresholds_resolve
+from vitrine.review.fidelity.thresholds import (
+    KIND_BACKGROUND,
+    KIND_COLOURWAY,
+    ocr_enabled_by_default,
+    thresholds_resolve,
+)
 
 # Long side, in pixels, of the product's bounding box at analysis resolution (never upscaled).
 ANALYSIS_SIDE = 512
@@ -128,6 +133,7 @@ def compare(
     *,
     ignore_boxes: Iterable[Sequence[float]] | None = None,
     ocr: bool | None = None,
+    target_colour: Sequence[float] | None = None,
 ) -> FidelityReport:
     """The SKU-fidelity report of ``variant`` against ``original``.
 
@@ -136,7 +142,8 @@ def compare(
     kind's thresholds and ``thresholds`` overrides some of them. ``ignore_boxes`` ((x0, y0, x1, y1) in
     original pixels) are areas legitimately rewritten, such as localized text; each grows by the
     ``ignore_box_margin`` threshold. ``ocr`` turns reading printed text (the slow step) on or off; by
-    default settings.FIDELITY_OCR decides (on outside a Django project).
+    default settings.FIDELITY_OCR decides (on outside a Django project). ``target_colour`` (CIELAB) is the
+    colour a ``colourway`` variant had to reach; see :mod:`vitrine.review.fidelity.colourway`.
     """
     started = time.perf_counter()
     limits = thresholds_resolve(kind, thresholds)
@@ -159,6 +166,11 @@ def compare(
     if not product_full.any():
         raise FidelityInputError("the ignore boxes cover the whole product mask: nothing is left to compare")
 
+    target_delta_e = None
+    if kind == KIND_COLOURWAY:
+        if target_colour is not None:
+            target_delta_e = colourway.target_delta_e(variant_rgb, mask, target_colour)
+        variant_rgb = colourway.undo_recolour(original_rgb, variant_rgb, mask)
     analysis, keypoints = _analyse(original_rgb, variant_rgb, product_full, limits)
     compared_area = int(analysis.compared.sum())
     product_box = _product_box(analysis)
@@ -179,8 +191,12 @@ def compare(
         "colour_change": _largest_area(analysis.colour_changed & analysis.valid) / compared_area,
         "missing_share": float((~analysis.valid & analysis.compared).sum() / compared_area),
     }
+    if kind == KIND_COLOURWAY:
+        values["target_delta_e"] = target_delta_e
 
     notes = [_mask_note(mask_info)] if mask_info.source == "estimated" else []
+    if kind == KIND_COLOURWAY and target_colour is None:
+        notes.append("no target colour was given, so whether the colourway reached it was not checked")
     text_comparisons: list[TextComparison] = []
     if read_text:
         text_comparisons = _read_and_compare_text(original_rgb, variant_rgb, product_full, boxes, analysis)
@@ -239,13 +255,17 @@ def assess(
     *,
     ignore_boxes: Iterable[Sequence[float]] | None = None,
     ocr: bool | None = None,
+    target_colour: Sequence[float] | None = None,
 ) -> Assessment:
     """compare() plus the diff images: what the review app stores for a generated variant.
     ``assessment.report.failed`` means the variant is below the hard floor and is failed without review.
     The images are drawn from the report alone, so redrawing them later gives the same bytes."""
     from vitrine.review.fidelity.artefacts import render_artefacts
 
-    report = compare(original, variant, product_mask, kind, thresholds, ignore_boxes=ignore_boxes, ocr=ocr)
+    report = compare(
+        original, variant, product_mask, kind, thresholds, ignore_boxes=ignore_boxes, ocr=ocr,
+        target_colour=target_colour,
+    )
     return Assessment(report=report, artefacts=render_artefacts(original, variant, report))
 
 

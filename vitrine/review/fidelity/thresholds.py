@@ -21,7 +21,9 @@ from django.core.exceptions import ImproperlyConfigured
 KIND_BACKGROUND = "background"
 KIND_MODEL_SWAP = "model_swap"
 KIND_TEXT_LOCALIZE = "text_localize"
-KINDS = (KIND_BACKGROUND, KIND_MODEL_SWAP, KIND_TEXT_LOCALIZE)
+KIND_COLOURWAY = "colourway"
+KIND_CLEANUP = "cleanup"
+KINDS = (KIND_BACKGROUND, KIND_MODEL_SWAP, KIND_TEXT_LOCALIZE, KIND_COLOURWAY, KIND_CLEANUP)
 
 # measure name -> True when higher values are better
 MEASURE_HIGHER_IS_BETTER: dict[str, bool] = {
@@ -35,6 +37,7 @@ MEASURE_HIGHER_IS_BETTER: dict[str, bool] = {
     "largest_change": False,
     "colour_change": False,
     "missing_share": False,
+    "target_delta_e": False,
 }
 # The value each measure takes for an identical pair.
 MEASURE_IDEAL: dict[str, float] = {
@@ -48,6 +51,7 @@ MEASURE_IDEAL: dict[str, float] = {
     "largest_change": 0.0,
     "colour_change": 0.0,
     "missing_share": 0.0,
+    "target_delta_e": 0.0,
 }
 
 DEFAULT_THRESHOLDS: dict[str, float] = {
@@ -79,6 +83,9 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     # share of the product that lies outside the variant's frame
     "missing_share_pass": 0.015,
     "missing_share_fail": 0.060,
+    # colourway only: CIEDE2000 of the product's dominant colour to the target colour
+    "target_delta_e_pass": 3.0,
+    "target_delta_e_fail": 6.0,
     # per-pixel tolerances that define "changed"
     "pixel_delta_e": 3.0,
     "pixel_ssim": 0.50,
@@ -100,6 +107,11 @@ KIND_THRESHOLDS: dict[str, dict[str, float]] = {
     # Rewritten text is left out through ignore_boxes (grown by ignore_box_margin for the inpainting halo);
     # everything else on the product must stay exactly as strict.
     KIND_TEXT_LOCALIZE: {},
+    # The recolour is mapped back before measuring (fidelity/colourway.py); what one map cannot explain
+    # (shading clipped at the gamut's edge) leaves small colour residue, so colour is a little looser.
+    KIND_COLOURWAY: {"delta_e_p50_pass": 2.5, "delta_e_p95_pass": 6.0, "delta_e_p95_fail": 15.0},
+    # Clean-up only fills around the product: the product itself is held to the strictest standard.
+    KIND_CLEANUP: {},
 }
 
 # Limits that are not pass/fail pairs of a measure, with the range each may take.

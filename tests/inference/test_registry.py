@@ -80,7 +80,9 @@ def test_the_gate_covers_segmentation_settings_and_tasks_must_match(tmp_path: Pa
     with pytest.raises(NonCommercialModelRefused, match=r"RMBG-2\.0"):
         Engine(EngineConfig(device="cpu", box_segmentation_model="briaai/RMBG-2.0"))
     opted_in = Engine(
-        EngineConfig(device="cpu", segmentation_model="mattmdjaga/segformer_b2_clothes", allow_noncommercial_models=True)
+        EngineConfig(
+            device="cpu", segmentation_model="mattmdjaga/segformer_b2_clothes", allow_noncommercial_models=True
+        )
     )
     assert opted_in.segmentation_model is not None
     assert opted_in.segmentation_model.location == "mattmdjaga/segformer_b2_clothes"

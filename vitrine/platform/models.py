@@ -19,6 +19,8 @@ class EditKind(models.TextChoices):
     MODEL_SWAP = "model_swap", "Model swap"
     BACKGROUND = "background", "Background replacement"
     TEXT_LOCALIZE = "text_localize", "Text localization"
+    COLOURWAY = "colourway", "Colourway (recolour to another SKU)"
+    CLEANUP = "cleanup", "Promotional overlay clean-up"
 
 
 class Shop(models.Model):

@@ -34,6 +34,8 @@ class RemoteProduct:
     product_type: str = ""
     vendor: str = ""
     tags: tuple[str, ...] = ()
+    # (option name, its values) as the store lists them; None: not read (pages leave them out for cost)
+    options: tuple[tuple[str, tuple[str, ...]], ...] | None = None
     status: str = ""
     updated_at: datetime | None = None
     images: tuple[RemoteImage, ...] = field(default_factory=tuple)

@@ -47,3 +47,40 @@ def test_a_lost_print_is_not_excused_by_the_recolour(recoloured) -> None:  # typ
     damaged[logo] = body  # the logo painted over in the new colour
     report = compare(image, Image.fromarray(damaged), mask, kind="colourway", target_colour=target, ocr=False)
     assert report.verdict != "pass"
+
+
+def _colourway_variant(shop, recoloured, target_hex: str):  # type: ignore[no-untyped-def]
+    from tests.review.conftest import png
+    from vitrine.platform.lifecycle import VariantState
+    from vitrine.platform.models import Product, SourceImage, Variant
+    from vitrine.platform.services import blob_put, image_intake
+
+    image, mask, _, variant_image, _ = recoloured
+    product = Product.objects.create(shop=shop, external_id=f"tee-{target_hex}", title="Tee")
+    intake = image_intake(png(np.asarray(image)), filename="tee.png")
+    source = SourceImage.objects.create(
+        product=product, remote_id=f"tee-img-{target_hex}", original=intake.original, image=intake.image,
+        sha256=intake.image.sha256, width=intake.normalized.width, height=intake.normalized.height,
+    )
+    side = image.width
+    return Variant.objects.create(
+        shop=shop, source_image=source, market=shop.markets.first(), kind="colourway",
+        template_slug="colourways-from-options", template_version=1, source_sha256=source.sha256, seed=1,
+        params={"target": target_hex}, state=VariantState.GENERATED, backend="classical",
+        output=blob_put(data=png(np.asarray(variant_image)), content_type="image/png", width=side, height=side),
+        used_mask=blob_put(data=png(mask.astype(np.uint8) * 255), content_type="image/png", width=side, height=side),
+    )  # fmt: skip
+
+
+def test_review_judges_a_colourway_variant_against_its_swatch(shop, recoloured) -> None:  # type: ignore[no-untyped-def]
+    from vitrine.review import services
+
+    good = _colourway_variant(shop, recoloured, "#1F3A93")
+    assert services.variant_assess(variant_id=good.pk) is not None
+    good.refresh_from_db()
+    assert good.fidelity["kind"] == "colourway" and good.fidelity["measures"]["target_delta_e"] <= 3.0
+    # The same picture filed as the mustard SKU missed its colour: failed without review.
+    wrong = _colourway_variant(shop, recoloured, "#F2D16B")
+    assert services.variant_assess(variant_id=wrong.pk) is None
+    wrong.refresh_from_db()
+    assert wrong.state == "failed" and "misses its target colour" in wrong.failure_reason

@@ -31,7 +31,9 @@ def test_cli_removes_stickers_and_keeps_the_product(tmp_path: Path, classical_en
     for sticker in ("包邮", "限时特价", "99"):
         assert sticker not in text
     assert np.array_equal(np.asarray(output)[mask], np.asarray(image)[mask])
-    assert "cleanup via classical" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "cleanup via classical" in printed
+    assert printed.count("against the background around it") == 3 and "removed text: 包邮" in printed
 
 
 def test_fill_matches_the_background_and_text_on_the_product_stays(classical_engine: Engine) -> None:

@@ -121,4 +121,5 @@ def test_cli_colourway_on_a_textured_packshot(tmp_path: Path, capsys) -> None:
     assert delta_e00(dominant_lab(output, mask)[0], target) <= 3.0
     assert highpass_correlation(source, output, mask, logo) >= 0.9
     assert np.array_equal(output[~mask], source[~mask])
-    assert "colourway via classical" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "colourway via classical" in printed and "target #3A5FCD, CIEDE2000 to target" in printed

@@ -83,3 +83,17 @@ def test_merchant_box_removes_text_on_the_product_only_there(classical_engine: E
     assert np.array_equal(np.asarray(result.image)[kept], np.asarray(image)[kept])
     with pytest.raises(UnsupportedParameter, match="not a box"):
         classical_engine.render(RenderRequest(image=image, recipe="cleanup", mask=mask, params={"boxes": "1,2"}))
+
+
+def test_text_localize_removes_a_line_translated_as_nothing(classical_engine: Engine) -> None:
+    photo = testing.text_photo([("SALE", (20, 20), 36), ("COTTON", (20, 70), 30)], size=(224, 120))
+    result = classical_engine.render(
+        RenderRequest(image=photo, recipe="text_localize",
+                      params={"target_language": "de", "translations": {"SALE": "", "COTTON": "COTTON"}})
+    )  # fmt: skip
+    [line] = result.metadata.details["lines"]
+    assert (line["source"], line["target"], line["origin"]) == ("SALE", "", "removed")
+    text = read(classical_engine, result.image)
+    assert "sale" not in text and "cotton" in text
+    unchanged = ~result.edit_mask
+    assert np.array_equal(np.asarray(result.image)[unchanged], np.asarray(photo)[unchanged])

@@ -215,6 +215,14 @@ BUILTIN: tuple[Definition, ...] = (
            gender="man", age="in his sixties", ethnicity="white European", body_size="average build",
            hair="short grey", styling="friendly expression, trimmed grey beard"),
     Definition(
+        slug="promo-overlays-removed", kind="cleanup", section=Section.MARKETPLACE,
+        title="Promotional stickers and watermarks removed",
+        description=("Price stickers, 包邮 / 限时特价 badges, corner ribbons and watermark text around the product "
+                     "are removed and the background filled in; OCR checks none of it is still legible. For "
+                     "marketplaces that forbid promotional overlays on product images. The product is untouched."),
+        params={"method": "auto"}, alt_text=ALT_ON_WHITE,
+    ),
+    Definition(
         slug=COLOURWAYS_FROM_OPTIONS, kind="colourway", section=Section.COLOURWAY,
         title="Colourways from the product's colour options",
         description=("For a product whose options name colours (Color, Colour, 颜色) but whose photos show only "

@@ -160,3 +160,16 @@ def test_a_folder_without_weights_is_a_configuration_error(tmp_path: Path) -> No
     engine = Engine(EngineConfig(device="cpu", registry_file=str(path)))
     with pytest.raises(ConfigurationError, match=f"model {SDXL} could not be loaded from"):
         engine.pipelines.get(engine.registry.get(SDXL))
+
+
+def test_models_command_lists_licences_and_the_gate(settings, capsys) -> None:  # type: ignore[no-untyped-def]
+    from django.core.management import call_command
+
+    settings.INFERENCE_MODEL_REGISTRY_FILE = ""
+    settings.INFERENCE_ALLOW_NONCOMMERCIAL_MODELS = False
+    call_command("models")
+    lines = {line.split("\t")[0]: line.split("\t") for line in capsys.readouterr().out.splitlines()}
+    assert lines["Qwen/Qwen-Image-Edit-2511"][1:] == [
+        "edit", "QwenImageEditPlusPipeline", "Apache-2.0", "commercial=yes", "allowed"]
+    assert lines["yisol/IDM-VTON"][-2:] == ["commercial=no", "refused (non-commercial)"]
+    assert len(lines) == len(list(ModelRegistry()))

@@ -16,7 +16,7 @@ from skimage.color import deltaE_ciede2000, lab2rgb, rgb2lab
 Lab = tuple[float, float, float]
 
 # Pixels sampled when measuring a dominant colour: the median needs no more, and large photos stay fast.
-DOMINANT_SAMPLE = 60_000
+DOMINANT_SAMPLE = 20_000
 # A pixel belongs to the dominant colour when its chroma lies this close (a*b* units) to the estimate ...
 DOMINANT_AB_RADIUS = 16.0
 # ... and its lightness this close: shading on fabric spans a wide range of L*.

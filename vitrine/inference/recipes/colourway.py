@@ -192,11 +192,15 @@ class ColourwayPlan(Plan):
             achieved = dominant
             rounds = 0
             residual = np.zeros(3, np.float32)
+            # Only pixels with a weight are converted back; print and everything else keep their bytes.
+            pixels = self.source[mask]
+            active = weights[:, 0] > 0
+            lab_active, moved_active, weights_active = lab[active], moved[active], weights[active]
             while rounds < CORRECTION_ROUNDS:
                 rounds += 1
-                blended = lab + (moved + residual - lab) * weights
-                output[mask] = from_lab(blended)
-                output[~(weight_map > 0)] = self.source[~(weight_map > 0)]
+                recoloured = pixels.copy()
+                recoloured[active] = from_lab(lab_active + (moved_active + residual - lab_active) * weights_active)
+                output[mask] = recoloured
                 achieved, _ = dominant_lab(output, mask)
                 miss = delta_e00(achieved, self.target)
                 if miss <= min(0.5, params["max_delta_e"] / 4):

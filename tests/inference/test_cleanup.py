@@ -97,3 +97,23 @@ def test_text_localize_removes_a_line_translated_as_nothing(classical_engine: En
     assert "sale" not in text and "cotton" in text
     unchanged = ~result.edit_mask
     assert np.array_equal(np.asarray(result.image)[unchanged], np.asarray(photo)[unchanged])
+
+
+def test_a_small_sticker_beside_a_large_product_goes_whole(classical_engine: Engine) -> None:
+    image, mask = testing.promo_packshot((640, 480), stickers=("包邮",))
+    # Grow the product so the sticker is well under 2% of it.
+    rgb = np.asarray(image).copy()
+    big = np.zeros(mask.shape, bool)
+    big[120:460, 180:560] = True
+    rgb[big & ~mask] = (60, 100, 170)
+    mask = mask | big
+    photo = Image.fromarray(rgb)
+    result = classical_engine.render(RenderRequest(image=photo, recipe="cleanup", mask=mask))
+    output = np.asarray(result.image)
+    [region] = result.metadata.details["regions"]
+    x0, y0, x1, y1 = region["box"]
+    sticker = rgb[y0:y1, x0:x1]
+    assert (sticker[..., 0] > 150).any() and (sticker[..., 1] < 60).any()  # the red badge was in the region
+    assert not ((output[..., 0] > 150) & (output[..., 1] < 60) & ~mask).any()  # and none of it is left
+    assert region["fill_delta_e00"] < 2.0
+    assert np.array_equal(output[mask], rgb[mask])

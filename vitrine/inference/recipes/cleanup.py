@@ -88,8 +88,24 @@ def _quad_mask(line: TextLine, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _foreground(rgb: np.ndarray) -> np.ndarray:
-    """What stands out from the plain background: the classical estimate's raw components."""
-    return classical_protect_mask(rgb).mask
+    """Everything that stands out from the plain background, small blobs included (a sticker can be tiny
+    next to the product, which the classical product mask would drop as noise)."""
+    height, width = rgb.shape[:2]
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab[..., 0] *= 100.0 / 255.0
+    band = max(2, min(height, width) // 64)
+    border = np.zeros((height, width), bool)
+    border[:band], border[-band:], border[:, :band], border[:, -band:] = True, True, True, True
+    distance = np.linalg.norm(lab - np.median(lab[border], axis=0), axis=2)
+    threshold = max(8.0, 3.0 * float(np.percentile(distance[border], 90)))
+    foreground = (distance > threshold).astype(np.uint8)
+    foreground = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    foreground = cv2.morphologyEx(foreground, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    # Letters inside a sticker are part of it: fill what the background cannot reach.
+    reach = np.ones((height + 2, width + 2), np.uint8)
+    reach[1:-1, 1:-1] = 1 - foreground
+    cv2.floodFill(reach, None, (0, 0), 2)
+    return foreground.astype(bool) | (reach[1:-1, 1:-1] == 1)
 
 
 def _touches_edge(component: np.ndarray) -> bool:

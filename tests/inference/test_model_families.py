@@ -124,3 +124,8 @@ def test_sam_refines_the_classical_mask_from_its_box(family_engine: Engine, tmp_
     keep = result.protect_mask.mask
     assert np.array_equal(np.asarray(result.image)[keep], np.asarray(image)[keep])
     Image.fromarray(keep).save(tmp_path / "mask.png")
+    # A merchant's box prompts it directly.
+    boxed = engine.render(
+        RenderRequest(image=image, recipe="background", params={"mode": "solid"}, box=(10, 5, 90, 92))
+    )
+    assert boxed.protect_mask.method == "sam"

@@ -20,6 +20,8 @@ class RenderRequest:
     seed: int = 0  # drives every random choice; the same request and seed give the same image
     mask: Image.Image | np.ndarray | None = None  # a supplied protect mask: white / True = product
     assets: Mapping[str, Image.Image] = field(default_factory=dict)  # images params refer to by name
+    # A merchant's box (x0, y0, x1, y1) around the product: the box segmenter's prompt when one is configured.
+    box: tuple[int, int, int, int] | None = None
 
 
 @dataclass(frozen=True)

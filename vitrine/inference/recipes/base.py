@@ -125,6 +125,8 @@ def product_mask(
         protect = mask_from_supplied(request.mask, (source.shape[1], source.shape[0]))
     elif alpha is not None:
         protect = mask_from_alpha(alpha)
+    elif engine.box_segmenter is not None and request.box is not None:
+        protect = engine.box_segmenter.segment(source, request.box)
     else:
         protect = classical_protect_mask(source)
         if engine.box_segmenter is not None and protect.mask.any():

@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/inference_gpu.py                       # full-size SDXL inpainting on CUDA
     .venv/bin/python bench/inference_gpu.py --tiny --device cpu   # smoke run: checks the script end to end
+    .venv/bin/python bench/inference_gpu.py --families models.json   # one row per model family, real weights
+    .venv/bin/python bench/inference_gpu.py --families tiny --device cpu  # the same rows on tiny random models
 
 The SDXL-inpainting architecture (2.6 B parameter UNet, both CLIP text encoders, the 4-level VAE) is
 built from its config with random weights, saved, and loaded back through the model registry, so no
@@ -166,8 +168,77 @@ def run_worker(registry: Path, args: argparse.Namespace, device: torch.device) -
     return statistics.median(rates), engine
 
 
+# One row per model family: (registry id, what is timed). ``--families FILE`` points these ids at local
+# weights (a registry file as in docs/inference.md); ``--families tiny`` builds tiny random instances.
+FAMILY_ROWS = (
+    ("diffusers/stable-diffusion-xl-1.0-inpainting-0.1", "background"),
+    ("black-forest-labs/FLUX.2-klein-4B", "background"),
+    ("Qwen/Qwen-Image-Edit-2511", "background"),
+    ("Qwen/Qwen-Image-Edit-2509", "model_swap"),
+    ("meituan-longcat/LongCat-Image-Edit", "background"),
+    ("facebook/sam2.1-hiera-large", "box_mask"),
+)
+
+
+def tiny_family_registry(folder: Path) -> Path:
+    """The family rows' ids pointed at tiny random instances (smoke runs without weights)."""
+    from tests.inference import tiny_models
+    from vitrine.inference.testing import build_tiny_sdxl_inpaint
+
+    common = {"dtype": "float32", "default_steps": 2, "resolution": 64}
+    built = {
+        FAMILY_ROWS[0][0]: {"location": build_tiny_sdxl_inpaint(folder / "sdxl")},
+        FAMILY_ROWS[1][0]: {"location": tiny_models.build_tiny_flux2_klein_inpaint(folder / "klein")},
+        FAMILY_ROWS[2][0]: {
+            "location": tiny_models.build_tiny_qwen_image_edit_plus(folder / "qwen"),
+            "size_multiple": 32,  # the tiny Qwen VAE downsamples 16x (see tests/inference/tiny_models.py)
+        },
+        FAMILY_ROWS[4][0]: {"location": tiny_models.build_tiny_longcat_image_edit(folder / "longcat")},
+        FAMILY_ROWS[5][0]: {"location": tiny_models.build_tiny_sam2(folder / "sam2")},
+    }
+    built[FAMILY_ROWS[3][0]] = built[FAMILY_ROWS[2][0]]
+    entries = [{"id": model_id, **common, **{k: str(v) if isinstance(v, Path) else v for k, v in fields.items()}}
+               for model_id, fields in built.items()]  # fmt: skip
+    path = folder / "families.json"
+    path.write_text(json.dumps({"models": entries}), encoding="utf-8")
+    return path
+
+
+def run_families(registry: Path, args: argparse.Namespace, device: torch.device) -> None:
+    """Seconds per image for each family through the engine, product bytes checked after every call."""
+    from vitrine.inference.segmentation import BoxSegmenter
+
+    engine = Engine(EngineConfig(device=args.device, registry_file=str(registry), min_mask_confidence=0.0))
+    shot, mask = source_and_mask(args.resolution)
+    print(f"{'model':52} {'licence':12} {'task':8} {'what':10} {'s/image':>8} product exact")
+    for model_id, what in FAMILY_ROWS:
+        spec = engine.registry.get(model_id)
+        times = []
+        exact = True
+        for seed in range(args.plain_images + 1):  # the first call loads the model: not timed
+            synchronize(device)
+            started = time.perf_counter()
+            if what == "box_mask":
+                BoxSegmenter(spec.location).segment(np.asarray(shot.convert("RGB")), (0, 0, *shot.size))
+            else:
+                params = {"model": model_id, "steps": args.steps}
+                if what == "background":
+                    params.update(mode="generate", prompt=PROMPT)
+                else:
+                    params.update(gender="woman", keep_background=False)
+                result = engine.render(
+                    RenderRequest(image=shot, recipe=what, params=params, seed=seed, mask=mask)
+                )
+                exact &= bool(np.array_equal(np.asarray(result.image)[mask], np.asarray(shot.convert("RGB"))[mask]))
+            synchronize(device)
+            if seed:
+                times.append(time.perf_counter() - started)
+        print(f"{model_id:52} {spec.licence[:12]:12} {spec.task:8} {what:10} {statistics.median(times):8.3f} {exact}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--families", help="a registry file with local weights for FAMILY_ROWS, or 'tiny'")
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--tiny", action="store_true", help="tiny architecture (smoke run)")
     parser.add_argument("--resolution", type=int, help="default 1024 (64 with --tiny)")
@@ -193,6 +264,11 @@ def main() -> None:
     diffusers_logging.set_verbosity_error()  # the plain path's per-call VAE upcast warnings
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True  # the plain float32 path as most deployments run it
+    if args.families:
+        with tempfile.TemporaryDirectory(prefix="vitrine-bench-") as tmp:
+            registry = tiny_family_registry(Path(tmp)) if args.families == "tiny" else Path(args.families)
+            run_families(registry, args, device)
+        return
 
     with tempfile.TemporaryDirectory(prefix="vitrine-bench-") as tmp:
         folder = Path(tmp) / "sdxl-inpaint"

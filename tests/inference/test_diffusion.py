@@ -112,7 +112,10 @@ def test_no_model_configured_names_the_setting(classical_engine: Engine) -> None
 
 
 def test_working_size_follows_the_model() -> None:
-    sdxl, sd, _, flux = BUILTIN_MODELS
+    models = {spec.id: spec for spec in BUILTIN_MODELS}
+    sdxl = models["diffusers/stable-diffusion-xl-1.0-inpainting-0.1"]
+    sd = models["stable-diffusion-v1-5/stable-diffusion-inpainting"]
+    flux = models["black-forest-labs/FLUX.1-Fill-dev"]
     assert working_size(3000, 2000, sdxl) == (1024, 680)
     assert working_size(800, 1200, sd) == (344, 512)
     assert working_size(1000, 1000, flux) == (1024, 1024)

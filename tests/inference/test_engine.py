@@ -11,7 +11,8 @@ from vitrine.inference.errors import ImageTooSmall, InferenceError, UnknownRecip
 
 def test_unknown_recipe(classical_engine: Engine) -> None:
     image, _ = testing.packshot(64)
-    with pytest.raises(UnknownRecipe, match="unknown edit recipe 'cartoonify'; known: background, model_swap"):
+    known = "background, cleanup, colourway, model_swap"
+    with pytest.raises(UnknownRecipe, match=f"unknown edit recipe 'cartoonify'; known: {known}"):
         classical_engine.render(RenderRequest(image=image, recipe="cartoonify"))
 
 

@@ -39,6 +39,8 @@ class RemoteProduct:
     category: str = ""  # the store's category path, readable ("" when the store has none)
     vendor: str = ""
     tags: tuple[str, ...] = ()
+    # (option name, its values) as the store lists them; None: not read (pages leave them out for cost)
+    options: tuple[tuple[str, tuple[str, ...]], ...] | None = None
     status: str = ""
     updated_at: datetime | None = None
     images: tuple[RemoteImage, ...] = field(default_factory=tuple)

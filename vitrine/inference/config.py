@@ -16,7 +16,8 @@ class EngineConfig:
     pipeline_memory_budget_gb: float = 40.0  # resident pipelines beyond this are evicted, least recent first
     torch_compile: bool = False
     batch_size: int = 4  # most images per diffusers call
-    segmentation_model: str = ""  # local folder or hub id of a semantic segmentation model
+    segmentation_model: str = ""  # registry id, local folder or hub id of a semantic segmentation model
+    box_segmentation_model: str = ""  # registry id or folder of a box-prompted model (SAM 2.1) refining masks
     translation_models: Mapping[str, str] = field(default_factory=dict)  # "zh-en" or "*-de" -> location
     font_paths: tuple[str, ...] = ()  # tried before the system fallbacks
     min_mask_confidence: float = 0.6
@@ -40,6 +41,7 @@ class EngineConfig:
             torch_compile=pick("TORCH_COMPILE", defaults.torch_compile),
             batch_size=pick("BATCH_SIZE", defaults.batch_size),
             segmentation_model=pick("SEGMENTATION_MODEL", defaults.segmentation_model),
+            box_segmentation_model=pick("BOX_SEGMENTATION_MODEL", defaults.box_segmentation_model),
             translation_models=dict(pick("TRANSLATION_MODELS", defaults.translation_models)),
             font_paths=tuple(pick("FONT_PATHS", defaults.font_paths)),
             min_mask_confidence=pick("MIN_MASK_CONFIDENCE", defaults.min_mask_confidence),

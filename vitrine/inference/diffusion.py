@@ -33,6 +33,8 @@ class InpaintJob:
     steps: int
     guidance: float
     strength: float = 1.0
+    # Further input images for instruction-editing models (a reference of the target model, a swatch).
+    references: tuple[np.ndarray, ...] = ()
 
     def batch_key(self, spec: ModelSpec) -> tuple[Any, ...]:
         return (
@@ -105,6 +107,8 @@ class DiffusionBackend:
         first = jobs[0]
         width, height = working_size(first.image.shape[1], first.image.shape[0], spec)
         images = [Image.fromarray(cv2.resize(job.image, (width, height), interpolation=cv2.INTER_AREA)) for job in jobs]
+        if spec.task == "edit":
+            return [self._call_edit(pipe, spec, job, image, deadline) for job, image in zip(jobs, images, strict=True)]
         masks = [
             # Nearest keeps the mask binary; the product is restored exactly afterwards anyway.
             Image.fromarray(
@@ -136,27 +140,64 @@ class DiffusionBackend:
             kwargs["negative_prompt"] = [job.negative_prompt for job in jobs]
         if "strength" in accepted:
             kwargs["strength"] = first.strength
-        if deadline is not None:
-            deadline.check()
-            if "callback_on_step_end" in accepted:
+        self._add_deadline(kwargs, accepted, deadline)
+        output = self._run(pipe, kwargs)
+        return [_to_frame(frame, job) for job, frame in zip(jobs, output, strict=True)]
 
-                def stop_when_late(_pipe: Any, _step: int, _timestep: Any, tensors: dict) -> dict:
-                    deadline.check()
-                    return tensors
+    def _call_edit(
+        self, pipe: Any, spec: ModelSpec, job: InpaintJob, image: Image.Image, deadline: Deadline | None
+    ) -> np.ndarray:
+        """An instruction-editing pipeline: the photo (then any references) and the instruction, no mask.
 
-                kwargs["callback_on_step_end"] = stop_when_late
+        It redraws the whole frame; the recipe pastes back everything outside the area it asked to change."""
+        width, height = image.size
+        references = [
+            Image.fromarray(cv2.resize(ref, (width, height), interpolation=cv2.INTER_AREA)) for ref in job.references
+        ]
+        accepted = inspect.signature(pipe.__call__).parameters
+        device = self.pipelines.device
+        kwargs: dict[str, Any] = {
+            "prompt": job.prompt,
+            # Multi-image pipelines take a list (photo first); single-image ones the photo alone.
+            "image": [image, *references] if references else image,
+            "num_inference_steps": job.steps,
+            spec.guidance_argument: job.guidance,
+            "generator": torch.Generator(device="cpu" if device.type == "mps" else device).manual_seed(job.seed),
+            "output_type": "np",
+        }
+        if "height" in accepted:
+            kwargs["height"], kwargs["width"] = height, width
+        if "negative_prompt" in accepted and job.negative_prompt:
+            kwargs["negative_prompt"] = job.negative_prompt
+        self._add_deadline(kwargs, accepted, deadline)
+        return _to_frame(self._run(pipe, kwargs)[0], job)
+
+    @staticmethod
+    def _add_deadline(kwargs: dict[str, Any], accepted: Any, deadline: Deadline | None) -> None:
+        if deadline is None:
+            return
+        deadline.check()
+        if "callback_on_step_end" in accepted:
+
+            def stop_when_late(_pipe: Any, _step: int, _timestep: Any, tensors: dict) -> dict:
+                deadline.check()
+                return tensors
+
+            kwargs["callback_on_step_end"] = stop_when_late
+
+    @staticmethod
+    def _run(pipe: Any, kwargs: dict[str, Any]) -> Any:
         try:
             with torch.inference_mode():
-                output = pipe(**kwargs).images
+                return pipe(**kwargs).images
         except torch.OutOfMemoryError as exc:
             raise TransientInferenceError(
                 "the GPU ran out of memory while generating; the job will be retried"
             ) from exc
-        frames = []
-        for job, frame in zip(jobs, output, strict=True):
-            frame8 = np.clip(np.rint(np.nan_to_num(frame) * 255.0), 0, 255).astype(np.uint8)
-            size = (job.image.shape[1], job.image.shape[0])
-            frames.append(
-                cv2.resize(frame8, size, interpolation=cv2.INTER_CUBIC) if frame8.shape[:2] != size[::-1] else frame8
-            )
-        return frames
+
+
+def _to_frame(frame: np.ndarray, job: InpaintJob) -> np.ndarray:
+    """A pipeline's float output as uint8 RGB at the job's own size."""
+    frame8 = np.clip(np.rint(np.nan_to_num(np.asarray(frame)) * 255.0), 0, 255).astype(np.uint8)
+    size = (job.image.shape[1], job.image.shape[0])
+    return cv2.resize(frame8, size, interpolation=cv2.INTER_CUBIC) if frame8.shape[:2] != size[::-1] else frame8

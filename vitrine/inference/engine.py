@@ -26,11 +26,13 @@ from vitrine.inference.ocr import TextReader
 from vitrine.inference.pipelines import PipelineCache
 from vitrine.inference.recipes.background import BackgroundRecipe
 from vitrine.inference.recipes.base import Plan, Recipe
+from vitrine.inference.recipes.cleanup import CleanupRecipe
+from vitrine.inference.recipes.colourway import ColourwayRecipe
 from vitrine.inference.recipes.model_swap import ModelSwapRecipe
 from vitrine.inference.recipes.text_localize import TextLocalizeRecipe
 from vitrine.inference.registry import ModelRegistry, ModelSpec
 from vitrine.inference.schema import RenderMetadata, RenderRequest, RenderResult
-from vitrine.inference.segmentation import SegmentationModel
+from vitrine.inference.segmentation import BoxSegmenter, SegmentationModel
 from vitrine.inference.translate import Translator
 
 __all__ = [
@@ -46,7 +48,8 @@ __all__ = [
 ]
 
 RECIPES: dict[str, Recipe] = {
-    recipe.name: recipe for recipe in (BackgroundRecipe(), ModelSwapRecipe(), TextLocalizeRecipe())
+    recipe.name: recipe
+    for recipe in (BackgroundRecipe(), ModelSwapRecipe(), TextLocalizeRecipe(), ColourwayRecipe(), CleanupRecipe())
 }
 MIN_SIDE = 16
 
@@ -75,15 +78,40 @@ class Engine:
         self.fonts = FontBook(self.config.font_paths)
         self.translator = Translator(self.config.translation_models)
         self.segmentation_model = (
-            SegmentationModel(self.config.segmentation_model) if self.config.segmentation_model else None
+            SegmentationModel(
+                self._segmentation_location(self.config.segmentation_model, "INFERENCE_SEGMENTATION_MODEL")
+            )
+            if self.config.segmentation_model
+            else None
+        )
+        self.box_segmenter = (
+            BoxSegmenter(
+                self._segmentation_location(self.config.box_segmentation_model, "INFERENCE_BOX_SEGMENTATION_MODEL")
+            )
+            if self.config.box_segmentation_model
+            else None
         )
 
-    def resolve_model(self, model_id: str, *, purpose: str) -> ModelSpec:
+    def _segmentation_location(self, name: str, setting: str) -> str:
+        """A registry id passes the licence gate and gives its location; anything else is a folder or hub id."""
+        if name not in {spec.id for spec in self.registry}:
+            return name
+        spec = self.registry.resolve(
+            name,
+            default="",
+            allow_noncommercial=self.config.allow_noncommercial_models,
+            purpose=f"segmentation ({setting})",
+            tasks=("segment",),
+        )
+        return spec.location
+
+    def resolve_model(self, model_id: str, *, purpose: str, tasks: tuple[str, ...] = ("inpaint", "edit")) -> ModelSpec:
         return self.registry.resolve(
             model_id,
             default=self.config.default_model,
             allow_noncommercial=self.config.allow_noncommercial_models,
             purpose=purpose,
+            tasks=tasks,
         )
 
     def render(self, request: RenderRequest) -> RenderResult:

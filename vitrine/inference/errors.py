@@ -73,6 +73,14 @@ class ImageTooSmall(BadInput):
     pass
 
 
+class ColourOutOfReach(BadInput):
+    """A colourway could not bring the product's dominant colour close enough to the target."""
+
+
+class OverlayRemovalFailed(BadInput):
+    """Promotional text was still read in the cleaned photo."""
+
+
 class RenderTimedOut(InferenceError):
     """The generative step ran past its time limit; the same job would again."""
 

@@ -120,3 +120,17 @@ def readback_similarity(expected: str, read: str, alphabet: frozenset[str]) -> f
             current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
         previous = current
     return max(0.0, 1.0 - previous[-1] / max(len(want), len(got)))
+
+
+def text_overlap(read: str, removed: str) -> float:
+    """Share of ``removed``'s characters that ``read`` contains in order (longest common subsequence): how
+    much of a text that should be gone is still legible."""
+    if not read or not removed:
+        return 0.0
+    previous = [0] * (len(read) + 1)
+    for ch in removed:
+        current = [0]
+        for j, seen in enumerate(read, start=1):
+            current.append(previous[j - 1] + 1 if ch == seen else max(previous[j], current[j - 1]))
+        previous = current
+    return previous[-1] / len(removed)

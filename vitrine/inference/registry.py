@@ -29,6 +29,13 @@ from vitrine.inference.errors import (
 )
 
 DTYPES = ("float32", "float16", "bfloat16")
+# What a model does, which decides how the engine calls it:
+#   inpaint: a diffusers pipeline regenerating the masked area (image + mask_image + prompt)
+#   edit:    a diffusers instruction-editing pipeline (image(s) + instruction, no mask): it redraws the whole
+#            frame and the recipe pastes back everything outside the area it was asked to change
+#   segment: a transformers segmentation model for protect masks (box-prompted or semantic)
+#   external: a model whose code is not in diffusers or transformers; listed for its licence only
+TASKS = ("inpaint", "edit", "segment", "external")
 
 
 @dataclass(frozen=True)
@@ -45,8 +52,11 @@ class ModelSpec:
     resolution: int = 1024  # long side the model works at
     size_multiple: int = 8  # working width/height are rounded to this
     batchable: bool = True  # False: the pipeline is called once per image
+    task: str = "inpaint"  # one of TASKS
 
     def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ConfigurationError(f"model {self.id}: task must be one of {', '.join(TASKS)}, not {self.task!r}")
         if self.dtype not in DTYPES:
             raise ConfigurationError(f"model {self.id}: dtype must be one of {', '.join(DTYPES)}, not {self.dtype!r}")
         if not self.location:
@@ -57,6 +67,13 @@ class ModelSpec:
     @property
     def is_local(self) -> bool:
         return Path(self.location).is_dir()
+
+
+def _noncommercial(model_id: str, pipeline_class: str, licence: str, *, task: str = "external") -> ModelSpec:
+    """A model the gate refuses unless the operator opts in: listed so that naming it fails clearly."""
+    return ModelSpec(
+        id=model_id, pipeline_class=pipeline_class, location=model_id, licence=licence, commercial_use=False, task=task
+    )
 
 
 BUILTIN_MODELS: tuple[ModelSpec, ...] = (
@@ -95,6 +112,73 @@ BUILTIN_MODELS: tuple[ModelSpec, ...] = (
         # Batched calls of the Qwen edit pipelines are unreliable: one image per call.
         batchable=False,
     ),
+    # Instruction editing with Chinese and English text rendering; several input images (the product photo,
+    # then references such as the target model for a model swap).
+    *(
+        ModelSpec(
+            id=model_id,
+            pipeline_class="QwenImageEditPlusPipeline",
+            location=model_id,
+            licence="Apache-2.0",
+            commercial_use=True,
+            default_steps=40,
+            default_guidance=4.0,
+            guidance_argument="true_cfg_scale",
+            resolution=1024,
+            size_multiple=16,
+            batchable=False,
+            task="edit",
+        )
+        for model_id in ("Qwen/Qwen-Image-Edit-2509", "Qwen/Qwen-Image-Edit-2511")
+    ),
+    ModelSpec(
+        id="meituan-longcat/LongCat-Image-Edit",
+        pipeline_class="LongCatImageEditPipeline",
+        location="meituan-longcat/LongCat-Image-Edit",
+        licence="Apache-2.0",
+        commercial_use=True,
+        default_steps=50,
+        default_guidance=4.5,
+        resolution=1024,
+        size_multiple=16,
+        batchable=False,
+        task="edit",
+    ),
+    # Fast inpainting: step-distilled, four steps without classifier-free guidance.
+    ModelSpec(
+        id="black-forest-labs/FLUX.2-klein-4B",
+        pipeline_class="Flux2KleinInpaintPipeline",
+        location="black-forest-labs/FLUX.2-klein-4B",
+        licence="Apache-2.0",
+        commercial_use=True,
+        default_steps=4,
+        default_guidance=1.0,
+        resolution=1024,
+        size_multiple=16,
+    ),
+    # Protect masks: SAM 2.1 prompted with a box (from the classical mask or the merchant).
+    ModelSpec(
+        id="facebook/sam2.1-hiera-large",
+        pipeline_class="Sam2Model",
+        location="facebook/sam2.1-hiera-large",
+        licence="Apache-2.0",
+        commercial_use=True,
+        dtype="float32",
+        resolution=1024,
+        task="segment",
+    ),
+    # The weights' card says MIT, but they are trained on the ATR human-parsing set, whose terms restrict
+    # use to research: not cleared for commercial use until that is settled.
+    ModelSpec(
+        id="mattmdjaga/segformer_b2_clothes",
+        pipeline_class="SegformerForSemanticSegmentation",
+        location="mattmdjaga/segformer_b2_clothes",
+        licence="MIT (weights); trained on ATR, research-only terms",
+        commercial_use=False,
+        dtype="float32",
+        resolution=512,
+        task="segment",
+    ),
     ModelSpec(
         id="black-forest-labs/FLUX.1-Fill-dev",
         pipeline_class="FluxFillPipeline",
@@ -106,6 +190,37 @@ BUILTIN_MODELS: tuple[ModelSpec, ...] = (
         resolution=1024,
         size_multiple=16,
     ),
+    ModelSpec(
+        id="black-forest-labs/FLUX.1-Kontext-dev",
+        pipeline_class="FluxKontextInpaintPipeline",
+        location="black-forest-labs/FLUX.1-Kontext-dev",
+        licence="FLUX.1 [dev] Non-Commercial License",
+        commercial_use=False,
+        default_steps=28,
+        default_guidance=2.5,
+        resolution=1024,
+        size_multiple=16,
+    ),
+    ModelSpec(
+        id="black-forest-labs/FLUX.2-klein-9B",
+        pipeline_class="Flux2KleinInpaintPipeline",
+        location="black-forest-labs/FLUX.2-klein-9B",
+        licence="FLUX Non-Commercial License",
+        commercial_use=False,
+        default_steps=4,
+        default_guidance=1.0,
+        resolution=1024,
+        size_multiple=16,
+    ),
+    _noncommercial("Qwen/Qwen-Image-2.1", "QwenImage21Pipeline", "Qwen-Image-2.1 licence (non-commercial)"),
+    _noncommercial(
+        "briaai/RMBG-1.4", "AutoModelForImageSegmentation", "bria-rmbg-1.4 (non-commercial)", task="segment"
+    ),
+    _noncommercial("briaai/RMBG-2.0", "AutoModelForImageSegmentation", "CC BY-NC 4.0", task="segment"),
+    _noncommercial("zhengchong/CatVTON", "CatVTONPipeline", "CC BY-NC-SA 4.0"),
+    _noncommercial("yisol/IDM-VTON", "IDMVTONPipeline", "CC BY-NC-SA 4.0"),
+    _noncommercial("levihsu/OOTDiffusion", "OOTDiffusionPipeline", "CC BY-NC-SA 4.0"),
+    _noncommercial("BoyuanJiang/FitDiT", "FitDiTPipeline", "FitDiT licence (non-commercial)"),
 )
 
 _FIELDS = {f.name: f for f in dataclasses.fields(ModelSpec)}
@@ -156,8 +271,16 @@ class ModelRegistry:
                 f"diffusion model {model_id!r} is not in the model registry; known: {', '.join(sorted(self._specs))}"
             ) from None
 
-    def resolve(self, model_id: str, *, default: str, allow_noncommercial: bool, purpose: str) -> ModelSpec:
-        """The spec to run ``purpose`` with: the template's choice, else the default; licence checked."""
+    def resolve(
+        self,
+        model_id: str,
+        *,
+        default: str,
+        allow_noncommercial: bool,
+        purpose: str,
+        tasks: tuple[str, ...] = ("inpaint", "edit"),
+    ) -> ModelSpec:
+        """The spec to run ``purpose`` with: the template's choice, else the default; licence and task checked."""
         chosen = model_id or default
         if not chosen:
             raise ModelNotConfigured(
@@ -169,5 +292,10 @@ class ModelRegistry:
             raise NonCommercialModelRefused(
                 f"model {spec.id} is licensed for non-commercial use only ({spec.licence}); set "
                 "INFERENCE_ALLOW_NONCOMMERCIAL_MODELS=true only if you hold a licence that covers this shop"
+            )
+        if spec.task not in tasks:
+            raise ConfigurationError(
+                f"model {spec.id} is a {spec.task} model and cannot be used for {purpose}; "
+                f"that needs one of: {', '.join(tasks)}"
             )
         return spec

@@ -15,11 +15,13 @@ from vitrine.inference.masks import ProtectMask
 @dataclass(frozen=True, eq=False)
 class RenderRequest:
     image: Image.Image  # the source photo (RGB or RGBA; alpha, when present, is the product mask)
-    recipe: str  # "background" | "model_swap" | "text_localize"
+    recipe: str  # "background" | "model_swap" | "text_localize" | "colourway" | "cleanup"
     params: Mapping[str, Any] = field(default_factory=dict)  # the recipe's parameters (JSON values)
     seed: int = 0  # drives every random choice; the same request and seed give the same image
     mask: Image.Image | np.ndarray | None = None  # a supplied protect mask: white / True = product
     assets: Mapping[str, Image.Image] = field(default_factory=dict)  # images params refer to by name
+    # A merchant's box (x0, y0, x1, y1) around the product: the box segmenter's prompt when one is configured.
+    box: tuple[int, int, int, int] | None = None
 
 
 @dataclass(frozen=True)

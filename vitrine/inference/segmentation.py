@@ -119,3 +119,61 @@ class SegmentationModel:
             id2label=id2label,
             groups=self.groups,
         )
+
+
+# SAM's input normalisation (ImageNet statistics), as its own processor applies it.
+SAM_MEAN = (0.485, 0.456, 0.406)
+SAM_STD = (0.229, 0.224, 0.225)
+
+
+class BoxSegmenter:
+    """SAM 2.1 through transformers (``Sam2Model``): the object inside a box, as a protect mask.
+
+    The box comes from the classical mask's extent or from the merchant; the model's predicted IoU is the
+    mask's confidence. The input is prepared here as SAM's processor does (square resize, ImageNet
+    normalisation, box scaled alike), since that processor needs torchvision and this needs nothing more."""
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        if self._model is None:
+            from transformers import Sam2Model
+
+            local = Path(self.location).is_dir()
+            try:
+                model = Sam2Model.from_pretrained(self.location, local_files_only=local)
+            except (OSError, ValueError) as exc:
+                raise ConfigurationError(
+                    f"box segmentation model {self.location} could not be loaded "
+                    f"(INFERENCE_BOX_SEGMENTATION_MODEL): {exc}"
+                ) from exc
+            self._model = model.eval()
+        return self._model
+
+    def segment(self, rgb: np.ndarray, box: tuple[int, int, int, int]) -> ProtectMask:
+        """``box`` is (x0, y0, x1, y1) in pixels of ``rgb``."""
+        import cv2
+        import torch
+
+        height, width = rgb.shape[:2]
+        with self._lock:
+            model = self._load()
+            side = int(model.config.prompt_encoder_config.image_size)
+            resized = cv2.resize(rgb, (side, side), interpolation=cv2.INTER_LINEAR).astype(np.float32) / 255.0
+            pixels = (resized - np.float32(SAM_MEAN)) / np.float32(SAM_STD)
+            pixel_values = torch.from_numpy(pixels.transpose(2, 0, 1).copy())[None]
+            x0, y0, x1, y1 = box
+            scaled = [x0 * side / width, y0 * side / height, x1 * side / width, y1 * side / height]
+            with torch.inference_mode():
+                outputs = model(
+                    pixel_values=pixel_values, input_boxes=torch.tensor([[scaled]]), multimask_output=False
+                )
+                logits = outputs.pred_masks.reshape(-1, *outputs.pred_masks.shape[-2:])[:1, None]
+                logits = torch.nn.functional.interpolate(logits, size=(height, width), mode="bilinear")
+        mask = (logits[0, 0] > 0).numpy()
+        score = float(outputs.iou_scores.reshape(-1)[0])
+        warnings = () if mask.any() else ("the box segmentation found nothing inside the box",)
+        return ProtectMask(mask=mask, confidence=round(min(max(score, 0.0), 1.0), 4), method="sam", warnings=warnings)

@@ -21,6 +21,8 @@ class EditKind(models.TextChoices):
     MODEL_SWAP = "model_swap", "Model swap"
     BACKGROUND = "background", "Background replacement"
     TEXT_LOCALIZE = "text_localize", "Text localization"
+    COLOURWAY = "colourway", "Colourway (recolour to another SKU)"
+    CLEANUP = "cleanup", "Promotional overlay clean-up"
 
 
 class Shop(models.Model):
@@ -116,6 +118,9 @@ class Product(models.Model):
     )
     vendor = models.CharField(max_length=255, blank=True)
     tags = models.JSONField(default=list, blank=True)
+    options = models.JSONField(
+        default=list, blank=True, help_text='Options as the store lists them: [{"name": "Color", "values": [...]}].'
+    )
     status = models.CharField(max_length=32, blank=True)
     remote_updated_at = models.DateTimeField(null=True, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
@@ -169,6 +174,10 @@ class Variant(models.Model):
     kind = models.CharField(max_length=32, choices=EditKind.choices)
     template_slug = models.SlugField(max_length=100, blank=True)
     template_version = models.PositiveIntegerField(default=0)
+    slot = models.CharField(
+        max_length=100, blank=True, default="",
+        help_text="Tells apart several variants of one image and template, e.g. colour:Navy for a colourway.",
+    )
     source_sha256 = models.CharField(max_length=64, help_text="sha256 of the source image this was made from.")
     seed = models.BigIntegerField()
     params = models.JSONField(default=dict, blank=True, help_text="Snapshot of the parameters used.")
@@ -203,9 +212,9 @@ class Variant(models.Model):
             models.Index(fields=["source_sha256", "template_slug", "template_version", "market"]),
         ]
         constraints = [
-            # The planner's deduplication key: one live variant per (image bytes, template version, market).
+            # The planner's deduplication key: one live variant per (image bytes, template version, market, slot).
             models.UniqueConstraint(
-                fields=["source_image", "source_sha256", "template_slug", "template_version", "market"],
+                fields=["source_image", "source_sha256", "template_slug", "template_version", "market", "slot"],
                 condition=~Q(state__in=["superseded", "failed", "rejected"]),
                 name="variant_unique_live_plan",
             ),

@@ -220,6 +220,8 @@ def product_upsert(*, shop: Shop, remote: RemoteProduct, connector: Connector) -
             vendor=remote.vendor,
             tags=list(remote.tags), status=remote.status, remote_updated_at=remote.updated_at, synced_at=now,
             deleted_at=None,
+            **({} if remote.options is None else
+               {"options": [{"name": name, "values": list(values)} for name, values in remote.options]}),
         ),
     )
     seen: set[str] = set()

@@ -297,6 +297,7 @@ INFERENCE_TORCH_COMPILE = env.bool("INFERENCE_TORCH_COMPILE", default=False)
 INFERENCE_BATCH_SIZE = env.int("INFERENCE_BATCH_SIZE", default=4)
 # Local folder or hub id of a semantic segmentation model (garment / face / hair / skin); needed by model_swap.
 INFERENCE_SEGMENTATION_MODEL = env.str("INFERENCE_SEGMENTATION_MODEL", default="")
+INFERENCE_BOX_SEGMENTATION_MODEL = env.str("INFERENCE_BOX_SEGMENTATION_MODEL", default="")
 # Translation models per language pair, JSON: {"zh-en": "/models/opus-mt-zh-en", "*-de": "..."}.
 INFERENCE_TRANSLATION_MODELS = env.json("INFERENCE_TRANSLATION_MODELS", default={})
 # Font files tried first for re-rendered text (then Noto CJK, WenQuanYi, DejaVu from the system).

@@ -83,6 +83,24 @@ def _thresholds(variant: Variant) -> dict[str, Any] | None:
     return fidelity_thresholds_for(variant) or None
 
 
+def _colourway_target(variant: Variant) -> tuple[float, float, float] | None:
+    """The CIELAB colour a colourway variant had to reach: its ``target`` swatch or ``target_lab``."""
+    if variant.kind != "colourway":
+        return None
+    from vitrine.inference.colourspace import parse_lab, rgb_to_lab_exact
+    from vitrine.inference.params import parse_color
+
+    try:
+        if variant.params.get("target"):
+            lab = rgb_to_lab_exact(parse_color(variant.params["target"]))[0]
+            return float(lab[0]), float(lab[1]), float(lab[2])
+        if variant.params.get("target_lab"):
+            return parse_lab(variant.params["target_lab"])
+    except ValueError:
+        return None  # the render refused it already; the report then says the target was not checked
+    return None
+
+
 def variant_assess(*, variant_id: int, offset: Sequence[int] | None = None,
                    rewritten_boxes: Sequence[Sequence[int]] | None = None) -> ReviewItem | None:
     """Score a generated variant's SKU fidelity and send it to review, or fail it below the hard floor.
@@ -127,7 +145,7 @@ def variant_assess(*, variant_id: int, offset: Sequence[int] | None = None,
             kind=variant.kind, thresholds=_thresholds(variant),
             ignore_boxes=list(rewritten_boxes) or None,
             ocr=settings.FIDELITY_OCR, mask_confidence=mask_confidence, mask_method=mask_method,
-            text_cache=SharedTextCache(),
+            text_cache=SharedTextCache(), target_colour=_colourway_target(variant),
         )
     except ThresholdError as exc:
         _fail_generated(variant, actor, f"The template's fidelity thresholds are invalid: {exc}")

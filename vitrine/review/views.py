@@ -170,6 +170,8 @@ def _measures(report: FidelityReport) -> list[dict[str, Any]]:
     """Every verdict-deciding entry of the registry: the scored measures, then the pass checks."""
     rows = []
     for measure in MEASURES:
+        if measure.name not in report.measures:
+            continue  # measured only for other edit kinds
         value = report.measures.get(measure.name)
         score = report.measure_scores.get(measure.name)
         rows.append({"name": measure.name, "label": measure.label, "value": value, "score": score,

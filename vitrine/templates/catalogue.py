@@ -13,6 +13,8 @@ from typing import Any
 from vitrine.templates.models import VariantTemplate
 
 Section = VariantTemplate.Section
+# Planned per colour by vitrine.templates.colourways, not by the rules' planner.
+COLOURWAYS_FROM_OPTIONS = "colourways-from-options"
 
 # Alt text per section and language; {title} is the product title (the glossary's translation when the
 # shop has one). Languages missing here fall back to English.
@@ -212,6 +214,23 @@ BUILTIN: tuple[Definition, ...] = (
            ["de", "en-US", "en-GB", "fr"],
            gender="man", age="in his sixties", ethnicity="white European", body_size="average build",
            hair="short grey", styling="friendly expression, trimmed grey beard"),
+    Definition(
+        slug="promo-overlays-removed", kind="cleanup", section=Section.MARKETPLACE,
+        title="Promotional stickers and watermarks removed",
+        description=("Price stickers, 包邮 / 限时特价 badges, corner ribbons and watermark text around the product "
+                     "are removed and the background filled in; OCR checks none of it is still legible. For "
+                     "marketplaces that forbid promotional overlays on product images. The product is untouched."),
+        params={"method": "auto"}, alt_text=ALT_ON_WHITE,
+    ),
+    Definition(
+        slug=COLOURWAYS_FROM_OPTIONS, kind="colourway", section=Section.COLOURWAY,
+        title="Colourways from the product's colour options",
+        description=("For a product whose options name colours (Color, Colour, 颜色) but whose photos show only "
+                     "some of them: one image per missing colour, recoloured from the main photo to a swatch "
+                     "you confirm. Shading, texture, seams and print stay; only the product's colour changes."),
+        params={}, alt_text={"en": "{title}", "de": "{title}", "fr": "{title}", "es": "{title}", "zh": "{title}",
+                             "ja": "{title}"},
+    ),
     _text("zh-CN", "Simplified Chinese", {"align": "auto", "min_font_scale": 0.8}),
     # Latin words run three to four times as wide as the CJK words they translate: let a line widen over
     # the label's plain background rather than shrink.

@@ -21,6 +21,7 @@ class VariantTemplate(models.Model):
         ON_MODEL = "on_model", "Mannequin and flat-lay to on-model"
         MODEL_SWAP = "model_swap", "Model swap per market"
         TEXT = "text", "Text localization"
+        COLOURWAY = "colourway", "Colourways of one photo"
         CUSTOM = "custom", "Shop's own"
 
     shop = models.ForeignKey(
@@ -128,3 +129,23 @@ class DeferredPlan(models.Model):
     def __str__(self) -> str:
         return f"deferred {self.template_slug} for image {self.source_image_id} in {self.market}"
 
+
+
+class ColourSwatch(models.Model):
+    """The colour a product's option value (``Navy``, ``藏青``) stands for, as the merchant confirmed it.
+
+    A colourway is only rendered from a confirmed swatch: a name alone is too loose a target for a SKU."""
+
+    product = models.ForeignKey("platform.Product", on_delete=models.CASCADE, related_name="colour_swatches")
+    option_value = models.CharField(max_length=255)
+    color = models.CharField(max_length=7, help_text="#RRGGBB")
+    confirmed_by = models.CharField(max_length=255)
+    confirmed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product", "option_value"], name="colour_swatch_unique_value")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.option_value} = {self.color}"

@@ -286,6 +286,8 @@ def _candidates(shop: Shop, products: Iterable[Product]) -> list[Candidate]:
             template = templates[rule.template_slug]
             if template is None or not selectors.rule_matches_product(rule, product):
                 continue
+            if template.kind == EditKind.COLOURWAY:
+                continue  # one variant per colour and confirmed swatch: see vitrine.templates.colourways
             if not selectors.template_fits_product(template, product):
                 continue
             chosen = {market.pk for market in rule.markets.all()}

@@ -136,13 +136,14 @@ class FakeShopify(LoopbackServer):
 
     def add_product(self, domain: str, *, title: str, images: list[bytes] | int = 1, alt: str = "",
                     product_type: str = "", vendor: str = "", tags: tuple[str, ...] = (),
-                    updated_at: datetime | None = None) -> Product:
+                    updated_at: datetime | None = None,
+                    options: tuple[tuple[str, list[str]], ...] = ()) -> Product:
         shop = self.shops[domain]
         with self.lock:
             number = shop.next_id()
             product = Product(number=number, title=title, handle=f"product-{number}",
                               product_type=product_type, vendor=vendor, tags=list(tags),
-                              updated_at=updated_at or datetime.now(UTC))
+                              updated_at=updated_at or datetime.now(UTC), options=list(options))
             for index, data in enumerate(images if isinstance(images, list) else [None] * images):
                 media = Media(number=shop.next_id(), filename=f"photo-{number}-{index + 1}.png",
                               content_type="image/png", alt=alt, product_number=number, data=data)

@@ -136,6 +136,7 @@ class Product:
     product_type: str = ""
     vendor: str = ""
     tags: list[str] = field(default_factory=list)
+    options: list[tuple[str, list[str]]] = field(default_factory=list)
     status: str = "ACTIVE"
     updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     media_numbers: list[int] = field(default_factory=list)
@@ -315,6 +316,7 @@ class ProductView:
         self.productType = product.product_type
         self.vendor = product.vendor
         self.tags = product.tags
+        self.options = [{"name": name, "values": values} for name, values in product.options]
         self.status = product.status
         self.updatedAt = iso(product.updated_at)
 

@@ -57,7 +57,7 @@ query ProductsPage($first: Int!, $after: String, $query: String) {
 PRODUCT = (
     """
 query Product($id: ID!) {
-  product(id: $id) { ...ProductFields }
+  product(id: $id) { ...ProductFields options { name values } }
 }
 """
     + _PRODUCT_FIELDS
@@ -123,6 +123,7 @@ _BULK_PRODUCTS = """
         productType
         vendor
         tags
+        options { name values }
         status
         updatedAt
         media {

@@ -49,6 +49,9 @@ def remote_product(node: dict[str, Any], media_nodes: Iterable[dict[str, Any]]) 
         external_id=node["id"], title=node.get("title") or "", handle=node.get("handle") or "",
         product_type=node.get("productType") or "", vendor=node.get("vendor") or "",
         tags=tuple(node.get("tags") or ()), status=(node.get("status") or "").lower(),
+        options=None if "options" not in node else tuple(
+            (option.get("name") or "", tuple(option.get("values") or ())) for option in node["options"] or ()
+        ),
         updated_at=_parse_datetime(node.get("updatedAt")), images=remote_images(media_nodes),
     )
 

@@ -298,7 +298,12 @@ class BackgroundRecipe(Recipe):
             plan.job = InpaintJob(
                 image=source,
                 edit_mask=~protect.mask,
-                prompt=params["prompt"],
+                # Instruction-editing models are told what to change; inpainting models are shown a mask.
+                prompt=(
+                    f"Replace the background with {params['prompt']}. Keep the product exactly as it is."
+                    if spec.task == "edit"
+                    else params["prompt"]
+                ),
                 negative_prompt=params["negative_prompt"],
                 seed=request.seed,
                 steps=params["steps"] or spec.default_steps,

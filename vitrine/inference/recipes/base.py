@@ -146,9 +146,14 @@ def product_mask(
         protect = mask_from_supplied(request.mask, (source.shape[1], source.shape[0]))
     elif alpha is not None:
         protect = mask_from_alpha(alpha)
+    elif engine.box_segmenter is not None and request.box is not None:
+        protect = engine.box_segmenter.segment(source, request.box)
     else:
         protect = classical_protect_mask(source)
-        if protect.confidence < minimum:
+        if engine.box_segmenter is not None and protect.mask.any():
+            # The classical outline is only a box prompt here: the box segmenter draws the real edge.
+            protect = engine.box_segmenter.segment(source, mask_box(protect.mask))
+        elif protect.confidence < minimum:
             cut = grabcut_protect_mask(source)
             if cut.mask.any() and cut.confidence > protect.confidence:
                 protect = cut
@@ -158,3 +163,15 @@ def product_mask(
                 f"{minimum:.2f}): a reviewer must check its edges")
         return replace(protect, warnings=(*protect.warnings, note))
     return require_usable(protect, min_confidence=minimum, what=what)
+
+
+def mask_box(mask: np.ndarray, margin: int = 2) -> tuple[int, int, int, int]:
+    """The mask's extent (x0, y0, x1, y1), grown by ``margin`` px within the frame."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    height, width = mask.shape
+    return (
+        max(0, int(cols[0]) - margin),
+        max(0, int(rows[0]) - margin),
+        min(width, int(cols[-1]) + 1 + margin),
+        min(height, int(rows[-1]) + 1 + margin),
+    )

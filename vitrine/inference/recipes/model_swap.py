@@ -43,6 +43,12 @@ PARAMETERS = ParamSet(
         Param("keep_background", "bool", True, help="regenerate only the person (needs the segmentation model)"),
         Param("feather", "int", 2, minimum=0, maximum=32),
         Param("model", "str", "", help="model registry id; default INFERENCE_DEFAULT_MODEL"),
+        Param(
+            "reference",
+            "str",
+            "",
+            help="name of an asset photo of the target model (instruction-editing models take it as a second image)",
+        ),
         Param("steps", "int", None, minimum=1, maximum=150),
         Param("guidance", "float", None, minimum=0.0, maximum=50.0),
         Param("strength", "float", 1.0, minimum=0.05, maximum=1.0),
@@ -114,10 +120,30 @@ class ModelSwapRecipe(Recipe):
                 )
             garment = require_usable(garment, min_confidence=engine.config.min_mask_confidence, what="garment")
             edit_region = self._edit_region(garment, segmentation, params, warnings)
+        references: tuple[np.ndarray, ...] = ()
+        if params["reference"]:
+            if params["reference"] not in request.assets:
+                raise UnsupportedParameter(
+                    f"parameter 'reference' names {params['reference']!r}, but the request carries "
+                    f"{', '.join(sorted(request.assets)) or 'no images'}"
+                )
+            if spec.task != "edit":
+                warnings.append(f"model {spec.id} takes no reference photo: 'reference' was ignored")
+            else:
+                references = (np.asarray(request.assets[params["reference"]].convert("RGB"), dtype=np.uint8),)
+        prompt = describe_model(params)
+        if spec.task == "edit":
+            # Instruction models are told what to change and what to keep, not shown a mask.
+            prompt = (
+                f"Replace the person with a new {prompt.removeprefix('photo of a ')}"
+                + (", looking like the person in picture 2" if references else "")
+                + ". Keep the garment, its colour, print and fit exactly as they are."
+            )
         job = InpaintJob(
             image=source,
             edit_mask=edit_region,
-            prompt=describe_model(params),
+            prompt=prompt,
+            references=references,
             negative_prompt=params["negative_prompt"],
             seed=request.seed,
             steps=params["steps"] or spec.default_steps,

@@ -28,7 +28,7 @@ from vitrine.inference.errors import (
 )
 from vitrine.inference.fonts import truetype
 from vitrine.inference.masks import ProtectMask, dilate
-from vitrine.inference.ocr import TextLine, TextReader, readable_share, readback_similarity
+from vitrine.inference.ocr import TextLine, TextReader, fold, readable_share, readback_similarity, text_overlap
 from vitrine.inference.params import Param, ParamSet
 from vitrine.inference.pasteback import paste_back
 from vitrine.inference.recipes.base import Plan, Recipe, Stopwatch, product_mask
@@ -47,6 +47,13 @@ PARAMETERS = ParamSet(
         Param("glossary", "mapping", {}, help="the shop's glossary for the target language"),
         Param("untranslated", "str", "fail", choices=("fail", "keep"), help="a line nobody can translate"),
         Param("erase", "str", "opencv", choices=("opencv", "diffusion"), help="how the original text is removed"),
+        Param(
+            "render",
+            "str",
+            "classical",
+            choices=("classical", "model"),
+            help="model: an instruction-editing model (Qwen-Image-Edit, LongCat-Image-Edit) rewrites the text",
+        ),
         Param("align", "str", "auto", choices=("auto", "left", "center", "right")),
         Param("font", "str", "", help="font file; default: the first installed font covering the text"),
         Param(
@@ -91,8 +98,17 @@ PARAMETERS = ParamSet(
 )
 # Margin around a rendered line, relative to its height, given to the recogniser for read-back.
 READBACK_PAD = 0.35
+# A removed line whose text is still read back to this share is not removed.
+REMOVED_OVERLAP = 0.5
 # A translation the recogniser can read less of than this cannot be verified, so it is refused.
 MIN_READABLE_SHARE = 0.5
+
+
+def edit_instruction(pairs: list[tuple[str, str]]) -> str:
+    """The instruction for an editing model: each line replaced (or removed), everything else kept."""
+    steps = [f'replace the text "{source}" with "{target}"' if target else f'remove the text "{source}"'
+             for source, target in pairs]  # fmt: skip
+    return "; ".join(steps).capitalize() + ". Keep the same font, size, colour and position; change nothing else."
 
 
 @dataclass(frozen=True)
@@ -180,10 +196,14 @@ class TextPlan(Plan):
     edit_region: np.ndarray | None = None  # bool: erase mask plus where new text is drawn
     skipped: list[dict[str, Any]] = field(default_factory=list)
     reader: TextReader | None = None
+    removals: list[TextLine] = field(default_factory=list)  # lines erased with no replacement
+    model_lines: list[tuple[TextLine, str, str, tuple[int, int, int, int]]] = field(default_factory=list)
 
     def finish(self, generated: np.ndarray | None) -> RenderResult:
         if self.erase_mask is None or self.edit_region is None or self.reader is None:
             raise ValueError("text plan was not prepared")
+        if self.params["render"] == "model":
+            return self._finish_model(generated)
         feather = self.params["feather"]
         with self.stopwatch.stage("erase"):
             if generated is None:
@@ -207,6 +227,7 @@ class TextPlan(Plan):
             output = paste_back(self.source, np.asarray(canvas), ~self.edit_region)
         with self.stopwatch.stage("read_back"):
             readings = self.reader.read_lines([self._crop(output, layout.ink) for layout in self.layouts])
+            removed = [self._check_removed(output, line) for line in self.removals]
         lines = []
         for layout, (read, _) in zip(self.layouts, readings, strict=True):
             similarity = readback_similarity(layout.translation, read, self.reader.alphabet)
@@ -230,6 +251,56 @@ class TextPlan(Plan):
                     "similarity": round(similarity, 3),
                 }
             )
+        return self.result(
+            image=output,
+            protect=self.protect,
+            edit_mask=self.edit_region,
+            details={"lines": [*lines, *removed], "skipped": self.skipped, "mask_method": self.protect.method},
+        )
+
+    def _check_removed(self, output: np.ndarray, line: TextLine) -> dict[str, Any]:
+        """A line erased without replacement ("remove, don't translate"): OCR must no longer read it there."""
+        assert self.reader is not None
+        x0, y0, x1, y1 = line.box
+        pad = max(4, int(READBACK_PAD * (y1 - y0)))
+        height, width = output.shape[:2]
+        window = (slice(max(0, y0 - pad), min(height, y1 + pad)), slice(max(0, x0 - pad), min(width, x1 + pad)))
+        crop = np.ascontiguousarray(output[window])
+        read = "".join(found.text for found in self.reader.find_lines(crop))
+        if text_overlap(fold(read), fold(line.text)) >= REMOVED_OVERLAP:
+            raise TextReadBackFailed(f"{line.text!r} was to be removed but still reads as {read!r}")
+        return {"source": line.text, "target": "", "origin": "removed", "box": list(line.box), "read_back": read}
+
+    def _finish_model(self, generated: np.ndarray | None) -> RenderResult:
+        """The edit model redrew the frame: keep its pixels only inside the lines' regions, then read them back."""
+        assert self.edit_region is not None and self.reader is not None
+        if generated is None:
+            raise ValueError("render=model needs the edited frame")
+        with self.stopwatch.stage("composite"):
+            output = paste_back(self.source, generated, ~self.edit_region)
+        lines = []
+        with self.stopwatch.stage("read_back"):
+            for line, translation, origin, region in self.model_lines:
+                x0, y0, x1, y1 = region
+                crop = np.ascontiguousarray(output[y0:y1, x0:x1])
+                read = "".join(found.text for found in self.reader.find_lines(crop))
+                if not translation:
+                    if text_overlap(fold(read), fold(line.text)) >= REMOVED_OVERLAP:
+                        raise TextReadBackFailed(f"{line.text!r} was to be removed but still reads as {read!r}")
+                    similarity = 1.0
+                else:
+                    similarity = readback_similarity(translation, read, self.reader.alphabet)
+                    if similarity < self.params["readback_threshold"]:
+                        raise TextReadBackFailed(
+                            f"the edit model wrote {read!r} where {translation!r} was asked for "
+                            f"({similarity:.0%} alike, needs {self.params['readback_threshold']:.0%}); "
+                            "try another seed or the classical renderer"
+                        )
+                lines.append(
+                    {"source": line.text, "target": translation, "origin": origin, "box": list(line.box),
+                     "ink": [x0, y0, x1, y1], "read_back": read.strip(), "similarity": round(similarity, 3),
+                     "renderer": "model"}
+                )  # fmt: skip
         return self.result(
             image=output,
             protect=self.protect,
@@ -259,7 +330,11 @@ class TextLocalizeRecipe(Recipe):
         if not target:
             raise UnsupportedParameter("text_localize needs 'target_language' (the market's language, e.g. \"de-DE\")")
         spec = None
-        if params["erase"] == "diffusion":
+        if params["render"] == "model":
+            spec = engine.resolve_model(
+                params["model"], purpose="rewriting text with an instruction-editing model", tasks=("edit",)
+            )
+        elif params["erase"] == "diffusion":
             spec = engine.resolve_model(params["model"], purpose="erasing text with diffusion")
         with stopwatch.stage("ocr"):
             found = engine.text_reader.find_lines(source)
@@ -288,6 +363,8 @@ class TextLocalizeRecipe(Recipe):
                     )
                 skipped.append({"source": line.text, "reason": "no translation"})
                 warnings.append(f"kept {line.text!r} as it is: no translation into {target}")
+            elif not translation.text.strip():
+                to_rewrite.append((line, "", translation.origin))  # "remove, don't translate"
             elif lookup_key(translation.text) == lookup_key(line.text):
                 skipped.append({"source": line.text, "reason": "reads the same"})
             elif readable_share(translation.text, engine.text_reader.alphabet) < MIN_READABLE_SHARE:
@@ -317,23 +394,34 @@ class TextLocalizeRecipe(Recipe):
             erase_mask = np.zeros(source.shape[:2], bool)
             for line, _, _ in to_rewrite:
                 erase_mask |= self._line_mask(line, source.shape[:2])
-            layouts = [
-                self._layout(
-                    source,
-                    line,
-                    text,
-                    origin,
-                    params,
-                    engine,
-                    product.mask if product_confident else None,
-                    erase_mask,
-                )
-                for line, text, origin in to_rewrite
-            ]
+            model_lines = []
+            layouts = []
+            removals = []
+            if params["render"] == "model":
+                for line, text, origin in to_rewrite:
+                    model_lines.append((line, text, origin, self._model_region(line, source.shape[:2], params)))
+            else:
+                removals = [line for line, text, _ in to_rewrite if not text]
+                layouts = [
+                    self._layout(
+                        source,
+                        line,
+                        text,
+                        origin,
+                        params,
+                        engine,
+                        product.mask if product_confident else None,
+                        erase_mask,
+                    )
+                    for line, text, origin in to_rewrite
+                    if text
+                ]
             edit_region = erase_mask.copy()
             for layout in layouts:
                 x0, y0, x1, y1 = layout.ink
                 edit_region[max(0, y0 - 2) : y1 + 2, max(0, x0 - 2) : x1 + 2] = True
+            for _, _, _, (x0, y0, x1, y1) in model_lines:
+                edit_region[y0:y1, x0:x1] = True
         protect = ProtectMask(product.mask & ~edit_region, product.confidence, product.method, product.warnings)
         plan = TextPlan(
             request=request,
@@ -348,8 +436,20 @@ class TextLocalizeRecipe(Recipe):
             edit_region=edit_region,
             skipped=skipped,
             reader=engine.text_reader,
+            removals=removals,
+            model_lines=model_lines,
         )
-        if spec is not None:
+        if spec is not None and spec.task == "edit":
+            plan.job = InpaintJob(
+                image=source,
+                edit_mask=edit_region,
+                prompt=edit_instruction([(line.text, text) for line, text, _, _ in model_lines]),
+                negative_prompt="",
+                seed=request.seed,
+                steps=params["steps"] or spec.default_steps,
+                guidance=spec.default_guidance if params["guidance"] is None else params["guidance"],
+            )
+        elif spec is not None:
             plan.job = InpaintJob(
                 image=source,
                 edit_mask=erase_mask,
@@ -361,6 +461,16 @@ class TextLocalizeRecipe(Recipe):
                 strength=params["strength"],
             )
         return plan
+
+    @staticmethod
+    def _model_region(line: TextLine, shape: tuple[int, int], params: dict[str, Any]) -> tuple[int, int, int, int]:
+        """Where the edit model may write a line: its box, grown by ``max_growth`` across and half a line
+        above and below (a translation is rarely the original's width)."""
+        x0, y0, x1, y1 = line.box
+        grow_x = round((x1 - x0) * (params["max_growth"] - 1.0) / 2)
+        grow_y = max(2, (y1 - y0) // 2)
+        height, width = shape
+        return max(0, x0 - grow_x), max(0, y0 - grow_y), min(width, x1 + grow_x), min(height, y1 + grow_y)
 
     @staticmethod
     def _line_mask(line: TextLine, shape: tuple[int, int]) -> np.ndarray:

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from vitrine.review.fidelity import align, measures, scoring, text
+from vitrine.review.fidelity import align, colourway, measures, scoring, text
 from vitrine.review.fidelity.colour import delta_e_ciede2000, rgb_to_lab
 from vitrine.review.fidelity.imaging import (
     FidelityInputError,
@@ -28,7 +28,7 @@ from vitrine.review.fidelity.imaging import (
     mask_from_base64_png,
     mask_to_base64_png,
 )
-from vitrine.review.fidelity.registry import MEASURE_NAMES
+from vitrine.review.fidelity.registry import measure_names_for
 from vitrine.review.fidelity.report import (
     VERDICT_PASS,
     Alignment,
@@ -41,6 +41,7 @@ from vitrine.review.fidelity.report import (
 )
 from vitrine.review.fidelity.thresholds import (
     KIND_BACKGROUND,
+    KIND_COLOURWAY,
     KIND_TEXT_LOCALIZE,
     ocr_enabled_by_default,
     thresholds_resolve,
@@ -157,6 +158,7 @@ def compare(
     mask_confidence: float | None = None,
     mask_method: str = "given",
     text_cache: text.TextCache | None = None,
+    target_colour: Sequence[float] | None = None,
 ) -> FidelityReport:
     """The SKU-fidelity report of ``variant`` against ``original``.
 
@@ -171,6 +173,8 @@ def compare(
     made; an outline found automatically in a photo of a scene (``grabcut``) never passes on its own.
     ``text_cache`` keeps the original's text lines between calls (by content hash), so OCR detection runs
     once per source image; by default a cache local to this process.
+    ``target_colour`` (CIELAB) is the colour a ``colourway`` variant had to reach; see
+    :mod:`vitrine.review.fidelity.colourway`.
     """
     started = time.perf_counter()
     limits = thresholds_resolve(kind, thresholds)
@@ -194,6 +198,11 @@ def compare(
     if not product_full.any():
         raise FidelityInputError("the ignore boxes cover the whole product mask: nothing is left to compare")
 
+    target_delta_e = None
+    if kind == KIND_COLOURWAY:
+        if target_colour is not None:
+            target_delta_e = colourway.target_delta_e(variant_rgb, mask, target_colour)
+        variant_rgb = colourway.undo_recolour(original_rgb, variant_rgb, mask)
     analysis, keypoints = _analyse(original_rgb, variant_rgb, product_full, limits)
     compared_area = int(analysis.compared.sum())
     product_box = _product_box(analysis)
@@ -215,12 +224,17 @@ def compare(
         "missing_share": float((~analysis.valid & analysis.compared).sum() / compared_area),
         "outline_growth": _outline_growth(analysis) / compared_area,
     }
+    if kind == KIND_COLOURWAY:
+        values["target_delta_e"] = target_delta_e
 
-    if set(values) != set(MEASURE_NAMES):
-        raise RuntimeError(f"the engine's measures {sorted(values)} differ from the registry's {MEASURE_NAMES}")
-    values = {name: values[name] for name in MEASURE_NAMES}  # the registry's order, as the page lists them
+    expected = measure_names_for(kind)
+    if set(values) != set(expected):
+        raise RuntimeError(f"the engine's measures {sorted(values)} differ from the registry's {expected}")
+    values = {name: values[name] for name in expected}  # the registry's order, as the page lists them
 
     notes = [_mask_note(mask_info)] if mask_info.source == "estimated" else []
+    if kind == KIND_COLOURWAY and target_colour is None:
+        notes.append("no target colour was given, so whether the colourway reached it was not checked")
     text_comparisons: list[TextComparison] = []
     if read_text:
         text_comparisons = _read_and_compare_text(
@@ -290,6 +304,7 @@ def assess(
     mask_confidence: float | None = None,
     mask_method: str = "given",
     text_cache: text.TextCache | None = None,
+    target_colour: Sequence[float] | None = None,
 ) -> Assessment:
     """compare() plus the diff images: what the review app stores for a generated variant.
     ``assessment.report.failed`` means the variant is below the hard floor and is failed without review.
@@ -297,7 +312,8 @@ def assess(
     from vitrine.review.fidelity.artefacts import render_artefacts
 
     report = compare(original, variant, product_mask, kind, thresholds, ignore_boxes=ignore_boxes, ocr=ocr,
-                     mask_confidence=mask_confidence, mask_method=mask_method, text_cache=text_cache)
+                     mask_confidence=mask_confidence, mask_method=mask_method, text_cache=text_cache,
+                     target_colour=target_colour)
     return Assessment(report=report, artefacts=render_artefacts(original, variant, report))
 
 

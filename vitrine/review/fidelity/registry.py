@@ -18,6 +18,7 @@ class Measure:
     label: str  # what the review page calls it
     higher_is_better: bool
     ideal: float  # its value for an identical pair
+    kinds: tuple[str, ...] = ()  # the edit kinds it is measured for; empty: every kind
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure("colour_change", "Largest region whose colour changed", False, 0.0),
     Measure("missing_share", "Product cut off by the frame", False, 0.0),
     Measure("outline_growth", "Outline grown beyond the mask", False, 0.0),
+    Measure("target_delta_e", "Colour reached vs the target swatch (ΔE00)", False, 0.0, kinds=("colourway",)),
 )
 
 PASS_CHECKS: tuple[PassCheck, ...] = (
@@ -49,4 +51,9 @@ PASS_CHECKS: tuple[PassCheck, ...] = (
 )
 
 MEASURE_NAMES: tuple[str, ...] = tuple(measure.name for measure in MEASURES)
+
+
+def measure_names_for(kind: str) -> tuple[str, ...]:
+    """The measures the engine reports for an edit kind, in the order the review page lists them."""
+    return tuple(measure.name for measure in MEASURES if not measure.kinds or kind in measure.kinds)
 MEASURES_BY_NAME: dict[str, Measure] = {measure.name: measure for measure in MEASURES}

@@ -119,6 +119,8 @@ def _sentences(
         return [f"the product's outline grew outwards ({_percent(value)} of its area beyond the mask)"]
     if measure == "missing_share":
         return [f"{_percent(value)} of the product is cut off by the variant's frame"]
+    if measure == "target_delta_e":
+        return [f"the colourway misses its target colour by ΔE {value:.1f}"]
     raise ValueError(f"no description for measure {measure!r}")
 
 

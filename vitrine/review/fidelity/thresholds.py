@@ -23,7 +23,9 @@ from vitrine.review.fidelity.registry import MEASURES, PASS_CHECKS
 KIND_BACKGROUND = "background"
 KIND_MODEL_SWAP = "model_swap"
 KIND_TEXT_LOCALIZE = "text_localize"
-KINDS = (KIND_BACKGROUND, KIND_MODEL_SWAP, KIND_TEXT_LOCALIZE)
+KIND_COLOURWAY = "colourway"
+KIND_CLEANUP = "cleanup"
+KINDS = (KIND_BACKGROUND, KIND_MODEL_SWAP, KIND_TEXT_LOCALIZE, KIND_COLOURWAY, KIND_CLEANUP)
 
 # Direction and ideal value of every measure, from the one registry the engine and the review page read.
 MEASURE_HIGHER_IS_BETTER: dict[str, bool] = {measure.name: measure.higher_is_better for measure in MEASURES}
@@ -62,6 +64,9 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     # outwards), as a share of the product
     "outline_growth_pass": 0.0008,
     "outline_growth_fail": 0.030,
+    # colourway only: CIEDE2000 of the product's dominant colour to the target colour
+    "target_delta_e_pass": 3.0,
+    "target_delta_e_fail": 6.0,
     # per-pixel tolerances that define "changed"
     "pixel_delta_e": 3.0,
     "pixel_ssim": 0.50,
@@ -91,6 +96,11 @@ KIND_THRESHOLDS: dict[str, dict[str, float]] = {
     # Rewritten text is left out through ignore_boxes (grown by ignore_box_margin for the inpainting halo);
     # everything else on the product must stay exactly as strict.
     KIND_TEXT_LOCALIZE: {},
+    # The recolour is mapped back before measuring (fidelity/colourway.py); what one map cannot explain
+    # (shading clipped at the gamut's edge) leaves small colour residue, so colour is a little looser.
+    KIND_COLOURWAY: {"delta_e_p50_pass": 2.5, "delta_e_p95_pass": 6.0, "delta_e_p95_fail": 15.0},
+    # Clean-up only fills around the product: the product itself is held to the strictest standard.
+    KIND_CLEANUP: {},
 }
 
 # Limits that are not pass/fail pairs of a measure, with the range each may take.

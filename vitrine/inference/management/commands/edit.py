@@ -36,13 +36,18 @@ def open_image(path: str, what: str) -> Image.Image:
 
 
 class Command(BaseCommand):
-    help = "Edit one photo with a recipe (background, model_swap, text_localize) and write the result."
+    help = (
+        "Edit one photo with a recipe (background, model_swap, text_localize, colourway, cleanup) and write "
+        "the result."
+    )
     requires_system_checks: list[str] = []
     requires_migrations_checks = False
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("source", help="the photo to edit")
-        parser.add_argument("--recipe", required=True, help="background | model_swap | text_localize")
+        parser.add_argument(
+            "--recipe", required=True, help="background | model_swap | text_localize | colourway | cleanup"
+        )
         parser.add_argument(
             "--param",
             action="append",
@@ -101,5 +106,18 @@ class Command(BaseCommand):
             f"wrote {options['out']}: {metadata.recipe} via {metadata.backend}{model}, seed {metadata.seed}, "
             f"{metadata.timings.get('total', 0.0):.0f} ms, mask {result.protect_mask.method}"
         )
+        details = metadata.details
+        if "delta_e00_to_target" in details:
+            self.stdout.write(
+                f"colour: dominant {details['dominant_before_lab']} -> {details['dominant_after_lab']} (Lab), "
+                f"target {details['target_rgb']}, CIEDE2000 to target {details['delta_e00_to_target']:.2f}"
+            )
+        for region in details.get("regions", []):
+            self.stdout.write(
+                f"filled {region['box']} by {region['method']}: CIEDE2000 {region['fill_delta_e00']:.2f} "
+                "against the background around it"
+            )
+        if "removed_text" in details:
+            self.stdout.write(f"removed text: {', '.join(details['removed_text']) or '(none)'}")
         for warning in metadata.warnings:
             self.stdout.write(f"warning: {warning}")

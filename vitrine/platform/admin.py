@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -12,6 +13,7 @@ from vitrine.platform import selectors
 from vitrine.platform.models import (
     Event,
     Market,
+    OutboxTask,
     Product,
     Shop,
     ShopMembership,
@@ -19,6 +21,7 @@ from vitrine.platform.models import (
     Variant,
     VariantTransition,
 )
+from vitrine.platform.services import events_redrive
 
 admin.site.site_header = "Vitrine"
 admin.site.site_title = "Vitrine"
@@ -121,8 +124,40 @@ class VariantAdmin(ShopScopedAdmin):
         return _thumb(obj.output_id)
 
 
+class DeliveryFilter(admin.SimpleListFilter):
+    title = "delivery"
+    parameter_name = "delivery"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("dead", "Abandoned (attempts exhausted)"), ("pending", "Undelivered, still retried"),
+                ("delivered", "Delivered")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        exhausted = Q(attempts__gte=settings.EVENT_MAX_ATTEMPTS)
+        if self.value() == "dead":
+            return queryset.filter(exhausted, delivered_at__isnull=True)
+        if self.value() == "pending":
+            return queryset.filter(delivered_at__isnull=True).exclude(exhausted)
+        if self.value() == "delivered":
+            return queryset.filter(delivered_at__isnull=False)
+        return queryset
+
+
 @admin.register(Event)
 class EventAdmin(ShopScopedAdmin):
-    list_display = ["id", "type", "shop", "created_at", "dispatched_at", "delivered_at", "attempts"]
-    list_filter = ["type"]
+    list_display = ["id", "type", "shop", "created_at", "dispatched_at", "delivered_at", "attempts", "last_error"]
+    list_filter = [DeliveryFilter, "type"]
     readonly_fields = [f.name for f in Event._meta.fields]
+    actions = ["redrive"]
+
+    @admin.action(description="Re-drive the selected undelivered events")
+    def redrive(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = events_redrive(event_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} event(s) re-driven; delivered ones were left alone.")
+
+
+@admin.register(OutboxTask)
+class OutboxTaskAdmin(admin.ModelAdmin):
+    list_display = ["id", "task", "args", "queue", "created_at", "sent_at", "attempts", "last_error"]
+    list_filter = ["task", ("sent_at", admin.EmptyFieldListFilter)]
+    readonly_fields = [f.name for f in OutboxTask._meta.fields]

@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 
 from vitrine.connectors.errors import ApiError
-from vitrine.platform import services
+from vitrine.platform import outbox, services
 
 logger = logging.getLogger(__name__)
 
@@ -22,8 +22,14 @@ def deliver_event(event_id: int) -> None:
 
 
 @shared_task(name="vitrine.platform.tasks.relay_undelivered_events", ignore_result=True)
-def relay_undelivered_events() -> int:
-    return services.events_relay()
+def relay_undelivered_events() -> dict[str, int]:
+    # One beat entry relays both outboxes: events and the tasks handlers and services asked for.
+    return {"events": services.events_relay(), "tasks": outbox.outbox_relay()}
+
+
+@shared_task(name="vitrine.platform.tasks.redrive_stuck_variants", ignore_result=True)
+def redrive_stuck_variants() -> dict[str, int]:
+    return services.variants_redrive()
 
 
 @shared_task(

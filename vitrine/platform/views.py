@@ -25,7 +25,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    # Counts, not a verdict: monitoring alerts on any of them staying above zero.
+    return JsonResponse({"status": "ok", "reliability": selectors.reliability_counts()})
 
 
 @login_required

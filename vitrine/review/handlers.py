@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from vitrine.platform import events
-from vitrine.platform.models import Event
+from vitrine.platform.lifecycle import VariantState
+from vitrine.platform.models import Event, Variant
+from vitrine.platform.outbox import task_enqueue
 from vitrine.review.services import rewritten_text_boxes
 
 
@@ -18,6 +18,17 @@ def assess_generated_variant(event: Event) -> None:
     variant_id = int(payload["variant_id"])
     offset = [int(v) for v in payload.get("offset", (0, 0))]
     boxes = [list(box) for box in rewritten_text_boxes(payload.get("details", {}), offset)]
-    transaction.on_commit(
-        lambda: assess_variant.apply_async(args=[variant_id, offset, boxes], queue="default")
-    )
+    task_enqueue(assess_variant, args=[variant_id, offset, boxes], queue="default")
+
+
+@events.redrives(VariantState.GENERATED)
+def reassess_stuck_variant(variant: Variant) -> None:
+    from vitrine.review.tasks import assess_variant
+
+    # The render's facts (offset, rewritten text) travel in its event; the latest one describes this output.
+    generated = (Event.objects.filter(type=events.VARIANT_GENERATED, payload__variant_id=variant.pk)
+                 .order_by("-pk").first())
+    payload = generated.payload if generated is not None else {}
+    offset = [int(v) for v in payload.get("offset", (0, 0))]
+    boxes = [list(box) for box in rewritten_text_boxes(payload.get("details", {}), offset)]
+    task_enqueue(assess_variant, args=[variant.pk, offset, boxes], queue="default")

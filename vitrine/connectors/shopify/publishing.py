@@ -40,7 +40,7 @@ from django.utils import timezone
 from PIL import Image
 
 from vitrine.connectors import disclosure
-from vitrine.connectors.base import PublishResult
+from vitrine.connectors.base import PublishResult, register_output_fit
 from vitrine.connectors.errors import ApiBadRequest, ApiConflict, ApiError, ApiNotFound, ApiUnavailable
 from vitrine.connectors.models import PublishRecord
 from vitrine.connectors.shopify import config, documents
@@ -83,6 +83,17 @@ def is_our_file_url(url: str) -> bool:
 
 class PublishBusy(ApiConflict):
     """Another worker is publishing this variant right now."""
+
+
+@register_output_fit(PROVIDER)
+def output_fit(data: bytes, content_type: str) -> tuple[bytes, str]:
+    return _fit_to_limits(data, content_type), content_type
+
+
+def _within_limits(data: bytes) -> bool:
+    with Image.open(io.BytesIO(data)) as image:
+        width, height = image.size
+    return max(width, height) <= MAX_SIDE and width * height <= MAX_PIXELS
 
 
 def _fit_to_limits(data: bytes, content_type: str) -> bytes:
@@ -154,7 +165,11 @@ class Publisher:
             raise ApiBadRequest(f"variant {variant.pk} has no rendered image to publish")
         source = variant.source_image
         content_type = variant.output.content_type if variant.output.content_type == "image/jpeg" else "image/png"
-        data = _fit_to_limits(blob_read(variant.output), content_type)
+        data = blob_read(variant.output)
+        if not _within_limits(data):
+            # Never resized here: the reviewer approved these pixels. Renders are fitted before review.
+            raise ApiBadRequest(f"variant {variant.pk}'s approved image is over Shopify's limits ({MAX_SIDE} px a "
+                                f"side, {MAX_PIXELS // 1_000_000} MP); render it again to have it fitted")
         file_bytes = disclosure.disclose(data, content_type=content_type, title=source.product.title,
                                          parent=blob_read(source.original),
                                          parent_content_type=source.original.content_type)

@@ -163,13 +163,6 @@ def test_image_shopify_cannot_process_fails_the_variant_and_leaves_nothing_behin
     assert not PublishRecord.objects.filter(variant=variant).exists()
 
 
-def test_oversized_output_is_scaled_to_shopifys_limit(fake_shopify, synced_product, approved_variant):
-    variant = approved_variant(output=png_bytes(4600, 40, seed=3))
-    services.variant_publish(variant_id=variant.pk)
-    (media,) = ours(fake_shopify, synced_product, variant)
-    assert (media.width, media.height) == (4472, 38)
-
-
 # --- revert ---------------------------------------------------------------------------------------
 def test_revert_removes_our_image_and_marker(fake_shopify, synced_product, approved_variant):
     variant = approved_variant()

@@ -12,7 +12,6 @@ from django.utils import timezone
 from PIL import Image
 
 from tests.connectors.conftest import SHOP_DOMAIN
-from tests.factories import png_bytes
 from tests.fakes.shopify import Fault
 from vitrine.connectors import services
 from vitrine.connectors.errors import ApiError

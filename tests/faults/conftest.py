@@ -26,6 +26,7 @@ import pytest
 from django.conf import settings
 from django.db import close_old_connections, connections
 
+from tests.conftest import ARTIFACTS_DIR
 from tests.connectors.conftest import (  # noqa: F401 (fixtures used by the scenarios)
     CLIENT_SECRET,
     fake_shopify,
@@ -181,7 +182,7 @@ class Role:
         self.process = None
 
     def log_text(self) -> str:
-        return "\n".join(path.read_text(errors="replace")[-4000:] for path in sorted(self.logs.glob(f"{self.name}-*")))
+        return "\n".join(path.read_text(errors="replace")[-6000:] for path in sorted(self.logs.glob(f"{self.name}-*")))
 
 
 @pytest.fixture(scope="session")
@@ -233,12 +234,14 @@ def redis_server(faults_root: Path) -> Iterator[Redis]:
 
 
 @pytest.fixture
-def stack(transactional_db, redis_server: Redis, postgres: Postgres, settings, tmp_path: Path
-          ) -> Iterator[Callable[..., Role]]:
+def stack(transactional_db, redis_server: Redis, postgres: Postgres, settings, tmp_path: Path,
+          request: pytest.FixtureRequest) -> Iterator[Callable[..., Role]]:
     """``stack("web", **env)`` starts a Procfile role against the suite's PostgreSQL and Redis; every role
     started is stopped when the test ends (before the database is emptied)."""
-    logs = tmp_path / "logs"
-    logs.mkdir()
+    # Kept after the run (CI uploads test-artifacts/): what each process said, per scenario.
+    logs = ARTIFACTS_DIR / "faults" / request.node.name
+    shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir(parents=True)
     web_port = free_port()
     base = {
         **{key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")},

@@ -33,6 +33,7 @@ from tests.connectors.conftest import (  # noqa: F401 (fixtures used by the scen
     shopify_settings,
     shopify_shop,
 )
+from tests.fakes.taobao.fixtures import fake_top, taobao_seller, taobao_shop  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCFILE = ROOT / "Procfile"

@@ -65,6 +65,9 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'vitrine.sqlite3'}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+# A kept connection is checked before reuse: after a database restart, web and workers reconnect instead of
+# failing one request or task per stale connection.
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # SQLite holds one writer at a time; wait for it instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
@@ -320,6 +323,8 @@ SHOPIFY_BULK_POLL_INTERVAL = env.float("SHOPIFY_BULK_POLL_INTERVAL", default=2.0
 SHOPIFY_BULK_TIMEOUT = env.float("SHOPIFY_BULK_TIMEOUT", default=3600.0)
 SHOPIFY_MEDIA_READY_TIMEOUT = env.float("SHOPIFY_MEDIA_READY_TIMEOUT", default=120.0)
 SHOPIFY_MEDIA_POLL_INTERVAL = env.float("SHOPIFY_MEDIA_POLL_INTERVAL", default=1.0)
+# A worker holds a publish this long before another may take it over (a worker that died mid-publish).
+SHOPIFY_PUBLISH_LEASE_SECONDS = env.int("SHOPIFY_PUBLISH_LEASE_SECONDS", default=15 * 60)
 SHOPIFY_RECONCILE_INTERVAL = env.int("SHOPIFY_RECONCILE_INTERVAL", default=6 * 3600)
 # Shopify sends shop/redact 48 h after an uninstall; should it never arrive, the reconcile sweep purges a
 # shop this many seconds after its uninstall (unless it was reinstalled).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from vitrine.connectors.errors import ApiError
 from vitrine.platform import outbox, services
@@ -12,7 +13,9 @@ from vitrine.platform import outbox, services
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="vitrine.platform.tasks.deliver_event", acks_late=True, ignore_result=True)
+@shared_task(name="vitrine.platform.tasks.deliver_event", acks_late=True, ignore_result=True,
+             # The database restarting: another try shortly (the relay would also find the event later).
+             autoretry_for=(OperationalError, InterfaceError), retry_backoff=2, retry_backoff_max=60, max_retries=10)
 def deliver_event(event_id: int) -> None:
     try:
         services.event_deliver(event_id=event_id)
@@ -40,6 +43,9 @@ def redrive_stuck_variants() -> dict[str, int]:
     max_retries=8,
     soft_time_limit=300,
     time_limit=330,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=60,
 )
 def sync_product(self, shop_id: int, external_id: str) -> None:  # type: ignore[no-untyped-def]
     from vitrine.platform.catalog import product_sync

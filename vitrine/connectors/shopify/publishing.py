@@ -60,7 +60,7 @@ MAX_SIDE = 4472
 MAX_PIXELS = 20_000_000
 MAX_ALT_LENGTH = 512
 # A worker holds a publish for at most this long before another may take it over.
-LEASE = timedelta(minutes=15)
+LEASE = timedelta(seconds=settings.SHOPIFY_PUBLISH_LEASE_SECONDS)
 _OUR_FILE = re.compile(r"vitrine-(\d+)-([0-9a-f]{12})\.(?:png|jpg)")
 
 Step = PublishRecord.Step
@@ -188,7 +188,8 @@ class Publisher:
             Q(lease_until__isnull=True) | Q(lease_until__lt=now)
         ).update(lease_until=now + LEASE, attempts=F("attempts") + 1)
         if not taken:
-            raise PublishBusy(f"variant {record.variant_id} is being published by another worker", retry_after=60)
+            raise PublishBusy(f"variant {record.variant_id} is being published by another worker",
+                              retry_after=min(60, int(LEASE.total_seconds()) + 1))
 
     def _advance(self, record: PublishRecord, step: str, **fields: Any) -> None:
         """Record that ``step`` took effect (the ledger write that makes a retry skip it)."""

@@ -146,7 +146,8 @@ class Role:
         self.starts = 0
 
     def start(self) -> Role:
-        self.starts += 1
+        # One file per start of this role in the scenario (a restarted worker writes its own).
+        self.starts = len(list(self.logs.glob(f"{self.name}-*.log"))) + 1
         log = open(self.logs / f"{self.name}-{self.starts}.log", "wb")  # noqa: SIM115 (closed with the process)
         self.process = subprocess.Popen([str(BIN / "honcho"), "start", "-f", str(PROCFILE), "-d", str(ROOT),
                                          "--no-colour", self.name],

@@ -49,11 +49,12 @@ def _task(name: str) -> Task:
     return app.tasks[name]
 
 
-def task_send(row_id: int) -> bool:
-    """Hand one recorded task to the broker. False (the row stays for the relay) when that failed."""
+def task_send(row_id: int) -> bool | None:
+    """Hand one recorded task to the broker. False (the row stays for the relay) when that failed; None when
+    there was nothing to send (sent already, by the relay or a concurrent sender)."""
     row = OutboxTask.objects.filter(pk=row_id, sent_at__isnull=True).first()
     if row is None:
-        return False  # sent already (by the relay, or by a concurrent sender)
+        return None
     task = _task(row.task)
     options = {"queue": row.queue} if row.queue else {}
     if task.app.conf.task_always_eager:
@@ -87,6 +88,8 @@ def outbox_relay(*, limit: int = 500) -> int:
         except (ImportError, KeyError):
             # A task name that no longer exists (renamed in a deploy): reported, and the others still go.
             logger.exception("outbox task #%s names no known task", row_id)
+            continue
+        if ok is None:
             continue
         if not ok:
             break  # the broker is still down: the rest would fail the same way

@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: venv system-deps demo demo-data test lint bench clean
+.PHONY: venv system-deps demo demo-data test chaos up lint bench clean
 
 venv: $(VENV)/.installed
 
@@ -32,6 +32,20 @@ demo: venv system-deps
 
 test: venv system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The fault-injection suite: real web/worker/gpu/beat processes against a PostgreSQL and a Redis of its own,
+# which it stops and kills (needs the postgresql and redis-server Debian packages).
+chaos: venv
+	$(PY) -m pytest -m faults tests/faults -p no:cacheprovider $(PYTEST_ARGS)
+
+# The production topology locally (Procfile): web + default worker + GPU worker + beat, against
+# DATABASE_URL (PostgreSQL) and REDIS_URL, e.g.
+#   make up DATABASE_URL=postgres://postgres@127.0.0.1:5432/vitrine REDIS_URL=redis://127.0.0.1:6379/0
+up: venv
+	@test -n "$(DATABASE_URL)" -a -n "$(REDIS_URL)" || { echo "set DATABASE_URL and REDIS_URL"; exit 2; }
+	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(PY) manage.py migrate --noinput
+	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) PATH=$(abspath $(VENV))/bin:$$PATH \
+		$(VENV)/bin/honcho start -f Procfile web worker gpu beat
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -12,7 +12,6 @@ from django.utils import timezone
 from PIL import Image
 
 from tests.connectors.conftest import SHOP_DOMAIN
-from tests.factories import png_bytes
 from tests.fakes.shopify import Fault
 from vitrine.connectors import services
 from vitrine.connectors.errors import ApiError
@@ -161,13 +160,6 @@ def test_image_shopify_cannot_process_fails_the_variant_and_leaves_nothing_behin
     assert ours(fake_shopify, synced_product, variant) == []
     assert marker(fake_shopify, synced_product, variant) is None
     assert not PublishRecord.objects.filter(variant=variant).exists()
-
-
-def test_oversized_output_is_scaled_to_shopifys_limit(fake_shopify, synced_product, approved_variant):
-    variant = approved_variant(output=png_bytes(4600, 40, seed=3))
-    services.variant_publish(variant_id=variant.pk)
-    (media,) = ours(fake_shopify, synced_product, variant)
-    assert (media.width, media.height) == (4472, 38)
 
 
 # --- revert ---------------------------------------------------------------------------------------

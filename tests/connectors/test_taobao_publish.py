@@ -172,19 +172,6 @@ def _noise_png(width: int, height: int, seed: int = 0) -> bytes:
     return buffer.getvalue()
 
 
-def test_an_output_over_3_mb_is_reencoded_to_fit_never_dropped(
-        fake_top, taobao_seller, synced_item, taobao_variant, events_held):
-    output = _noise_png(1100, 1000)
-    assert len(output) > PICTURE_MAX_BYTES
-    variant = taobao_variant(output=output)
-    connector_services.variant_publish(variant_id=variant.pk)
-    picture = assert_published_once(fake_top, taobao_seller, synced_item, variant)
-    assert len(picture.data) <= PICTURE_MAX_BYTES
-    assert picture.content_type == "image/jpeg" and DISCLOSURE in picture.data
-    with Image.open(io.BytesIO(picture.data)) as published:
-        assert published.size == (1100, 1000)
-
-
 def test_the_gateway_refuses_a_picture_over_3_mb(taobao_shop, fake_top):
     too_big = b"\x89PNG\r\n\x1a\n" + b"0" * PICTURE_MAX_BYTES
     with pytest.raises(ApiBadRequest, match=r"picture-size-exceeded"):

@@ -141,7 +141,9 @@ def test_an_image_over_the_intake_limit_is_refused_and_the_item_still_syncs(taob
     settings.IMAGE_MAX_BYTES = 1000
     item = fake_top.add_item(taobao_seller, title="Huge photo", images=[png_bytes(96, 96, seed=4)])
     product = product_sync(shop_id=taobao_shop.pk, external_id=str(item.num_iid))
-    assert product is not None and not product.images.exists()
+    assert product is not None
+    (refused,) = product.images.all()  # recorded on the image, without bytes
+    assert refused.fetch_status == "failed" and refused.image_id is None and "1000 bytes" in refused.fetch_error
     synced = Event.objects.get(type=events.CATALOG_PRODUCT_SYNCED)
     assert [rejected["code"] for rejected in synced.payload["rejected_images"]] == ["file_too_large"]
 

@@ -140,6 +140,6 @@ def test_the_beat_polls_with_a_task_that_survives_a_gateway_outage(taobao_shop, 
     assert settings.CELERY_BEAT_SCHEDULE["taobao-tmc-poll"]["task"] == poll_tmc.name
     assert settings.CELERY_BEAT_SCHEDULE["taobao-sync"]["task"] == sync_shops.name
     fake_top.add_item(taobao_seller, title="Linen blouse", images=[], announce=True)
-    assert poll_tmc.apply().get() == {"consumed": 1, "stored": 1, "repeats": 0}
+    assert poll_tmc.apply().get() == {"consumed": 1, "stored": 1, "repeats": 0, "rejected": 0}
     fake_top.faults.append(Fault("taobao.tmc.messages.consume", "http_500", times=3))
     assert poll_tmc.apply().get() == {}  # logged; the next beat tick polls again

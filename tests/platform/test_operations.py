@@ -50,3 +50,18 @@ def test_sentry_is_initialised_when_a_dsn_is_set():
     assert result.returncode == 0, result.stderr
     active, integrations = result.stdout.split(" ", 1)
     assert active == "True" and "'django'" in integrations and "'celery'" in integrations
+
+
+def test_a_fresh_worker_registers_every_task_it_can_be_sent():
+    # A clean interpreter, as a worker starts: the store packages' tasks (webhooks, TMC polls) must be known
+    # without any test having imported them first.
+    code = ("import django; django.setup(); from vitrine.platform.celery import app; "
+            "app.loader.import_default_modules(); print(' '.join(sorted(app.tasks)))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "vitrine.platform.settings",
+                                 "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    registered = set(result.stdout.split())
+    assert {"vitrine.connectors.shopify.tasks.process_webhook", "vitrine.connectors.taobao.tasks.poll_tmc",
+            "vitrine.connectors.tasks.publish_variant", "vitrine.inference.tasks.render_variants",
+            "vitrine.platform.tasks.redrive_stuck_variants"} <= registered

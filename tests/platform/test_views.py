@@ -23,7 +23,8 @@ def member(shop):
 
 
 def test_healthz(client, db):
-    assert client.get(reverse("healthz")).json() == {"status": "ok"}
+    assert client.get(reverse("healthz")).json() == {
+        "status": "ok", "reliability": {"events_dead": 0, "tasks_unsent": 0, "variants_stuck": 0}}
 
 
 def test_catalogue_page_lists_only_the_members_shops(client, shop, other_shop, member):

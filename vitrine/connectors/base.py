@@ -7,7 +7,7 @@ protocol, so the catalogue, planner, review and publishing code never branches o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
@@ -92,3 +92,23 @@ def connector_for(shop: Shop) -> Connector:
     except KeyError:
         raise LookupError(f"no connector is installed for provider {shop.provider!r}") from None
     return cls(shop)
+
+
+# The store's file limits, applied when a variant is rendered, so the reviewer approves the very bytes that
+# will be published; publishing refuses an output outside them instead of re-encoding it.
+OutputFit = Callable[[bytes, str], tuple[bytes, str]]
+_output_fits: dict[str, OutputFit] = {}
+
+
+def register_output_fit(provider: str) -> Callable[[OutputFit], OutputFit]:
+    def register(fit: OutputFit) -> OutputFit:
+        _output_fits[provider] = fit
+        return fit
+
+    return register
+
+
+def output_fit(provider: str, data: bytes, content_type: str) -> tuple[bytes, str]:
+    """``data`` brought within ``provider``'s limits (unchanged when it already is): bytes and content type."""
+    fit = _output_fits.get(provider)
+    return fit(data, content_type) if fit is not None else (data, content_type)

@@ -4,14 +4,14 @@ here at app start so they (and the providers) register."""
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from vitrine.connectors.csvfile import handlers as csvfile_handlers  # noqa: F401 (registers provider and handlers)
 from vitrine.connectors.shopify import connector as shopify_connector  # noqa: F401 (registers the provider)
 from vitrine.connectors.shopify import handlers as shopify_handlers  # noqa: F401 (registers the handlers)
 from vitrine.connectors.taobao import handlers as taobao_handlers  # noqa: F401 (registers the handlers)
 from vitrine.platform import events
-from vitrine.platform.models import Event
+from vitrine.platform.lifecycle import VariantState
+from vitrine.platform.models import Event, Variant
+from vitrine.platform.outbox import task_enqueue
 
 
 @events.handles(events.VARIANT_APPROVED)
@@ -22,7 +22,7 @@ def publish_approved_variant(event: Event) -> None:
     variant_id = event.payload["variant_id"]
     if event.shop is not None and not publish_on_approve(event.shop):
         return  # the shop publishes approved variants itself
-    transaction.on_commit(lambda: publish_variant.delay(variant_id))
+    task_enqueue(publish_variant, args=[variant_id])
 
 
 @events.handles(events.VARIANT_REVERT_REQUESTED)
@@ -30,4 +30,12 @@ def revert_published_variant(event: Event) -> None:
     from vitrine.connectors.tasks import revert_variant
 
     variant_id, actor = event.payload["variant_id"], event.payload.get("actor", "system")
-    transaction.on_commit(lambda: revert_variant.delay(variant_id, actor))
+    task_enqueue(revert_variant, args=[variant_id, actor])
+
+
+@events.redrives(VariantState.APPROVED, VariantState.PUBLISHING)
+def republish_stuck_variant(variant: Variant) -> None:
+    # Publishing resumes from its ledger: a step the store already took is not taken again.
+    from vitrine.connectors.tasks import publish_variant
+
+    task_enqueue(publish_variant, args=[variant.pk])

@@ -19,6 +19,7 @@ from vitrine.connectors.models import Credential, InboxMessage
 from vitrine.platform import events
 from vitrine.platform.lifecycle import IllegalTransition, VariantState
 from vitrine.platform.models import Shop, Variant
+from vitrine.platform.outbox import task_enqueue
 from vitrine.platform.services import VariantActionRefused, variant_transition
 
 logger = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ def variant_publish_request(*, variant_id: int, actor: str) -> Variant:
                                        "published", code="not_approved")
         variant = variant_transition(variant_id=variant_id, to=VariantState.PUBLISHING, actor=actor,
                                      reason="publish requested", expected_from=VariantState.APPROVED)
-        transaction.on_commit(lambda: publish_variant.delay(variant_id))
+        task_enqueue(publish_variant, args=[variant_id])
     return variant
 
 

@@ -19,6 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
+from vitrine.connectors.base import output_fit
+from vitrine.connectors.errors import ApiError
 from vitrine.inference.engine import RenderRequest, RenderResult, shared_engine
 from vitrine.inference.errors import InferenceError
 from vitrine.inference.masks import mask_to_image
@@ -111,10 +113,16 @@ def _png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def _store(variant: Variant, result: RenderResult) -> None:
-    output = blob_put(
-        data=_png(result.image), content_type="image/png", width=result.image.width, height=result.image.height
-    )
+def _store(variant: Variant, result: RenderResult) -> str:
+    # Fitted to the store's file limits now, not when publishing: the reviewer approves these very bytes.
+    try:
+        data, content_type = output_fit(variant.shop.provider, _png(result.image), "image/png")
+    except ApiError as exc:
+        _fail(variant.pk, f"the rendered image cannot be brought within the store's file limits: {exc.message}")
+        return VariantState.FAILED
+    with Image.open(io.BytesIO(data)) as fitted:
+        width, height = fitted.size
+    output = blob_put(data=data, content_type=content_type, width=width, height=height)
     mask_image = mask_to_image(result.protect_mask.mask)
     used_mask = blob_put(
         data=_png(mask_image), content_type="image/png", width=mask_image.width, height=mask_image.height
@@ -143,6 +151,7 @@ def _store(variant: Variant, result: RenderResult) -> None:
             {"variant_id": variant.pk, "offset": details["offset"], "details": dict(metadata.details)},
             shop=variant.shop,
         )
+    return VariantState.GENERATED
 
 
 def render_details(result: RenderResult) -> dict[str, Any]:
@@ -175,8 +184,7 @@ def _settle(variant: Variant, outcome: RenderResult | InferenceError, *, final_a
 
 def _record(variant: Variant, outcome: RenderResult | InferenceError, *, final_attempt: bool) -> RenderOutcome:
     if isinstance(outcome, RenderResult):
-        _store(variant, outcome)
-        return RenderOutcome(variant.pk, VariantState.GENERATED)
+        return RenderOutcome(variant.pk, _store(variant, outcome))
     if outcome.retryable and not final_attempt:
         logger.info("variant %s hit a transient error, will retry: %s", variant.pk, outcome)
         variant_transition(

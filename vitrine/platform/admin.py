@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -14,6 +15,7 @@ from vitrine.platform import services
 from vitrine.platform.models import (
     Event,
     Market,
+    OutboxTask,
     Product,
     Shop,
     ShopMembership,
@@ -22,6 +24,7 @@ from vitrine.platform.models import (
     VariantTransition,
 )
 from vitrine.platform.roles import Action, shops_where, user_can
+from vitrine.platform.services import events_redrive
 
 admin.site.site_header = "Vitrine"
 admin.site.site_title = "Vitrine"
@@ -232,8 +235,40 @@ class VariantAdmin(ShopScopedAdmin):
             self.message_user(request, why, messages.WARNING)
 
 
+class DeliveryFilter(admin.SimpleListFilter):
+    title = "delivery"
+    parameter_name = "delivery"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("dead", "Abandoned (attempts exhausted)"), ("pending", "Undelivered, still retried"),
+                ("delivered", "Delivered")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        exhausted = Q(attempts__gte=settings.EVENT_MAX_ATTEMPTS)
+        if self.value() == "dead":
+            return queryset.filter(exhausted, delivered_at__isnull=True)
+        if self.value() == "pending":
+            return queryset.filter(delivered_at__isnull=True).exclude(exhausted)
+        if self.value() == "delivered":
+            return queryset.filter(delivered_at__isnull=False)
+        return queryset
+
+
 @admin.register(Event)
 class EventAdmin(ShopScopedAdmin):
-    list_display = ["id", "type", "shop", "created_at", "dispatched_at", "delivered_at", "attempts"]
-    list_filter = ["type"]
+    list_display = ["id", "type", "shop", "created_at", "dispatched_at", "delivered_at", "attempts", "last_error"]
+    list_filter = [DeliveryFilter, "type"]
     readonly_fields = [f.name for f in Event._meta.fields]
+    actions = ["redrive"]
+
+    @admin.action(description="Re-drive the selected undelivered events")
+    def redrive(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = events_redrive(event_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} event(s) re-driven; delivered ones were left alone.")
+
+
+@admin.register(OutboxTask)
+class OutboxTaskAdmin(admin.ModelAdmin):
+    list_display = ["id", "task", "args", "queue", "created_at", "sent_at", "attempts", "last_error"]
+    list_filter = ["task", ("sent_at", admin.EmptyFieldListFilter)]
+    readonly_fields = [f.name for f in OutboxTask._meta.fields]

@@ -17,8 +17,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vitrine.platform.settings")
 app = Celery("vitrine")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("default"), Queue("gpu"))
-app.autodiscover_tasks(["vitrine.platform", "vitrine.connectors", "vitrine.inference", "vitrine.review",
-                        "vitrine.templates", "vitrine.api"])
+# The store packages are listed too: autodiscovery imports ``<package>.tasks`` only, not sub-packages' tasks.
+app.autodiscover_tasks(["vitrine.platform", "vitrine.connectors", "vitrine.connectors.shopify",
+                        "vitrine.connectors.taobao", "vitrine.inference", "vitrine.review", "vitrine.templates",
+                        "vitrine.api"])
 
 _task_log_tokens: dict[str, Any] = {}
 

@@ -4,7 +4,12 @@
 hands it to Celery when that transaction commits. If the broker is down at that moment the row stays
 undelivered and the periodic relay dispatches it later. A rolled-back transaction takes its events with
 it. Handlers register per app in ``handlers.py``; each (event, handler) pair runs at most once, recorded
-by a ``HandlerRun`` row written in the handler's own transaction, so redelivery is harmless.
+by a ``HandlerRun`` row written in the handler's own transaction, so redelivery is harmless. A handler never
+leaves work to a side effect after its commit: background work it asks for is an outbox row written in
+that same transaction (:func:`vitrine.platform.outbox.task_enqueue`).
+
+Apps also register *redrivers* here: what to enqueue again for a variant left too long in a state they
+move it out of (the stuck-variant sweep calls them).
 
 Every event type the system knows is named here and nowhere else.
 """
@@ -22,7 +27,7 @@ from django.db.models import F
 from django.utils import timezone
 
 if TYPE_CHECKING:
-    from vitrine.platform.models import Event, Shop
+    from vitrine.platform.models import Event, Shop, Variant
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +69,25 @@ def handles(event_type: str) -> Callable[[Handler], Handler]:
         return fn
 
     return register
+
+
+Redriver = Callable[["Variant"], None]
+_redrivers: dict[str, Redriver] = {}
+
+
+def redrives(*states: str) -> Callable[[Redriver], Redriver]:
+    """Register ``fn`` as what moves a variant stuck in one of ``states`` on (it must enqueue idempotent work)."""
+
+    def register(fn: Redriver) -> Redriver:
+        for state in states:
+            _redrivers[state] = fn
+        return fn
+
+    return register
+
+
+def redriver_for(state: str) -> Redriver | None:
+    return _redrivers.get(state)
 
 
 def handlers_for(event_type: str) -> dict[str, Handler]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils import timezone
 
 from vitrine.platform import events
 from vitrine.platform.models import Event, Shop
+from vitrine.platform.outbox import task_enqueue
 from vitrine.platform.services import product_mark_deleted
 
 
@@ -15,7 +15,7 @@ def sync_changed_product(event: Event) -> None:
     from vitrine.platform.tasks import sync_product
 
     shop_id, external_id = event.shop_id, event.payload["external_id"]
-    transaction.on_commit(lambda: sync_product.delay(shop_id, external_id))
+    task_enqueue(sync_product, args=[shop_id, external_id])
 
 
 @events.handles(events.CATALOG_PRODUCT_DELETED)
@@ -34,4 +34,4 @@ def purge_redacted_shop(event: Event) -> None:
     from vitrine.platform.tasks import purge_shop
 
     shop_id = event.payload["shop_id"]
-    transaction.on_commit(lambda: purge_shop.delay(shop_id))
+    task_enqueue(purge_shop, args=[shop_id])

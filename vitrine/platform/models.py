@@ -135,6 +135,11 @@ class Product(models.Model):
         return self.title
 
 
+class FetchStatus(models.TextChoices):
+    OK = "ok", "Stored"
+    FAILED = "failed", "Download or intake failed"
+
+
 class SourceImage(models.Model):
     """A product photo as the store serves it, normalised to 8-bit sRGB for editing."""
 
@@ -143,17 +148,23 @@ class SourceImage(models.Model):
     source_url = models.URLField(max_length=2000, blank=True)
     position = models.PositiveIntegerField(default=1)
     alt = models.CharField(max_length=1000, blank=True)
-    original = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+", help_text="Bytes as served.")
-    image = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+", help_text="Normalised PNG.")
-    sha256 = models.CharField(max_length=64, db_index=True, help_text="sha256 of the normalised pixels file.")
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
+    # Empty only for an image whose first download failed (see ``fetch_status``).
+    original = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+                                 help_text="Bytes as served.")
+    image = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+                              help_text="Normalised PNG.")
+    sha256 = models.CharField(max_length=64, db_index=True, blank=True,
+                              help_text="sha256 of the normalised pixels file.")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
     has_alpha = models.BooleanField(default=False)
     protect_mask = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     published_by_us = models.BooleanField(
         default=False, help_text="This image is one of our own published variants (never a source for new ones)."
     )
     intake_warnings = models.JSONField(default=list, blank=True)
+    fetch_status = models.CharField(max_length=8, choices=FetchStatus.choices, default=FetchStatus.OK)
+    fetch_error = models.TextField(blank=True, help_text="Why the last download or intake of this image failed.")
     removed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -202,6 +213,9 @@ class Variant(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="superseded_by"
     )
     remote_media_id = models.CharField(max_length=255, blank=True)
+    redriven_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the stuck-variant sweep last enqueued its next step again."
+    )
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -276,3 +290,27 @@ class HandlerRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.handler} ran for event {self.event_id}"
+
+
+class OutboxTask(models.Model):
+    """Follow-up work: a Celery task written in the same transaction as the change that asks for it.
+
+    It is sent to the broker once that transaction commits; if the broker is down then (or the process dies
+    before sending), the relay sends it later. A task may therefore arrive more than once, never zero times:
+    every task it names is idempotent.
+    """
+
+    task = models.CharField(max_length=255, help_text="The Celery task's registered name.")
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    queue = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="outbox_task_unsent")]
+
+    def __str__(self) -> str:
+        return f"{self.task}{tuple(self.args)}"

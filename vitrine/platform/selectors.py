@@ -108,3 +108,27 @@ def blob_in_shop(shop: Shop, sha256: str) -> bool:
             if model.objects.filter(**{f"{field}_id": sha256, shop_lookup: shop}).exists():
                 return True
     return False
+
+
+def reliability_counts() -> dict[str, int]:
+    """What the health check reports about work at risk: events the relay gave up on, tasks the broker has
+    not taken yet past their grace period, and variants stuck in a non-terminal state past their deadline."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from vitrine.platform.models import Event
+    from vitrine.platform.outbox import outbox_backlog
+
+    now = timezone.now()
+    stuck = Q()
+    for state, seconds in settings.VARIANT_STUCK_AFTER.items():
+        stuck |= Q(state=state, updated_at__lte=now - timedelta(seconds=seconds))
+    return {
+        "events_dead": Event.objects.filter(delivered_at__isnull=True,
+                                            attempts__gte=settings.EVENT_MAX_ATTEMPTS).count(),
+        "tasks_unsent": outbox_backlog(),
+        "variants_stuck": Variant.objects.filter(stuck).count(),
+    }

@@ -7,7 +7,7 @@ import logging
 import mimetypes
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from vitrine.connectors.errors import ApiError
 from vitrine.platform import events
 from vitrine.platform.intake import (
     FORMAT_CONTENT_TYPES,
@@ -31,6 +32,7 @@ from vitrine.platform.logging import log_context
 from vitrine.platform.models import (
     Blob,
     Event,
+    FetchStatus,
     HandlerRun,
     Market,
     Product,
@@ -230,12 +232,21 @@ def product_upsert(*, shop: Shop, remote: RemoteProduct, connector: Connector) -
     for remote_image in remote.images:
         seen.add(remote_image.remote_id)
         try:
-            image, changed = _source_image_upsert(product=product, remote_image=remote_image, connector=connector)
-        except ImageRejected as exc:
-            rejected.append({"remote_id": remote_image.remote_id, "code": exc.code, "message": exc.message})
+            with transaction.atomic():  # a savepoint: one image's failure leaves the others' rows intact
+                image, changed = _source_image_upsert(product=product, remote_image=remote_image,
+                                                      connector=connector)
+        except (ImageRejected, ApiError, OSError) as exc:
+            # One bad image (gone, timing out, refused, unreadable) never drops the product's update: it is
+            # recorded on the image, and the product is read again by the next sync.
+            code, message = _image_failure(exc)
+            rejected.append({"remote_id": remote_image.remote_id, "code": code, "message": message})
+            _source_image_fetch_failed(product=product, remote_image=remote_image, reason=message)
             continue
         if changed:
             changed_images.append(image.pk)
+    if rejected:
+        # Forget the store's change time so an incremental sync does not think this copy is complete.
+        Product.objects.filter(pk=product.pk).update(remote_updated_at=None)
     for gone in product.images.filter(removed_at__isnull=True).exclude(remote_id__in=seen):
         gone.removed_at = now
         gone.save(update_fields=["removed_at", "updated_at"])
@@ -248,6 +259,30 @@ def product_upsert(*, shop: Shop, remote: RemoteProduct, connector: Connector) -
     return product
 
 
+def _image_failure(exc: Exception) -> tuple[str, str]:
+    if isinstance(exc, ImageRejected):
+        return exc.code, exc.message
+    if isinstance(exc, ApiError):
+        return exc.code or type(exc).__name__, exc.message
+    return "unreadable", f"the image could not be read: {exc}"
+
+
+def _source_image_fetch_failed(*, product: Product, remote_image: RemoteImage, reason: str) -> SourceImage:
+    """Record why an image could not be taken in. An image stored before keeps its last good bytes (and its
+    variants); a new one is kept without bytes, which the planner skips."""
+    existing = SourceImage.objects.filter(product=product, remote_id=remote_image.remote_id).first()
+    fields = dict(fetch_status=FetchStatus.FAILED, fetch_error=reason[:2000], position=remote_image.position,
+                  alt=remote_image.alt, removed_at=None)
+    if existing is None:
+        # No address recorded: the next sync or webhook sees the image as new and tries it again.
+        return SourceImage.objects.create(product=product, remote_id=remote_image.remote_id, source_url="",
+                                          **fields)
+    for name, value in fields.items():
+        setattr(existing, name, value)
+    existing.save()
+    return existing
+
+
 def _source_image_upsert(*, product: Product, remote_image: RemoteImage, connector: Connector
                          ) -> tuple[SourceImage, bool]:
     own = connector.is_own_media(remote_image)
@@ -257,7 +292,8 @@ def _source_image_upsert(*, product: Product, remote_image: RemoteImage, connect
         # source and its other variants stay live. Only the merchant's own change to the slot supersedes.
         SourceImage.objects.filter(pk=existing.pk).update(position=remote_image.position)
         return existing, False
-    if existing is not None and existing.source_url == remote_image.url and existing.removed_at is None:
+    if (existing is not None and existing.source_url == remote_image.url and existing.removed_at is None
+            and existing.fetch_status == FetchStatus.OK):
         # Same file address as last time: only metadata (and the supplied mask) may have changed; no download.
         mask, warnings = _supplied_mask(remote_image, connector, (existing.width, existing.height))
         SourceImage.objects.filter(pk=existing.pk).update(
@@ -275,6 +311,7 @@ def _source_image_upsert(*, product: Product, remote_image: RemoteImage, connect
         original=intake.original, image=intake.image, sha256=intake.image.sha256, width=normalized.width,
         height=normalized.height, has_alpha=normalized.has_alpha,
         intake_warnings=[*normalized.warnings, *mask_warnings], published_by_us=own, removed_at=None,
+        fetch_status=FetchStatus.OK, fetch_error="",
         **({"protect_mask": mask} if mask is not None else {}),
     )
     if existing is None:
@@ -398,6 +435,11 @@ def event_deliver(*, event_id: int) -> list[str]:
             attempts=F("attempts") + 1, last_error="\n".join(failures)[:5000],
             next_attempt_at=now + timedelta(seconds=backoff),
         )
+        if attempts >= settings.EVENT_MAX_ATTEMPTS:
+            # The relay stops here: an error (reported to Sentry by its logging integration) and the dead
+            # count on /healthz make it visible; `manage.py events_redrive` or the admin action re-drives it.
+            logger.error("event %s (%s) abandoned after %s attempts: %s", event.pk, event.type, attempts,
+                         "; ".join(failures)[:1000])
         raise HandlersFailed(f"{len(failures)} handler(s) failed for event {event.pk}: " + "; ".join(failures))
     Event.objects.filter(pk=event.pk).update(delivered_at=now, attempts=F("attempts") + 1, last_error="")
     return ran
@@ -621,3 +663,45 @@ def membership_remove(*, shop: Shop, membership_id: int, actor: str) -> None:
 
 
 # --- merchant actions on variants -----------------------------------------------------------------
+
+
+def events_redrive(*, event_ids: list[int] | None = None) -> int:
+    """Give events that exhausted their attempts (or the given undelivered ones) a fresh start and dispatch
+    them; handlers that already ran for them are not run again. Returns how many were re-driven."""
+    undelivered = Event.objects.filter(delivered_at__isnull=True)
+    chosen = (undelivered.filter(pk__in=event_ids) if event_ids is not None
+              else undelivered.filter(attempts__gte=settings.EVENT_MAX_ATTEMPTS))
+    ids = list(chosen.values_list("pk", flat=True))
+    Event.objects.filter(pk__in=ids).update(attempts=0, next_attempt_at=None)
+    for event_id in ids:
+        logger.info("event %s re-driven by an operator", event_id)
+        events.dispatch(event_id)
+    return len(ids)
+
+
+# --- stuck variants -------------------------------------------------------------------------------
+def variants_redrive(*, now: datetime | None = None) -> dict[str, int]:
+    """The sweep: enqueue again the next step of every variant left in a non-terminal state past its deadline
+    (``VARIANT_STUCK_AFTER``), at most once per deadline. Every step is idempotent, so a variant that was only
+    slow is not done twice. Returns the count per state (also logged)."""
+    now = now or timezone.now()
+    counts: dict[str, int] = {}
+    for state, seconds in settings.VARIANT_STUCK_AFTER.items():
+        redrive = events.redriver_for(state)
+        if redrive is None:
+            continue
+        cutoff = now - timedelta(seconds=seconds)
+        stuck = Variant.objects.filter(state=state, updated_at__lte=cutoff).filter(
+            Q(redriven_at__isnull=True) | Q(redriven_at__lte=cutoff))
+        for variant in stuck.select_related("shop").order_by("pk")[:1000]:
+            with transaction.atomic():
+                # Claim, then enqueue in the same transaction: two sweeps never both re-drive one variant.
+                claimed = Variant.objects.filter(pk=variant.pk, state=state).filter(
+                    Q(redriven_at__isnull=True) | Q(redriven_at__lte=cutoff)).update(redriven_at=now)
+                if not claimed:
+                    continue
+                redrive(variant)
+            counts[state] = counts.get(state, 0) + 1
+    if counts:
+        logger.warning("stuck-variant sweep re-drove %s variant(s): %s", sum(counts.values()), counts)
+    return counts

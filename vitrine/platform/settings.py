@@ -82,6 +82,9 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'vitrine.sqlite3'}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+# A kept connection is checked before reuse: after a database restart, web and workers reconnect instead of
+# failing one request or task per stale connection.
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # SQLite holds one writer at a time; wait for it instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
@@ -147,7 +150,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"vitrine.inference.tasks.*": {"queue": "gpu"}}
 # Redis redelivers an unacked task after this many seconds: it must exceed the longest GPU job.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200)}
+# max_retries: sending a task fails at once when the broker is down (instead of retrying for seconds): what
+# could not be sent stays in the outbox for the relay, and a webhook is still answered within Shopify's 5 s.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200),
+                                   "max_retries": env.int("CELERY_SEND_CONNECT_RETRIES", default=0)}
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
@@ -164,6 +170,20 @@ CELERY_BEAT_SCHEDULE["resume-waiting-variants"] = {
 # An event not delivered this many seconds after commit is re-dispatched by the relay.
 EVENT_RELAY_GRACE_SECONDS = env.int("EVENT_RELAY_GRACE_SECONDS", default=60)
 EVENT_MAX_ATTEMPTS = env.int("EVENT_MAX_ATTEMPTS", default=20)
+# The stuck-variant sweep: a variant in one of these states for longer (seconds) has its next step enqueued
+# again. Each deadline is above the longest legitimate wait in that state (a GPU backlog, publish retries).
+VARIANT_STUCK_AFTER = {
+    "requested": env.int("VARIANT_STUCK_AFTER_REQUESTED", default=6 * 3600),
+    "generating": env.int("VARIANT_STUCK_AFTER_GENERATING", default=env.int("INFERENCE_TASK_TIME_LIMIT",
+                                                                           default=960) + 300),
+    "generated": env.int("VARIANT_STUCK_AFTER_GENERATED", default=1800),
+    "approved": env.int("VARIANT_STUCK_AFTER_APPROVED", default=1800),
+    "publishing": env.int("VARIANT_STUCK_AFTER_PUBLISHING", default=2 * 3600),
+}
+CELERY_BEAT_SCHEDULE["redrive-stuck-variants"] = {
+    "task": "vitrine.platform.tasks.redrive_stuck_variants",
+    "schedule": env.int("VARIANT_SWEEP_INTERVAL", default=300),
+}
 
 # --- security (production-like when DEBUG is off) -----------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -425,6 +445,8 @@ SHOPIFY_MEDIA_READY_TIMEOUT = env.float("SHOPIFY_MEDIA_READY_TIMEOUT", default=1
 # Hosts product images are downloaded from ("*.x" matches any name below x).
 SHOPIFY_IMAGE_HOSTS = env.list("SHOPIFY_IMAGE_HOSTS", default=["cdn.shopify.com", "*.myshopify.com"])
 SHOPIFY_MEDIA_POLL_INTERVAL = env.float("SHOPIFY_MEDIA_POLL_INTERVAL", default=1.0)
+# A worker holds a publish this long before another may take it over (a worker that died mid-publish).
+SHOPIFY_PUBLISH_LEASE_SECONDS = env.int("SHOPIFY_PUBLISH_LEASE_SECONDS", default=15 * 60)
 SHOPIFY_RECONCILE_INTERVAL = env.int("SHOPIFY_RECONCILE_INTERVAL", default=6 * 3600)
 # Shopify sends shop/redact 48 h after an uninstall; should it never arrive, the reconcile sweep purges a
 # shop this many seconds after its uninstall (unless it was reinstalled).

@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from vitrine.connectors.errors import ApiError
-from vitrine.platform import services
+from vitrine.platform import outbox, services
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="vitrine.platform.tasks.deliver_event", acks_late=True, ignore_result=True)
+@shared_task(name="vitrine.platform.tasks.deliver_event", acks_late=True, ignore_result=True,
+             # The database restarting: another try shortly (the relay would also find the event later).
+             autoretry_for=(OperationalError, InterfaceError), retry_backoff=2, retry_backoff_max=60, max_retries=10)
 def deliver_event(event_id: int) -> None:
     try:
         services.event_deliver(event_id=event_id)
@@ -22,8 +25,14 @@ def deliver_event(event_id: int) -> None:
 
 
 @shared_task(name="vitrine.platform.tasks.relay_undelivered_events", ignore_result=True)
-def relay_undelivered_events() -> int:
-    return services.events_relay()
+def relay_undelivered_events() -> dict[str, int]:
+    # One beat entry relays both outboxes: events and the tasks handlers and services asked for.
+    return {"events": services.events_relay(), "tasks": outbox.outbox_relay()}
+
+
+@shared_task(name="vitrine.platform.tasks.redrive_stuck_variants", ignore_result=True)
+def redrive_stuck_variants() -> dict[str, int]:
+    return services.variants_redrive()
 
 
 @shared_task(
@@ -34,6 +43,9 @@ def relay_undelivered_events() -> int:
     max_retries=8,
     soft_time_limit=300,
     time_limit=330,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=60,
 )
 def sync_product(self, shop_id: int, external_id: str) -> None:  # type: ignore[no-untyped-def]
     from vitrine.platform.catalog import product_sync

@@ -26,7 +26,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    # Counts, not a verdict: monitoring alerts on any of them staying above zero.
+    return JsonResponse({"status": "ok", "reliability": selectors.reliability_counts()})
 
 
 # The only types a blob is ever served as; anything else recorded (older rows) is served as opaque bytes.

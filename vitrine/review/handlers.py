@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from vitrine.platform import events
-from vitrine.platform.models import Event
+from vitrine.platform.lifecycle import VariantState
+from vitrine.platform.models import Event, Variant
+from vitrine.platform.outbox import task_enqueue
 
 
 @events.handles(events.VARIANT_GENERATED)
@@ -14,5 +14,11 @@ def assess_generated_variant(event: Event) -> None:
     from vitrine.review.tasks import assess_variant
 
     # The offset, text boxes and review reasons are read from Variant.render_details by the task.
-    variant_id = int(event.payload["variant_id"])
-    transaction.on_commit(lambda: assess_variant.apply_async(args=[variant_id], queue="default"))
+    task_enqueue(assess_variant, args=[int(event.payload["variant_id"])], queue="default")
+
+
+@events.redrives(VariantState.GENERATED)
+def reassess_stuck_variant(variant: Variant) -> None:
+    from vitrine.review.tasks import assess_variant
+
+    task_enqueue(assess_variant, args=[variant.pk], queue="default")

@@ -281,7 +281,7 @@ def _candidates(shop: Shop, products: Iterable[Product]) -> list[Candidate]:
         if product.deleted_at is not None or product.status.lower() == "archived":
             continue
         images = [image for image in product.images.all()
-                  if image.removed_at is None and not image.published_by_us]
+                  if image.removed_at is None and not image.published_by_us and image.image_id is not None]
         for rule in rules:
             template = templates[rule.template_slug]
             if template is None or not selectors.rule_matches_product(rule, product):

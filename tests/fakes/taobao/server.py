@@ -250,6 +250,16 @@ class FakeTop(LoopbackServer):
             self.messages.append(message)
             return message
 
+    def announce_malformed(self, item: Item, **raw_overrides: Any) -> QueuedMessage:
+        """Queue an item message whose wire form is broken by ``raw_overrides`` (a poison message)."""
+        with self.lock:
+            seller = self.sellers[item.seller_id]
+            message = QueuedMessage(id=next(self.ids.messages), topic="taobao_item_ItemUpdate", seller=seller,
+                                    content={"num_iid": item.num_iid}, pub_time=now_seconds(),
+                                    raw_overrides=raw_overrides)
+            self.messages.append(message)
+            return message
+
     def redeliver(self) -> int:
         """Unconfirmed delivered messages become consumable again (the platform's redelivery)."""
         with self.lock:
@@ -553,7 +563,7 @@ class FakeTop(LoopbackServer):
         return {"messages": {"tmc_message": [
             {"id": message.id, "topic": message.topic, "user_id": message.seller.user_id,
              "user_nick": message.seller.nick, "content": json.dumps(message.content),
-             "pub_time": gateway_time(message.pub_time), "pub_app_key": "12497914"}
+             "pub_time": gateway_time(message.pub_time), "pub_app_key": "12497914"} | message.raw_overrides
             for message in batch]}}
 
     def _tmc_confirm(self, params: dict[str, str], _files: Any, _seller: None) -> dict[str, Any]:

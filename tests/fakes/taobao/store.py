@@ -109,6 +109,7 @@ class QueuedMessage:
     content: dict[str, Any]
     pub_time: datetime
     state: str = "queued"  # queued -> delivered -> confirmed; delivered ones come back on redeliver()
+    raw_overrides: dict[str, Any] = field(default_factory=dict)  # a malformed message, as fault tests need
 
 
 class Ids:

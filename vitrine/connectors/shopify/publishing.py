@@ -40,7 +40,7 @@ from django.utils import timezone
 from PIL import Image
 
 from vitrine.connectors import disclosure
-from vitrine.connectors.base import PublishResult
+from vitrine.connectors.base import PublishResult, register_output_fit
 from vitrine.connectors.errors import ApiBadRequest, ApiConflict, ApiError, ApiNotFound, ApiUnavailable
 from vitrine.connectors.models import PublishRecord
 from vitrine.connectors.shopify import config, documents
@@ -60,7 +60,7 @@ MAX_SIDE = 4472
 MAX_PIXELS = 20_000_000
 MAX_ALT_LENGTH = 512
 # A worker holds a publish for at most this long before another may take it over.
-LEASE = timedelta(minutes=15)
+LEASE = timedelta(seconds=settings.SHOPIFY_PUBLISH_LEASE_SECONDS)
 _OUR_FILE = re.compile(r"vitrine-(\d+)-([0-9a-f]{12})\.(?:png|jpg)")
 
 Step = PublishRecord.Step
@@ -83,6 +83,17 @@ def is_our_file_url(url: str) -> bool:
 
 class PublishBusy(ApiConflict):
     """Another worker is publishing this variant right now."""
+
+
+@register_output_fit(PROVIDER)
+def output_fit(data: bytes, content_type: str) -> tuple[bytes, str]:
+    return _fit_to_limits(data, content_type), content_type
+
+
+def _within_limits(data: bytes) -> bool:
+    with Image.open(io.BytesIO(data)) as image:
+        width, height = image.size
+    return max(width, height) <= MAX_SIDE and width * height <= MAX_PIXELS
 
 
 def _fit_to_limits(data: bytes, content_type: str) -> bytes:
@@ -154,7 +165,11 @@ class Publisher:
             raise ApiBadRequest(f"variant {variant.pk} has no rendered image to publish")
         source = variant.source_image
         content_type = variant.output.content_type if variant.output.content_type == "image/jpeg" else "image/png"
-        data = _fit_to_limits(blob_read(variant.output), content_type)
+        data = blob_read(variant.output)
+        if not _within_limits(data):
+            # Never resized here: the reviewer approved these pixels. Renders are fitted before review.
+            raise ApiBadRequest(f"variant {variant.pk}'s approved image is over Shopify's limits ({MAX_SIDE} px a "
+                                f"side, {MAX_PIXELS // 1_000_000} MP); render it again to have it fitted")
         file_bytes = disclosure.disclose(data, content_type=content_type, title=source.product.title,
                                          parent=blob_read(source.original),
                                          parent_content_type=source.original.content_type)
@@ -173,7 +188,8 @@ class Publisher:
             Q(lease_until__isnull=True) | Q(lease_until__lt=now)
         ).update(lease_until=now + LEASE, attempts=F("attempts") + 1)
         if not taken:
-            raise PublishBusy(f"variant {record.variant_id} is being published by another worker", retry_after=60)
+            raise PublishBusy(f"variant {record.variant_id} is being published by another worker",
+                              retry_after=min(60, int(LEASE.total_seconds()) + 1))
 
     def _advance(self, record: PublishRecord, step: str, **fields: Any) -> None:
         """Record that ``step`` took effect (the ledger write that makes a retry skip it)."""

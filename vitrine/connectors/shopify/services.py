@@ -24,6 +24,7 @@ from vitrine.connectors.shopify.webhooks import COMPLIANCE_TOPICS, SUBSCRIBED_TO
 from vitrine.platform import events, retention
 from vitrine.platform.logging import log_context
 from vitrine.platform.models import Product, Shop
+from vitrine.platform.outbox import task_enqueue
 from vitrine.platform.services import product_mark_deleted, product_upsert
 
 logger = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ def shop_install(*, shop_domain: str, tokens: auth.TokenSet) -> Shop:
         if created or reinstalled:
             events.emit(events.SHOP_INSTALLED, {"shop_id": shop.pk, "reinstalled": reinstalled}, shop=shop)
             shop_id = shop.pk
-            transaction.on_commit(lambda: complete_install.delay(shop_id))
+            task_enqueue(complete_install, args=[shop_id])
     return shop
 
 
@@ -168,7 +169,7 @@ def install_complete(*, shop_id: int) -> None:
     if info.get("name") and info["name"] != shop.name:
         Shop.objects.filter(pk=shop.pk).update(name=info["name"])
     webhooks_register(client=client)
-    transaction.on_commit(lambda: sync_catalog.delay(shop_id, True))
+    task_enqueue(sync_catalog, args=[shop_id, True])
 
 
 def webhook_address() -> str:
@@ -202,7 +203,7 @@ def webhook_accept(*, delivery: WebhookDelivery) -> InboxMessage:
     )
     if created:
         message_id = message.pk
-        transaction.on_commit(lambda: process_webhook.delay(message_id))
+        task_enqueue(process_webhook, args=[message_id])
     return message
 
 
@@ -378,11 +379,11 @@ def shops_reconcile() -> dict[str, int]:
     shops = list(Shop.objects.filter(provider=PROVIDER, installed_at__isnull=False, uninstalled_at__isnull=True)
                  .values_list("pk", flat=True))
     for shop_id in shops:
-        transaction.on_commit(lambda shop_id=shop_id: sync_catalog.delay(shop_id, None))
+        task_enqueue(sync_catalog, args=[shop_id, None])
     stuck = list(InboxMessage.objects.filter(provider=PROVIDER, processed_at__isnull=True,
                                              received_at__lt=now - INBOX_REDISPATCH_AFTER).values_list("pk", flat=True))
     for message_id in stuck:
-        transaction.on_commit(lambda message_id=message_id: process_webhook.delay(message_id))
+        task_enqueue(process_webhook, args=[message_id])
     longest = timedelta(seconds=settings.SHOPIFY_PURGE_AFTER_UNINSTALL)
     uninstalled = Shop.objects.filter(provider=PROVIDER, uninstalled_at__isnull=False)
     overdue = [shop for shop in uninstalled.filter(uninstalled_at__lt=now)

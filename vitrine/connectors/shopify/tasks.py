@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from vitrine.connectors.errors import ApiError, retry_or_drop
 from vitrine.connectors.shopify import services
 
 
-@shared_task(name="vitrine.connectors.shopify.tasks.process_webhook", acks_late=True, ignore_result=True)
+@shared_task(name="vitrine.connectors.shopify.tasks.process_webhook", acks_late=True, ignore_result=True,
+             # The database restarting or unreachable: try again shortly rather than wait for the reconcile sweep.
+             autoretry_for=(OperationalError, InterfaceError), retry_backoff=2, retry_backoff_max=60,
+             max_retries=10)
 def process_webhook(message_id: int) -> None:
     # Events are written in the same transaction; a failure leaves the delivery for the reconcile sweep.
     services.webhook_process(message_id=message_id)

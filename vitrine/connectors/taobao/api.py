@@ -84,6 +84,15 @@ class TmcMessage:
     raw: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class TmcUnreadable:
+    """A message of a batch that cannot be read (no id or topic, a malformed time): kept with the reason."""
+
+    id: str  # empty when the message does not even carry one
+    reason: str
+    raw: dict[str, Any]
+
+
 def unwrap_list(container: Any, name: str) -> list[dict[str, Any]]:
     """``{"item": [...]}`` -> the list; an absent container means an empty list."""
     if container is None:
@@ -215,11 +224,20 @@ class TopApi:
     def tmc_user_permit(self, topics: Iterable[str]) -> None:
         self.client.call("taobao.tmc.user.permit", {"topics": ",".join(topics)})
 
-    def tmc_consume(self, *, quantity: int, group_name: str = "") -> list[TmcMessage]:
+    def tmc_consume(self, *, quantity: int, group_name: str = "") -> list[TmcMessage | TmcUnreadable]:
+        """The next batch, read message by message: one that cannot be read comes back as
+        :class:`TmcUnreadable` with the reason, and never keeps the others from being handled."""
         answer = self.client.call("taobao.tmc.messages.consume",
                                   {"quantity": quantity, "group_name": group_name or None},
                                   with_session=False)
-        return [_tmc_message(raw) for raw in unwrap_list(answer.get("messages"), "tmc_message")]
+        messages: list[TmcMessage | TmcUnreadable] = []
+        for raw in unwrap_list(answer.get("messages"), "tmc_message"):
+            try:
+                messages.append(_tmc_message(raw))
+            except (ApiUnavailable, ValueError, TypeError) as exc:
+                reason = exc.message if isinstance(exc, ApiUnavailable) else str(exc)
+                messages.append(TmcUnreadable(id=str(raw.get("id") or ""), reason=reason[:200], raw=raw))
+        return messages
 
     def tmc_confirm(self, message_ids: Iterable[str], *, group_name: str = "") -> None:
         self.client.call("taobao.tmc.messages.confirm",

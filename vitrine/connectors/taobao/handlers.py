@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from django.db import transaction
-
-from vitrine.connectors.taobao import connector  # noqa: F401 (registers the provider)
+from vitrine.connectors.taobao import (
+    connector,  # noqa: F401 (registers the provider)
+    publishing,  # noqa: F401 (registers the output fit)
+)
 from vitrine.connectors.taobao.connector import PROVIDER
 from vitrine.platform import events
 from vitrine.platform.models import Event
+from vitrine.platform.outbox import task_enqueue
 
 
 def _for_taobao(event: Event) -> bool:
@@ -20,4 +22,4 @@ def complete_seller_connection(event: Event) -> None:
 
     if _for_taobao(event):
         shop_id = event.payload["shop_id"]
-        transaction.on_commit(lambda: complete_install.delay(shop_id))
+        task_enqueue(complete_install, args=[shop_id])

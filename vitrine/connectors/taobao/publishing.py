@@ -28,12 +28,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from vitrine.connectors import disclosure
-from vitrine.connectors.base import PublishResult
+from vitrine.connectors.base import PublishResult, register_output_fit
 from vitrine.connectors.errors import ApiBadRequest, ApiConflict, ApiError, ApiForbidden, ApiNotFound
 from vitrine.connectors.models import PublishRecord
 from vitrine.connectors.taobao.api import AigcTool, Item, ItemImage, Picture, picture_path_from_url
 from vitrine.connectors.taobao.client import UploadFile
-from vitrine.connectors.taobao.pictures import picture_fit
+from vitrine.connectors.taobao.pictures import PictureTooLarge, picture_fit
 from vitrine.platform.models import EditKind, Provider, Variant
 from vitrine.platform.services import blob_put, blob_read
 
@@ -70,23 +70,29 @@ def picture_title(variant_id: int, sha256: str, content_type: str) -> str:
     return f"vitrine-{variant_id}-{sha256[:12]}.{'jpg' if content_type == 'image/jpeg' else 'png'}"
 
 
+@register_output_fit(Provider.TAOBAO)
+def output_fit(data: bytes, content_type: str) -> tuple[bytes, str]:
+    """A render fitted under picture space's limit, with room for the disclosure added when publishing."""
+    return picture_fit(data, content_type, max_bytes=settings.TAOBAO_PICTURE_MAX_BYTES - _DISCLOSURE_ROOM)
+
+
 def publishable_file(variant: Variant) -> tuple[bytes, str]:
-    """The variant's output as it will be published: under the size limit, with the AI disclosure."""
+    """The variant's output as it will be published: the approved pixels with the AI disclosure added.
+
+    The output was fitted under the size limit when it was rendered; one that is not (rendered before, or
+    the disclosure did not fit) is refused, never re-encoded behind the reviewer's back."""
     if variant.output is None:
         raise ApiBadRequest(f"variant {variant.pk} has no rendered image to publish")
     source = variant.source_image
     data = blob_read(variant.output)
     content_type = "image/jpeg" if variant.output.content_type == "image/jpeg" else "image/png"
-    parent = blob_read(source.original)
     limit = settings.TAOBAO_PICTURE_MAX_BYTES
-    room = _DISCLOSURE_ROOM
-    while True:
-        fitted, fitted_type = picture_fit(data, content_type, max_bytes=limit - room)
-        marked = disclosure.disclose(fitted, content_type=fitted_type, title=source.product.title,
-                                     parent=parent, parent_content_type=source.original.content_type)
-        if len(marked) <= limit:
-            return marked, fitted_type
-        room += len(marked) - limit + 16 * 1024
+    marked = disclosure.disclose(data, content_type=content_type, title=source.product.title,
+                                 parent=blob_read(source.original), parent_content_type=source.original.content_type)
+    if len(marked) > limit:
+        raise PictureTooLarge(f"variant {variant.pk}'s approved picture is {len(marked)} bytes with its disclosure, "
+                              f"over picture space's {limit} bytes; render it again to have it fitted")
+    return marked, content_type
 
 
 class Publisher:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -14,16 +16,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from vitrine.connectors.errors import ApiError, ApiUnauthorized
-from vitrine.connectors.models import Credential
+from vitrine.connectors.models import Credential, InboxMessage
 from vitrine.connectors.services import credential_revoke, credential_store, inbox_record
 from vitrine.connectors.taobao import oauth, selectors
-from vitrine.connectors.taobao.api import TmcMessage, TopApi
+from vitrine.connectors.taobao.api import TmcMessage, TmcUnreadable, TopApi
 from vitrine.connectors.taobao.client import TopClient
 from vitrine.connectors.taobao.connector import CATALOGUE_EPOCH, PROVIDER, TaobaoConnector, WindowStats
 from vitrine.connectors.taobao.models import TaobaoOAuthState, TaobaoSyncRun
 from vitrine.platform import events
 from vitrine.platform.logging import log_context
 from vitrine.platform.models import Product, Shop, ShopMembership
+from vitrine.platform.outbox import task_enqueue
 from vitrine.platform.services import product_mark_deleted, product_upsert
 
 if TYPE_CHECKING:
@@ -160,7 +163,7 @@ def shop_install_complete(*, shop_id: int) -> None:
 
     shop = Shop.objects.get(pk=shop_id)
     TaobaoConnector(shop).api.tmc_user_permit(ITEM_TOPICS)
-    transaction.on_commit(lambda: sync_shop.delay(shop_id, True))
+    task_enqueue(sync_shop, args=[shop_id, True])
 
 
 # --- catalogue ------------------------------------------------------------------------------------
@@ -246,6 +249,7 @@ class TmcPollOutcome:
     consumed: int = 0
     stored: int = 0
     repeats: int = 0
+    rejected: int = 0
     confirmed: int = 0
 
 
@@ -272,6 +276,14 @@ def tmc_poll(*, api: TopApi | None = None) -> TmcPollOutcome:
         outcome.consumed += len(messages)
         handled: list[str] = []
         for message in messages:
+            if isinstance(message, TmcUnreadable):
+                # A poison message is stored as rejected, with why, and confirmed: TMC would otherwise
+                # redeliver it (and with it the rest of the batch) on every poll.
+                tmc_message_reject(message=message)
+                outcome.rejected += 1
+                if message.id:
+                    handled.append(message.id)
+                continue
             try:
                 created = tmc_message_store(message=message)
             except Exception:  # one bad message must not hold back the others' confirmation
@@ -304,6 +316,26 @@ def tmc_message_store(*, message: TmcMessage) -> bool:
     return True
 
 
+def tmc_message_reject(*, message: TmcUnreadable) -> InboxMessage:
+    """Keep an unreadable message in the inbox, processed, with ``rejected: <reason>`` as its outcome."""
+    raw = message.raw
+    delivery_id = message.id or "unreadable:" + hashlib.sha256(
+        json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()[:40]
+    logger.error("TMC message %s rejected: %s", delivery_id, message.reason)
+    with transaction.atomic():
+        inbox, created = inbox_record(provider=PROVIDER, delivery_id=delivery_id,
+                                      topic=str(raw.get("topic") or "unknown")[:100],
+                                      shop_domain=str(raw.get("user_id") or "")[:255],
+                                      payload=json.loads(json.dumps(raw, default=str)))
+        if created:
+            inbox.outcome = f"rejected: {message.reason}"[:255]
+            inbox.last_error = message.reason
+            inbox.processed_at = timezone.now()
+            inbox.attempts = 1
+            inbox.save(update_fields=["outcome", "last_error", "processed_at", "attempts"])
+    return inbox
+
+
 def _tmc_message_act(message: TmcMessage) -> str:
     shop = selectors.shop_for_seller(message.user_id)
     if shop is None or not shop.is_installed:
@@ -324,5 +356,5 @@ def shops_sync() -> int:
 
     shop_ids = selectors.installed_shop_ids()
     for shop_id in shop_ids:
-        transaction.on_commit(lambda shop_id=shop_id: sync_shop.delay(shop_id, False))
+        task_enqueue(sync_shop, args=[shop_id, False])
     return len(shop_ids)

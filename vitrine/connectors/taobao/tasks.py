@@ -22,7 +22,8 @@ def poll_tmc() -> dict[str, int]:
         # The next beat tick polls again; unconfirmed messages are redelivered by TMC meanwhile.
         logger.warning("TMC poll failed: %s", exc.message)
         return {}
-    return {"consumed": outcome.consumed, "stored": outcome.stored, "repeats": outcome.repeats}
+    return {"consumed": outcome.consumed, "stored": outcome.stored, "repeats": outcome.repeats,
+            "rejected": outcome.rejected}
 
 
 @shared_task(name="vitrine.connectors.taobao.tasks.complete_install", bind=True, acks_late=True,

@@ -3,6 +3,7 @@
     .venv/bin/python bench/fidelity.py                  # held-out split of every kind, then speed
     .venv/bin/python bench/fidelity.py --calibration    # the calibration split as well
     .venv/bin/python bench/fidelity.py --speed-only     # (or --accuracy-only)
+    .venv/bin/python bench/fidelity.py --kind cleanup   # one edit kind's accuracy (repeatable)
     .venv/bin/python bench/fidelity.py --write          # put the printed figures into bench/RESULTS.md
 
 Accuracy is reported as the review app runs the report: each pair at its kind's default thresholds,
@@ -64,7 +65,7 @@ def load() -> str:
 # --- accuracy -------------------------------------------------------------------------------------------
 
 
-def accuracy_section(split: str) -> list[str]:
+def accuracy_section(split: str, only: list[str] | None = None) -> list[str]:
     recorded = fidelity_sets.frozen()
     lines = [f"### Accuracy, {split.replace('_', '-')} split", ""]
     summary = [
@@ -72,7 +73,7 @@ def accuracy_section(split: str) -> list[str]:
         "|---|---|---|---:|---:|---:|---|",
     ]
     details: list[str] = []
-    for kind in fidelity_sets.SETS:
+    for kind in only or fidelity_sets.SETS:
         pairs = fidelity_sets.pairs(kind, split)
         if split == "held_out":
             digest = fidelity_sets.fingerprint(pairs)
@@ -287,6 +288,9 @@ def main() -> None:
     parser.add_argument("--accuracy-only", action="store_true")
     parser.add_argument("--speed-only", action="store_true")
     parser.add_argument("--write", action="store_true", help="write the figures into bench/RESULTS.md")
+    parser.add_argument(
+        "--kind", action="append", choices=sorted(fidelity_sets.SETS), help="only this edit kind (repeatable)"
+    )
     arguments = parser.parse_args()
     cv2.setNumThreads(1)
     printed: list[str] = []
@@ -299,7 +303,7 @@ def main() -> None:
     emit(["Produced by `bench/fidelity.py`. " + environment_line(), f"Load average at the start: {load()}.", ""])
     if not arguments.speed_only:
         for split in ("held_out", "calibration") if arguments.calibration else ("held_out",):
-            emit([*accuracy_section(split), ""])
+            emit([*accuracy_section(split, arguments.kind), ""])
     if not arguments.accuracy_only:
         emit(speed_section())
     if arguments.write:

@@ -1,7 +1,8 @@
 """Labelled sets for the SKU-fidelity benchmark (``bench/fidelity.py``), one per edit kind and split.
 
 Each edit kind has a calibration split (the only one thresholds may be tuned on) and a held-out split
-built independently of it (see :mod:`bench.fidelity_sets.heldout` and :mod:`bench.fidelity_sets.kinds`).
+built independently of it (see :mod:`bench.fidelity_sets.heldout`, :mod:`bench.fidelity_sets.kinds`,
+:mod:`bench.fidelity_sets.colourway` and :mod:`bench.fidelity_sets.cleanup`).
 The held-out splits are frozen: ``FROZEN`` holds the digest of each one's pixels and labels, recorded
 before any threshold was touched; docs/fidelity.md says how thresholds may be recalibrated.
 
@@ -15,7 +16,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.fidelity_sets import calibration, heldout, kinds
+from bench.fidelity_sets import calibration, cleanup, colourway, heldout, kinds
 from bench.fidelity_sets.common import Evaluation, Outcome, Pair, evaluate, fingerprint
 
 SPLITS = ("calibration", "held_out")
@@ -29,6 +30,14 @@ SETS: dict[str, dict[str, Callable[[], list[Pair]]]] = {
     "text_localize": {
         "calibration": lambda: kinds.text_localize_pairs(kinds.CALIBRATION),
         "held_out": lambda: kinds.text_localize_pairs(kinds.HELD_OUT),
+    },
+    "colourway": {
+        "calibration": lambda: colourway.colourway_pairs(colourway.CALIBRATION),
+        "held_out": lambda: colourway.colourway_pairs(colourway.HELD_OUT),
+    },
+    "cleanup": {
+        "calibration": lambda: cleanup.cleanup_pairs(cleanup.CALIBRATION),
+        "held_out": lambda: cleanup.cleanup_pairs(cleanup.HELD_OUT),
     },
 }
 

@@ -31,6 +31,8 @@ class Pair:
     mask: np.ndarray
     kind: str = "background"
     ignore_boxes: tuple[Box, ...] = field(default_factory=tuple)
+    # colourway only: the CIELAB colour the variant had to reach (as the render request gave it)
+    target_colour: tuple[float, float, float] | None = None
 
 
 # --- image operations ------------------------------------------------------------------------------------
@@ -176,6 +178,7 @@ def evaluate(
             ignore_boxes=list(pair.ignore_boxes) or None,
             ocr=ocr,
             text_cache=cache,
+            target_colour=pair.target_colour,
         )
         outcomes.append(
             Outcome(
@@ -199,6 +202,8 @@ def fingerprint(pairs: Sequence[Pair]) -> str:
     digest = hashlib.sha256()
     for pair in pairs:
         digest.update(repr((pair.name, pair.kind, pair.altering, pair.ignore_boxes)).encode())
+        if pair.target_colour is not None:  # only kinds that carry one (older digests stay as recorded)
+            digest.update(repr(tuple(round(v, 4) for v in pair.target_colour)).encode())
         for array in (pair.original, pair.variant, pair.mask):
             digest.update(repr(array.shape).encode())
             digest.update(np.ascontiguousarray(array).data)

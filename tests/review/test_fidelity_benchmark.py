@@ -3,13 +3,19 @@ nothing with the calibration split, and a reduced run that must meet the targets
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import cv2
 import numpy as np
 import pytest
 from skimage import color
 
 from bench import fidelity_sets
 from bench.fidelity_sets import calibration, heldout, kinds
+from bench.fidelity_sets import cleanup as cleanup_set
+from bench.fidelity_sets import colourway as colourway_set
 from vitrine.review.fidelity import KINDS
+from vitrine.review.fidelity import colourway as colourway_measure
 
 CALIBRATION_ALTERING = {
     "colour_drift",
@@ -129,3 +135,82 @@ def test_reduced_benchmark_meets_the_targets():
     assert evaluation.auroc >= 0.98, misses
     assert evaluation.altering_caught_rate >= 0.95, misses
     assert evaluation.preserving_pass_rate >= 0.90, misses
+
+
+def test_colourway_and_cleanup_held_out_splits_share_no_brand_font_seed_or_method_with_calibration():
+    for module in (colourway_set, cleanup_set):
+        held_out, calibration_style = module.HELD_OUT, module.CALIBRATION
+        assert not set(held_out.brands) & set(calibration_style.brands)
+        assert not set(held_out.brands) & (set(kinds.CALIBRATION.brands) | set(calibration.BRANDS))
+        assert all(face.name.startswith("hershey") for face in held_out.typefaces)
+        assert all(face.name == "pil" for face in calibration_style.typefaces)
+        assert held_out.seed != calibration_style.seed
+        assert held_out.jpeg_quality[1] <= calibration_style.jpeg_quality[0]
+        assert held_out.drift[0] >= calibration_style.drift[1]
+    assert (colourway_set.CALIBRATION.recolour, colourway_set.HELD_OUT.recolour) == ("recipe", "oklab")
+    assert not set(colourway_set.HELD_OUT.patterns) & set(colourway_set.CALIBRATION.patterns)
+    assert not set(colourway_set.HELD_OUT.logos) & set(colourway_set.CALIBRATION.logos)
+    assert colourway_set.HELD_OUT.missed_by[1] <= colourway_set.CALIBRATION.missed_by[0]
+    assert colourway_set.HELD_OUT.missed_by[0] > 6.0  # a miss is always beyond the fail limit
+    assert (cleanup_set.CALIBRATION.fill, cleanup_set.HELD_OUT.fill) == ("telea", "convolution")
+    assert not set(cleanup_set.HELD_OUT.overlays) & set(cleanup_set.CALIBRATION.overlays)
+    assert not set(cleanup_set.HELD_OUT.words) & set(cleanup_set.CALIBRATION.words)
+    assert cleanup_set.HELD_OUT.smear_px[1] <= cleanup_set.CALIBRATION.smear_px[0]
+
+
+def test_the_frozen_held_out_splits_of_the_new_kinds_keep_their_fingerprint():
+    recorded = fidelity_sets.frozen()
+    for kind in ("colourway", "cleanup"):
+        assert fidelity_sets.fingerprint(fidelity_sets.pairs(kind, "held_out")) == recorded[kind], kind
+
+
+@pytest.mark.parametrize("style", [colourway_set.CALIBRATION, colourway_set.HELD_OUT], ids=lambda s: s.split)
+def test_colourway_pairs_reach_their_target_unless_labelled_as_missing_it(style):
+    pairs = [p for p in colourway_set.colourway_pairs(replace(style, products=2)) if p.product.endswith("-0")]
+    assert {p.edit for p in pairs if p.altering} == {
+        "target_missed",
+        "logo_lost",
+        "logo_recoloured",
+        "pattern_changed",
+        "letter_changed",
+        "colour_changed_part",
+        "outline_pushed_out",
+    }
+    by_edit = {p.edit: p for p in pairs}
+    for pair in pairs:
+        assert pair.kind == "colourway" and pair.target_colour is not None
+    for edit in ("recoloured", "recoloured_second_target", "own_colour"):
+        pair = by_edit[edit]
+        assert colourway_measure.target_delta_e(pair.variant, pair.mask, pair.target_colour) < 3.0, edit
+        # the background is kept (the held-out recolour blends the anti-aliased rim just outside the mask)
+        moved = np.any(pair.variant != pair.original, axis=2) & ~pair.mask
+        outside = cv2.distanceTransform((~pair.mask).astype(np.uint8), cv2.DIST_L2, 3)
+        assert not moved.any() or outside[moved].max() <= 2, edit
+    missed = by_edit["target_missed"]
+    assert colourway_measure.target_delta_e(missed.variant, missed.mask, missed.target_colour) > 6.0
+    recoloured = by_edit["recoloured"]
+    assert np.median(np.abs(recoloured.variant[recoloured.mask].astype(int) - recoloured.original[recoloured.mask])) > 5
+
+
+@pytest.mark.parametrize("style", [cleanup_set.CALIBRATION, cleanup_set.HELD_OUT], ids=lambda s: s.split)
+def test_cleanup_pairs_keep_the_product_exactly_unless_altering(style):
+    pairs = cleanup_set.cleanup_pairs(replace(style, products=1))
+    assert {p.edit for p in pairs if p.altering} == {
+        "letter_changed",
+        "digit_changed",
+        "logo_removed",
+        "colour_drift",
+        "fill_over_product_edge",
+    }
+    for pair in pairs:
+        assert pair.kind == "cleanup"
+        product_same = np.array_equal(pair.variant[pair.mask], pair.original[pair.mask])
+        if pair.edit in ("overlays_removed", "true_background"):
+            assert product_same, pair.edit
+            assert not np.array_equal(pair.variant, pair.original)  # the overlays are gone
+        elif pair.altering:
+            assert not product_same, pair.edit
+    smear = next(p for p in pairs if p.edit == "fill_over_product_edge")
+    changed = np.any(smear.variant != smear.original, axis=2) & smear.mask
+    inside = cv2.distanceTransform(smear.mask.astype(np.uint8), cv2.DIST_L2, 3)
+    assert changed.any() and inside[changed].max() <= style.smear_px[1] + 1  # only along the edge

@@ -160,10 +160,9 @@ def test_a_variant_stuck_generated_is_assessed_again_with_its_render_facts(shop,
     settings.VARIANT_STUCK_AFTER = {"generated": 600}
     monkeypatch.setattr("vitrine.platform.outbox.task_send", lambda row_id: True)
     variant = make_variant(shop)
-    with transaction.atomic():
-        events.emit(events.VARIANT_GENERATED, {"variant_id": variant.pk, "offset": [3, 4], "details": {}}, shop=shop)
-    Variant.objects.filter(pk=variant.pk).update(state="generated", updated_at=timezone.now() - timedelta(hours=1))
+    # The render's facts (offset, text boxes) live on the variant, where the assess task reads them.
+    Variant.objects.filter(pk=variant.pk).update(state="generated", render_details={"offset": [3, 4]},
+                                                 updated_at=timezone.now() - timedelta(hours=1))
     assert variants_redrive() == {"generated": 1}
     (row,) = OutboxTask.objects.all()
-    assert (row.task, row.args, row.queue) == ("vitrine.review.tasks.assess_variant", [variant.pk, [3, 4], []],
-                                               "default")
+    assert (row.task, row.args, row.queue) == ("vitrine.review.tasks.assess_variant", [variant.pk], "default")

@@ -9,7 +9,7 @@ import pytest
 from tests.review.conftest import PASSWORD, generated_variant, make_reviewer
 from tests.review.test_browser import page  # noqa: F401  (the Chromium page fixture)
 from vitrine.review import services
-from vitrine.review.fidelity.registry import MEASURES, PASS_CHECKS
+from vitrine.review.fidelity.registry import PASS_CHECKS, measure_names_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -123,6 +123,6 @@ def test_a_text_variant_shows_the_translation_pairs_and_every_measure(page, live
         ["100 g", "kept as it was: reads the same"],
     ]
     listed = page.locator("table.measures tbody tr").evaluate_all("rows => rows.map(r => r.dataset.measure)")
-    assert listed == [m.name for m in MEASURES] + [c.name for c in PASS_CHECKS]
+    assert listed == [*measure_names_for("text_localize"), *(c.name for c in PASS_CHECKS)]
     assert "colour_change" in listed
     page.screenshot(path=str(artifacts_dir / "review-text-item.png"), full_page=True)

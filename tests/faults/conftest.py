@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import socket
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -245,6 +246,8 @@ def stack(transactional_db, redis_server: Redis, postgres: Postgres, settings, t
     shutil.rmtree(logs, ignore_errors=True)
     logs.mkdir(parents=True)
     web_port = free_port()
+    # Served processes refuse the development SECRET_KEY with DEBUG off; the suite runs them production-like.
+    settings.SECRET_KEY = secrets.token_urlsafe(50)
     base = {
         **{key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")},
         "PATH": f"{BIN}:{os.environ.get('PATH', '')}",

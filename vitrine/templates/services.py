@@ -18,8 +18,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 
-from vitrine.inference.engine import RECIPES, derive_seed
 from vitrine.inference.errors import UnsupportedParameter
+from vitrine.inference.kinds import RECIPES, derive_seed
 from vitrine.platform import events
 from vitrine.platform.lifecycle import LIVE_STATES, VariantState
 from vitrine.platform.models import EditKind, Market, Product, Shop, SourceImage, Variant

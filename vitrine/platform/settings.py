@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "vitrine.templates",
     "vitrine.api",
     "vitrine.console",
+    "vitrine.demo",
 ]
 
 MIDDLEWARE = [

@@ -48,6 +48,17 @@ def test_the_web_process_does_not_import_the_ml_stack() -> None:
     assert found == {"loaded": [], "urls": True}
 
 
+def test_a_default_queue_worker_loads_every_task_without_the_ml_stack() -> None:
+    # The render task's module is imported by every worker; the engine loads inside the task, on the GPU queue.
+    found = _run(
+        "import django, json, sys; django.setup(); from vitrine.platform.celery import app; "
+        "app.loader.import_default_modules(); "
+        f"print(json.dumps({{'loaded': [m for m in {HEAVY!r} if m in sys.modules], "
+        "'render': 'vitrine.inference.tasks.render_variants' in app.tasks}))"
+    )
+    assert found == {"loaded": [], "render": True}
+
+
 def test_the_recipe_list_and_seeds_come_without_torch() -> None:
     found = _run(
         "import json, sys; from vitrine.inference.kinds import RECIPES, derive_seed; "

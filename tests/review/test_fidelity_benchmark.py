@@ -9,7 +9,7 @@ from skimage import color
 
 from bench import fidelity_sets
 from bench.fidelity_sets import calibration, heldout, kinds
-from vitrine.review.fidelity import KINDS
+from vitrine.fidelity import KINDS
 
 CALIBRATION_ALTERING = {
     "colour_drift",

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
+from vitrine.fidelity import FidelityInputError, ThresholdError, assess
 from vitrine.inference.errors import InferenceError
 from vitrine.inference.kinds import RECIPES
 from vitrine.platform import events
@@ -32,7 +33,6 @@ from vitrine.platform.services import (
     variant_transition,
 )
 from vitrine.review import selectors
-from vitrine.review.fidelity import FidelityInputError, ThresholdError, assess
 from vitrine.review.models import Decision, ReviewArtefact, ReviewItem
 from vitrine.review.selectors import QueueFilters
 from vitrine.review.text_cache import SharedTextCache

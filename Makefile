@@ -49,6 +49,7 @@ up: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf var/ test-artifacts/ .pytest_cache

@@ -37,10 +37,10 @@ def seed(items: int) -> object:
     from django.utils import timezone
     from PIL import Image
 
+    from vitrine.fidelity import assess
     from vitrine.platform.lifecycle import VariantState
     from vitrine.platform.models import Market, Product, Shop, ShopMembership, SourceImage, Variant
     from vitrine.platform.services import blob_put, image_intake
-    from vitrine.review.fidelity import assess
     from vitrine.review.models import ReviewArtefact, ReviewItem
 
     rng = np.random.default_rng(7)

@@ -30,7 +30,7 @@ from PIL import Image, ImageDraw, ImageFont
 from skimage import data as skimage_data
 
 from bench.fidelity_sets.common import Pair, jpeg, outline_pushed, shift
-from vitrine.review.fidelity.colour import delta_e_ciede2000, rgb_to_lab
+from vitrine.fidelity.colour import delta_e_ciede2000, rgb_to_lab
 
 CANVAS = 512
 SUPERSAMPLE = 2  # packshots are drawn at twice the size and reduced, for anti-aliased edges

@@ -24,7 +24,7 @@ from skimage.color import lab2rgb, rgb2lab
 from bench.fidelity_sets import drawing as d
 from bench.fidelity_sets.common import Pair, jpeg, outline_pushed, paste_on
 from bench.fidelity_sets.kinds import Garment, _backdrop, _garment_mask, _recoloured
-from vitrine.review.fidelity.colour import delta_e_ciede2000
+from vitrine.fidelity.colour import delta_e_ciede2000
 
 Lab = tuple[float, float, float]
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from vitrine.review.fidelity import compare
-from vitrine.review.fidelity.report import VERDICT_PASS
-from vitrine.review.fidelity.text import MemoryTextCache
+from vitrine.fidelity import compare
+from vitrine.fidelity.report import VERDICT_PASS
+from vitrine.fidelity.text import MemoryTextCache
 
 Box = tuple[int, int, int, int]
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from bench.fidelity_sets import drawing as d
 from bench.fidelity_sets.common import Pair, jpeg, outline_pushed, paste_on, shift
-from vitrine.review.fidelity.colour import delta_e_ciede2000, rgb_to_lab
+from vitrine.fidelity.colour import delta_e_ciede2000, rgb_to_lab
 
 SEED = 90_210
 BRANDS = ("QUOLL", "Brio", "FENWAY", "Tundra", "JOLT", "Okapi", "SALVIA", "Wren", "POLDER", "Yarrow")

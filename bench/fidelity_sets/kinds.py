@@ -21,7 +21,7 @@ import numpy as np
 
 from bench.fidelity_sets import drawing as d
 from bench.fidelity_sets.common import Pair, jpeg, paste_on, shift
-from vitrine.review.fidelity.colour import delta_e_ciede2000, rgb_to_lab
+from vitrine.fidelity.colour import delta_e_ciede2000, rgb_to_lab
 
 
 @dataclass(frozen=True)

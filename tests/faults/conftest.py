@@ -10,10 +10,10 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import secrets
 import shutil
 import signal
 import socket
-import secrets
 import subprocess
 import sys
 import tempfile

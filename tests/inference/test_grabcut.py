@@ -12,6 +12,7 @@ from django.db import transaction
 from PIL import Image
 
 from tests.factories import make_variant
+from vitrine.fidelity import FidelityReport, compare
 from vitrine.inference.engine import Engine, RenderRequest
 from vitrine.inference.errors import NoProductFound
 from vitrine.inference.grabcut import GRABCUT_MIN_USABLE, grabcut_protect_mask
@@ -19,7 +20,6 @@ from vitrine.platform import events
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Product, SourceImage
 from vitrine.platform.services import image_intake
-from vitrine.review.fidelity import FidelityReport, compare
 from vitrine.review.models import ReviewItem
 
 

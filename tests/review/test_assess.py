@@ -7,12 +7,12 @@ import pytest
 from PIL import Image
 
 from tests.review.conftest import generated_variant, png, product_photo
+from vitrine.fidelity import FidelityReport
 from vitrine.platform import events
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Event, Variant, VariantTransition
 from vitrine.platform.services import blob_put, blob_read
 from vitrine.review import services
-from vitrine.review.fidelity import FidelityReport
 from vitrine.review.models import ReviewArtefact, ReviewItem
 from vitrine.templates.models import VariantTemplate
 

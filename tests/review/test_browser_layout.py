@@ -8,8 +8,8 @@ import pytest
 
 from tests.review.conftest import PASSWORD, generated_variant, make_reviewer
 from tests.review.test_browser import page  # noqa: F401  (the Chromium page fixture)
+from vitrine.fidelity.registry import PASS_CHECKS, measure_names_for
 from vitrine.review import services
-from vitrine.review.fidelity.registry import PASS_CHECKS, measure_names_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -11,8 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 from skimage import color
 from skimage.metrics import structural_similarity
 
-from vitrine.inference.masks import ProtectMask
-from vitrine.review.fidelity import (
+from vitrine.fidelity import (
     FidelityInputError,
     FidelityReport,
     ThresholdError,
@@ -21,9 +20,10 @@ from vitrine.review.fidelity import (
     render_artefacts,
     thresholds_resolve,
 )
-from vitrine.review.fidelity.colour import delta_e_ciede2000, rgb_to_lab
-from vitrine.review.fidelity.measures import ssim_map
-from vitrine.review.fidelity.scoring import measure_score
+from vitrine.fidelity.colour import delta_e_ciede2000, rgb_to_lab
+from vitrine.fidelity.measures import ssim_map
+from vitrine.fidelity.scoring import measure_score
+from vitrine.inference.masks import ProtectMask
 
 SIDE = 256
 LABEL_TEXT_ORIGIN = (88, 140)  # left end of the label text's baseline middle

@@ -14,8 +14,8 @@ from bench import fidelity_sets
 from bench.fidelity_sets import calibration, heldout, kinds
 from bench.fidelity_sets import cleanup as cleanup_set
 from bench.fidelity_sets import colourway as colourway_set
-from vitrine.review.fidelity import KINDS
-from vitrine.review.fidelity import colourway as colourway_measure
+from vitrine.fidelity import KINDS
+from vitrine.fidelity import colourway as colourway_measure
 
 CALIBRATION_ALTERING = {
     "colour_drift",

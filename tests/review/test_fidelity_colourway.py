@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from vitrine.fidelity import compare
 from vitrine.inference import testing
 from vitrine.inference.colourspace import rgb_to_lab_exact
 from vitrine.inference.config import EngineConfig
 from vitrine.inference.engine import Engine, RenderRequest
-from vitrine.review.fidelity import compare
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from django.conf import settings
 from PIL import Image, ImageDraw
 from skimage import data as skimage_data
 
+from vitrine.fidelity import compare
 from vitrine.inference.masks import estimate_protect_mask
-from vitrine.review.fidelity import compare
 
 SIDE = 600
 

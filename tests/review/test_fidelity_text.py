@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from tests.conftest import redis_url
 from tests.review.test_fidelity import on_backdrop, packshot, shifted
-from vitrine.review.fidelity import compare, engine, text
+from vitrine.fidelity import compare, engine, text
 from vitrine.review.text_cache import SharedTextCache
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,7 +154,7 @@ def test_the_shared_cache_serves_another_process(settings, tmp_path):
 import json, sys
 import numpy as np, django
 django.setup()
-from vitrine.review.fidelity import compare, text
+from vitrine.fidelity import compare, text
 from vitrine.review.text_cache import SharedTextCache
 from tests.review.test_fidelity import on_backdrop, shifted
 calls = []

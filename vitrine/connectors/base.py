@@ -1,114 +1,31 @@
 """The store-agnostic connector protocol every store (Shopify, Taobao, CSV/folder) implements.
 
-A *provider* is the store kind (class-level metadata, install flow); a *connector instance* is bound to
-one installed shop (client, credentials, configuration). The platform talks to stores only through this
-protocol, so the catalogue, planner, review and publishing code never branches on the store.
+It is defined in the kernel (:mod:`vitrine.platform.stores`), which must not import the stores; the names are
+re-exported here for the stores' own code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
+from vitrine.platform.stores import (
+    Connector,
+    OutputFit,
+    PublishResult,
+    RemoteImage,
+    RemoteProduct,
+    connector_for,
+    output_fit,
+    register_output_fit,
+    register_provider,
+)
 
-if TYPE_CHECKING:
-    from vitrine.platform.models import Shop, Variant
-
-
-@dataclass(frozen=True)
-class RemoteImage:
-    remote_id: str
-    url: str
-    position: int = 1
-    alt: str = ""
-    width: int | None = None
-    height: int | None = None
-    # A product mask the merchant supplied with the photo (alpha PNG or white-on-black), when the store
-    # carries one; ``mask_error`` says why a named mask could not be found.
-    mask_url: str = ""
-    mask_error: str = ""
-
-
-@dataclass(frozen=True)
-class RemoteProduct:
-    external_id: str
-    title: str
-    handle: str = ""
-    product_type: str = ""
-    category: str = ""  # the store's category path, readable ("" when the store has none)
-    vendor: str = ""
-    tags: tuple[str, ...] = ()
-    # (option name, its values) as the store lists them; None: not read (pages leave them out for cost)
-    options: tuple[tuple[str, tuple[str, ...]], ...] | None = None
-    status: str = ""
-    updated_at: datetime | None = None
-    images: tuple[RemoteImage, ...] = field(default_factory=tuple)
-
-
-@dataclass(frozen=True)
-class PublishResult:
-    remote_media_id: str
-    url: str = ""
-    already_published: bool = False  # a retry found the media from an earlier attempt
-
-
-@runtime_checkable
-class Connector(Protocol):
-    provider: ClassVar[str]
-    shop: Shop
-
-    def fetch_product(self, external_id: str) -> RemoteProduct | None:
-        """The product as the store has it now; None when it no longer exists."""
-
-    def iter_products(self, *, updated_since: datetime | None = None) -> Iterator[RemoteProduct]:
-        """Every product (or those changed since ``updated_since``), streamed."""
-
-    def fetch_image_bytes(self, image: RemoteImage) -> bytes:
-        """The image file's bytes, exactly as served."""
-
-    def publish_variant(self, variant: Variant) -> PublishResult:
-        """Put an approved variant on the listing. Idempotent: a retry after a crash never duplicates."""
-
-    def revert_variant(self, variant: Variant) -> None:
-        """Take a published variant off the listing and restore the original image."""
-
-    def is_own_media(self, image: RemoteImage) -> bool:
-        """Whether this listing image is one of our published variants (never a source for new ones)."""
-
-
-_providers: dict[str, type] = {}
-
-
-def register_provider(cls: type) -> type:
-    _providers[cls.provider] = cls
-    return cls
-
-
-def connector_for(shop: Shop) -> Connector:
-    """The connector bound to ``shop``; providers register with :func:`register_provider`."""
-    try:
-        cls = _providers[shop.provider]
-    except KeyError:
-        raise LookupError(f"no connector is installed for provider {shop.provider!r}") from None
-    return cls(shop)
-
-
-# The store's file limits, applied when a variant is rendered, so the reviewer approves the very bytes that
-# will be published; publishing refuses an output outside them instead of re-encoding it.
-OutputFit = Callable[[bytes, str], tuple[bytes, str]]
-_output_fits: dict[str, OutputFit] = {}
-
-
-def register_output_fit(provider: str) -> Callable[[OutputFit], OutputFit]:
-    def register(fit: OutputFit) -> OutputFit:
-        _output_fits[provider] = fit
-        return fit
-
-    return register
-
-
-def output_fit(provider: str, data: bytes, content_type: str) -> tuple[bytes, str]:
-    """``data`` brought within ``provider``'s limits (unchanged when it already is): bytes and content type."""
-    fit = _output_fits.get(provider)
-    return fit(data, content_type) if fit is not None else (data, content_type)
+__all__ = [
+    "Connector",
+    "OutputFit",
+    "PublishResult",
+    "RemoteImage",
+    "RemoteProduct",
+    "connector_for",
+    "output_fit",
+    "register_output_fit",
+    "register_provider",
+]

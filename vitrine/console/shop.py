@@ -13,10 +13,9 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from vitrine.console import selectors
+from vitrine.platform.auth import SHOP_SESSION_KEY
 from vitrine.platform.models import Shop
 from vitrine.platform.roles import Action, role_in, user_can
-
-SHOP_SESSION_KEY = "console_shop_id"
 
 View = Callable[..., HttpResponse]
 

@@ -8,8 +8,6 @@ working size share one diffusers call. Errors are :class:`~vitrine.inference.err
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -21,15 +19,11 @@ from vitrine.inference.config import EngineConfig
 from vitrine.inference.diffusion import Deadline, DiffusionBackend, InpaintJob
 from vitrine.inference.errors import ImageTooSmall, InferenceError, UnknownRecipe
 from vitrine.inference.fonts import FontBook
+from vitrine.inference.kinds import RECIPES, derive_seed
 from vitrine.inference.masks import split_rgb_alpha
 from vitrine.inference.ocr import TextReader
 from vitrine.inference.pipelines import PipelineCache
-from vitrine.inference.recipes.background import BackgroundRecipe
-from vitrine.inference.recipes.base import Plan, Recipe
-from vitrine.inference.recipes.cleanup import CleanupRecipe
-from vitrine.inference.recipes.colourway import ColourwayRecipe
-from vitrine.inference.recipes.model_swap import ModelSwapRecipe
-from vitrine.inference.recipes.text_localize import TextLocalizeRecipe
+from vitrine.inference.recipes.base import Plan
 from vitrine.inference.registry import ModelRegistry, ModelSpec
 from vitrine.inference.schema import RenderMetadata, RenderRequest, RenderResult
 from vitrine.inference.segmentation import BoxSegmenter, SegmentationModel
@@ -47,17 +41,7 @@ __all__ = [
     "shared_engine",
 ]
 
-RECIPES: dict[str, Recipe] = {
-    recipe.name: recipe
-    for recipe in (BackgroundRecipe(), ModelSwapRecipe(), TextLocalizeRecipe(), ColourwayRecipe(), CleanupRecipe())
-}
 MIN_SIDE = 16
-
-
-def derive_seed(*parts: Any) -> int:
-    """A stable 63-bit seed from anything JSON can write (fits a signed 64-bit column)."""
-    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).digest()
-    return int.from_bytes(digest[:8], "big") & (2**63 - 1)
 
 
 class Engine:

@@ -19,8 +19,6 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
-from vitrine.connectors.base import output_fit
-from vitrine.connectors.errors import ApiError
 from vitrine.inference.engine import RenderRequest, RenderResult, shared_engine
 from vitrine.inference.errors import InferenceError
 from vitrine.inference.masks import mask_to_image
@@ -36,6 +34,7 @@ from vitrine.platform.services import (
     variant_retry,
     variant_transition,
 )
+from vitrine.platform.stores import ApiError, output_fit
 
 logger = logging.getLogger(__name__)
 

@@ -7,6 +7,10 @@ from typing import Any
 from axes.backends import AxesStandaloneBackend
 from django.http import HttpRequest
 
+# The session key naming the shop a signed-in merchant works on: a store's install flow sets it, the merchant
+# app reads it. Kept in the kernel so that the stores need not import the merchant app.
+SHOP_SESSION_KEY = "console_shop_id"
+
 
 class LoginThrottleBackend(AxesStandaloneBackend):
     """Throttles every login that comes with a request (the admin's and the console's login forms, the

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from vitrine.connectors.base import connector_for
 from vitrine.platform.logging import log_context
 from vitrine.platform.models import Product, Shop
 from vitrine.platform.services import product_mark_deleted, product_upsert
+from vitrine.platform.stores import connector_for
 
 
 def product_sync(*, shop_id: int, external_id: str) -> Product | None:

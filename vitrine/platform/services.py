@@ -18,7 +18,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from vitrine.connectors.errors import ApiError
 from vitrine.platform import events
 from vitrine.platform.intake import (
     FORMAT_CONTENT_TYPES,
@@ -43,9 +42,10 @@ from vitrine.platform.models import (
     VariantTransition,
 )
 from vitrine.platform.roles import Role
+from vitrine.platform.stores import ApiError
 
 if TYPE_CHECKING:
-    from vitrine.connectors.base import Connector, RemoteImage, RemoteProduct
+    from vitrine.platform.stores import Connector, RemoteImage, RemoteProduct
 
 logger = logging.getLogger(__name__)
 
@@ -336,8 +336,6 @@ def _supplied_mask(remote_image: RemoteImage, connector: Connector, size: tuple[
     if not remote_image.mask_url:
         return None, []
     from dataclasses import replace
-
-    from vitrine.connectors.errors import ApiError
 
     try:
         data = connector.fetch_image_bytes(replace(remote_image, url=remote_image.mask_url))

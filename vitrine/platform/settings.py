@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "vitrine.templates",
     "vitrine.api",
     "vitrine.console",
+    "vitrine.demo",
 ]
 
 MIDDLEWARE = [
@@ -336,7 +337,7 @@ INFERENCE_TASK_MAX_RETRIES = env.int("INFERENCE_TASK_MAX_RETRIES", default=3)
 # --- fidelity -------------------------------------------------------------------------------------
 # (fidelity settings go here)
 # Deployment overrides of the SKU-fidelity thresholds (calibrated defaults per edit kind live in
-# vitrine.review.fidelity.thresholds; docs/fidelity.md lists them): {"*" or kind: {name: value}}, e.g.
+# vitrine.fidelity.thresholds; docs/fidelity.md lists them): {"*" or kind: {name: value}}, e.g.
 # FIDELITY_THRESHOLDS='{"model_swap": {"mask_erosion_px": 8}}'. A template's own overrides apply on top.
 FIDELITY_THRESHOLDS: dict[str, dict[str, float]] = env.json("FIDELITY_THRESHOLDS", default={})
 # Read printed text on the product by OCR (names changed letters). Text detection runs once per source

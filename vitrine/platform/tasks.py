@@ -7,8 +7,8 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from vitrine.connectors.errors import ApiError
 from vitrine.platform import outbox, services
+from vitrine.platform.stores import ApiError
 
 logger = logging.getLogger(__name__)
 

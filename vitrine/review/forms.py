@@ -9,9 +9,9 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
+from vitrine.fidelity import VERDICT_FAIL, VERDICT_PASS, VERDICT_REVIEW
 from vitrine.platform.models import EditKind, Market
 from vitrine.platform.selectors import shops_visible_to
-from vitrine.review.fidelity import VERDICT_FAIL, VERDICT_PASS, VERDICT_REVIEW
 from vitrine.review.models import Decision
 from vitrine.review.selectors import QueueFilters
 from vitrine.review.services import MAX_SECONDS_SPENT, DecisionInput

@@ -15,11 +15,11 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
+from vitrine.fidelity import FidelityReport
+from vitrine.fidelity.report import VERDICTS
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import EditKind, Variant
 from vitrine.platform.selectors import shops_visible_to
-from vitrine.review.fidelity import FidelityReport
-from vitrine.review.fidelity.report import VERDICTS
 from vitrine.review.models import Decision, ReviewArtefact, ReviewItem
 
 User = AbstractBaseUser | AnonymousUser

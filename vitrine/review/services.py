@@ -17,6 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
+from vitrine.fidelity import FidelityInputError, ThresholdError, assess
+from vitrine.inference.errors import InferenceError
+from vitrine.inference.kinds import RECIPES
 from vitrine.platform import events
 from vitrine.platform.lifecycle import IllegalTransition, VariantState
 from vitrine.platform.models import Blob, Shop, Variant
@@ -30,7 +33,6 @@ from vitrine.platform.services import (
     variant_transition,
 )
 from vitrine.review import selectors
-from vitrine.review.fidelity import FidelityInputError, ThresholdError, assess
 from vitrine.review.models import Decision, ReviewArtefact, ReviewItem
 from vitrine.review.selectors import QueueFilters
 from vitrine.review.text_cache import SharedTextCache
@@ -474,9 +476,6 @@ def _reason_text(decision: DecisionInput) -> str:
 def _params_adjust_check(variant: Variant, params_adjust: Mapping[str, Any]) -> None:
     """A regenerate may change the recipe's generation parameters, nothing else: fidelity thresholds belong
     to templates and settings, and unknown keys would ride along into the new variant."""
-    from vitrine.inference.engine import RECIPES
-    from vitrine.inference.errors import InferenceError
-
     if "fidelity_thresholds" in params_adjust:
         raise InvalidDecision("fidelity thresholds are not a generation parameter: they are set on the template "
                               "(or in settings), not on a regenerate")

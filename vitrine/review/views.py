@@ -21,10 +21,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from vitrine.fidelity import FidelityReport
+from vitrine.fidelity.registry import MEASURES, PASS_CHECKS
+from vitrine.fidelity.scoring import SCORE_AT_PASS_LIMIT
 from vitrine.review import selectors, services
-from vitrine.review.fidelity import FidelityReport
-from vitrine.review.fidelity.registry import MEASURES, PASS_CHECKS
-from vitrine.review.fidelity.scoring import SCORE_AT_PASS_LIMIT
 from vitrine.review.forms import (
     BulkApproveForm,
     BulkConfirmForm,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
-from vitrine.inference.engine import derive_seed
+from vitrine.inference.kinds import derive_seed
 from vitrine.inference.params import parse_color
 from vitrine.platform import events
 from vitrine.platform.lifecycle import VariantState

@@ -18,13 +18,13 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 
-from vitrine.inference.engine import RECIPES, derive_seed
+from vitrine.fidelity.thresholds import ThresholdError, thresholds_resolve
 from vitrine.inference.errors import UnsupportedParameter
+from vitrine.inference.kinds import RECIPES, derive_seed
 from vitrine.platform import events
 from vitrine.platform.lifecycle import LIVE_STATES, VariantState
 from vitrine.platform.models import EditKind, Market, Product, Shop, SourceImage, Variant
 from vitrine.platform.services import variants_supersede
-from vitrine.review.fidelity.thresholds import ThresholdError, thresholds_resolve
 from vitrine.templates import selectors
 from vitrine.templates.catalogue import BUILTIN, Definition
 from vitrine.templates.models import DeferredPlan, GlossaryEntry, TemplateRule, VariantTemplate

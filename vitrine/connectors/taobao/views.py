@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from vitrine.connectors.errors import ApiError
 from vitrine.connectors.taobao import services
-from vitrine.console.shop import SHOP_SESSION_KEY
+from vitrine.platform.auth import SHOP_SESSION_KEY
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from vitrine.inference.diffusion import InpaintJob
 from vitrine.inference.errors import UnsupportedParameter
+from vitrine.inference.jobs import InpaintJob
 from vitrine.inference.params import Color, Param, ParamSet
 from vitrine.inference.pasteback import paste_back
 from vitrine.inference.recipes.base import Plan, Recipe, Stopwatch, product_mask

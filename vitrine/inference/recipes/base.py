@@ -1,7 +1,7 @@
 """What every recipe shares: the two-step shape (prepare, then finish) and the protect-mask policy.
 
 A recipe's :meth:`Recipe.prepare` checks parameters, settles the masks and, when it needs a generative
-step, describes it as an :class:`~vitrine.inference.diffusion.InpaintJob`. The engine runs the jobs of
+step, describes it as an :class:`~vitrine.inference.jobs.InpaintJob`. The engine runs the jobs of
 many requests together (one diffusers batch per model and size) and hands each plan its frame in
 :meth:`Plan.finish`, which pastes the product back and builds the result.
 """
@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from PIL import Image
 
-from vitrine.inference.diffusion import InpaintJob
 from vitrine.inference.grabcut import GRABCUT_MIN_USABLE, grabcut_protect_mask
+from vitrine.inference.jobs import InpaintJob
 from vitrine.inference.masks import (
     ProtectMask,
     classical_protect_mask,

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vitrine.inference.diffusion import InpaintJob
 from vitrine.inference.errors import ConfigurationError, NoPersonFound, UnsupportedParameter
+from vitrine.inference.jobs import InpaintJob
 from vitrine.inference.masks import ProtectMask, dilate, mask_from_supplied, require_usable
 from vitrine.inference.params import Param, ParamSet
 from vitrine.inference.pasteback import paste_back

@@ -17,7 +17,6 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from vitrine.inference.diffusion import InpaintJob
 from vitrine.inference.errors import (
     BadInput,
     MissingTranslation,
@@ -27,6 +26,7 @@ from vitrine.inference.errors import (
     UnsupportedParameter,
 )
 from vitrine.inference.fonts import truetype
+from vitrine.inference.jobs import InpaintJob
 from vitrine.inference.masks import ProtectMask, dilate
 from vitrine.inference.ocr import TextLine, TextReader, fold, readable_share, readback_similarity, text_overlap
 from vitrine.inference.params import Param, ParamSet

@@ -10,10 +10,10 @@ import numpy as np
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from PIL import Image, UnidentifiedImageError
 
+from vitrine.fidelity import KINDS, FidelityInputError, FidelityReport, ThresholdError, assess, compare
 from vitrine.inference.errors import InvalidMask
 from vitrine.inference.masks import mask_from_supplied
 from vitrine.platform.intake import ImageRejected, image_normalize
-from vitrine.review.fidelity import KINDS, FidelityInputError, FidelityReport, ThresholdError, assess, compare
 
 
 class Command(BaseCommand):

@@ -13,10 +13,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vitrine.review.fidelity import align
-from vitrine.review.fidelity.engine import Analysis, reanalyse
-from vitrine.review.fidelity.imaging import ImageInput, as_rgb, png_bytes
-from vitrine.review.fidelity.report import FidelityReport
+from vitrine.fidelity import align
+from vitrine.fidelity.engine import Analysis, reanalyse
+from vitrine.fidelity.imaging import ImageInput, as_rgb, png_bytes
+from vitrine.fidelity.report import FidelityReport
 
 CHANGE_RED = (230, 40, 40)
 PRODUCT_GREEN = (40, 200, 90)

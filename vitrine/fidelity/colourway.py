@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from vitrine.review.fidelity.colour import delta_e_ciede2000, rgb_to_lab
+from vitrine.fidelity.colour import delta_e_ciede2000, rgb_to_lab
 
 SAMPLE = 60_000
 # A pixel is of the dominant colour when its a*b* lie this close to the running estimate, and its L* this close.

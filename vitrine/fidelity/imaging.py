@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from vitrine.review.fidelity.report import Box
+from vitrine.fidelity.report import Box
 
 ImageInput = np.ndarray | Image.Image
 MIN_SIDE = 16

@@ -5,12 +5,16 @@ colour, logo/pattern detail, printed text and the changed share inside the produ
 :class:`FidelityReport` with a verdict (pass / review / fail), a score in [0, 1] and reasons in words.
 ``render_artefacts`` draws the reviewer's diff images; ``assess`` does both in one pass. docs/fidelity.md
 describes the measures and thresholds.
+
+A plain package, not a Django app: it reads only ``settings.FIDELITY_THRESHOLDS`` (when Django is set up) and
+imports no app but the inference library's masks and OCR. The review app wraps it (scoring, queue, diff images);
+the templates app checks a template's threshold overrides with it.
 """
 
-from vitrine.review.fidelity.artefacts import render_artefacts
-from vitrine.review.fidelity.engine import Assessment, assess, compare
-from vitrine.review.fidelity.imaging import FidelityInputError
-from vitrine.review.fidelity.report import (
+from vitrine.fidelity.artefacts import render_artefacts
+from vitrine.fidelity.engine import Assessment, assess, compare
+from vitrine.fidelity.imaging import FidelityInputError
+from vitrine.fidelity.report import (
     VERDICT_FAIL,
     VERDICT_PASS,
     VERDICT_REVIEW,
@@ -20,7 +24,7 @@ from vitrine.review.fidelity.report import (
     MaskInfo,
     TextComparison,
 )
-from vitrine.review.fidelity.thresholds import KINDS, ThresholdError, thresholds_resolve
+from vitrine.fidelity.thresholds import KINDS, ThresholdError, thresholds_resolve
 
 __all__ = [
     "KINDS",

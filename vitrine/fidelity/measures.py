@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from vitrine.review.fidelity.colour import delta_e_ciede2000, rgb_to_lab
+from vitrine.fidelity.colour import delta_e_ciede2000, rgb_to_lab
 
 SSIM_SIGMA = 1.5
 SSIM_C1 = np.float32(0.01**2)

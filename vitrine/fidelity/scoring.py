@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from vitrine.review.fidelity.report import (
+from vitrine.fidelity.report import (
     VERDICT_FAIL,
     VERDICT_PASS,
     VERDICT_REVIEW,
     ChangedRegion,
     TextComparison,
 )
-from vitrine.review.fidelity.thresholds import MEASURE_IDEAL
+from vitrine.fidelity.thresholds import MEASURE_IDEAL
 
 SCORE_AT_PASS_LIMIT = 0.75
 SCORE_AT_FAIL_LIMIT = 0.25

@@ -17,9 +17,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from vitrine.review.fidelity import align, colourway, measures, scoring, text
-from vitrine.review.fidelity.colour import delta_e_ciede2000, rgb_to_lab
-from vitrine.review.fidelity.imaging import (
+from vitrine.fidelity import align, colourway, measures, scoring, text
+from vitrine.fidelity.colour import delta_e_ciede2000, rgb_to_lab
+from vitrine.fidelity.imaging import (
     FidelityInputError,
     ImageInput,
     as_boxes,
@@ -28,8 +28,8 @@ from vitrine.review.fidelity.imaging import (
     mask_from_base64_png,
     mask_to_base64_png,
 )
-from vitrine.review.fidelity.registry import measure_names_for
-from vitrine.review.fidelity.report import (
+from vitrine.fidelity.registry import measure_names_for
+from vitrine.fidelity.report import (
     VERDICT_PASS,
     Alignment,
     AnalysisFrame,
@@ -39,7 +39,7 @@ from vitrine.review.fidelity.report import (
     MaskInfo,
     TextComparison,
 )
-from vitrine.review.fidelity.thresholds import (
+from vitrine.fidelity.thresholds import (
     KIND_BACKGROUND,
     KIND_COLOURWAY,
     KIND_TEXT_LOCALIZE,
@@ -174,7 +174,7 @@ def compare(
     ``text_cache`` keeps the original's text lines between calls (by content hash), so OCR detection runs
     once per source image; by default a cache local to this process.
     ``target_colour`` (CIELAB) is the colour a ``colourway`` variant had to reach; see
-    :mod:`vitrine.review.fidelity.colourway`.
+    :mod:`vitrine.fidelity.colourway`.
     """
     started = time.perf_counter()
     limits = thresholds_resolve(kind, thresholds)
@@ -309,7 +309,7 @@ def assess(
     """compare() plus the diff images: what the review app stores for a generated variant.
     ``assessment.report.failed`` means the variant is below the hard floor and is failed without review.
     The images are drawn from the report alone, so redrawing them later gives the same bytes."""
-    from vitrine.review.fidelity.artefacts import render_artefacts
+    from vitrine.fidelity.artefacts import render_artefacts
 
     report = compare(original, variant, product_mask, kind, thresholds, ignore_boxes=ignore_boxes, ocr=ocr,
                      mask_confidence=mask_confidence, mask_method=mask_method, text_cache=text_cache,

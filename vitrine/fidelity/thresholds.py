@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ImproperlyConfigured
 
-from vitrine.review.fidelity.registry import MEASURES, PASS_CHECKS
+from vitrine.fidelity.registry import MEASURES, PASS_CHECKS
 
 KIND_BACKGROUND = "background"
 KIND_MODEL_SWAP = "model_swap"

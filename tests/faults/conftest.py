@@ -270,6 +270,11 @@ def stack(transactional_db, redis_server: Redis, postgres: Postgres, settings, t
         "SHOPIFY_MEDIA_POLL_INTERVAL": "0.05",
         "SHOPIFY_RATE_LIMIT_KEY_PREFIX": f"faults:{tmp_path.name}:",
         "PYTHONUNBUFFERED": "1",
+        # The fake stores serve images over http from loopback: allowed as in the in-process tests.
+        "FETCH_ALLOW_HTTP": "1" if settings.FETCH_ALLOW_HTTP else "0",
+        "FETCH_ALLOW_PRIVATE_HOSTS": ",".join(settings.FETCH_ALLOW_PRIVATE_HOSTS),
+        "SHOPIFY_IMAGE_HOSTS": ",".join(settings.SHOPIFY_IMAGE_HOSTS),
+        "TAOBAO_IMAGE_HOSTS": ",".join(settings.TAOBAO_IMAGE_HOSTS),
         "OMP_NUM_THREADS": "1",
     }
     if settings.FIELD_ENCRYPTION_KEY:

@@ -40,7 +40,7 @@ chaos: venv
 
 # The production topology locally (Procfile): web + default worker + GPU worker + beat, against
 # DATABASE_URL (PostgreSQL) and REDIS_URL, e.g.
-#   make up DATABASE_URL=postgres://postgres@127.0.0.1:5432/vitrine REDIS_URL=redis://127.0.0.1:6379/0
+#   make up DATABASE_URL=postgres://postgres@127.0.0.1:5432/vitrine REDIS_URL=redis://127.0.0.1:6379/0 SECRET_KEY=...
 up: venv
 	@test -n "$(DATABASE_URL)" -a -n "$(REDIS_URL)" || { echo "set DATABASE_URL and REDIS_URL"; exit 2; }
 	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(PY) manage.py migrate --noinput

@@ -103,3 +103,39 @@ def shop(db):  # type: ignore[no-untyped-def]
     Market.objects.create(shop=shop, locale="en-US", region="US", name="United States")
     Market.objects.create(shop=shop, locale="de-DE", region="DE", name="Germany")
     return shop
+
+
+# Debian's Chromium, driven by Playwright (a browser download is not possible here); the flags keep it off the
+# network and quiet.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def chromium(monkeypatch, settings) -> Iterator:  # type: ignore[no-untyped-def]
+    """A headless Chromium for tests against the live server (skipped where it is not installed, failed in CI)."""
+    import shutil
+
+    from django.db import connections
+
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: install the Debian packages chromium and chromium-driver")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test body are safe here.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # The live server speaks plain HTTP.
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+            # ORM calls made while Playwright's loop ran opened a connection of their own: close it, or the
+            # test database cannot be dropped at the end of the session.
+            connections.close_all()

@@ -10,13 +10,9 @@ in test-artifacts/console/.
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.db import connections
 
 from tests.console.conftest import PASSWORD, make_member
 from tests.factories import make_source_image
@@ -25,9 +21,6 @@ from vitrine.platform.models import Market, Product, Variant
 from vitrine.platform.roles import Role
 from vitrine.templates.models import GlossaryEntry
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 APP_BRIDGE = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
 TOKEN_URL = "https://cdn.shopify.com/vitrine-test/id-token"
 # What App Bridge does for the app: a session token on demand, and on the token page a reload with one.
@@ -50,23 +43,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def browser(monkeypatch, settings) -> Iterator:  # type: ignore[no-untyped-def]
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: install the Debian packages chromium and chromium-driver")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-            connections.close_all()
+def browser(chromium):  # type: ignore[no-untyped-def]
+    return chromium
 
 
 def open_tab(browser, locale: str):  # type: ignore[no-untyped-def]

@@ -1,13 +1,10 @@
 """End to end in headless Chromium: log in, review three items with the keyboard only, bulk approve."""
 
-import os
-import shutil
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from tests.review.conftest import PASSWORD, make_reviewer
@@ -16,39 +13,18 @@ from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Event, Variant
 from vitrine.review.models import Decision, ReviewItem
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def page(monkeypatch, settings, artifacts_dir) -> Iterator:  # type: ignore[no-untyped-def]
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: install the Debian packages chromium and chromium-driver")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test body are safe here.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    # The live server speaks plain HTTP.
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        tab = context.new_page()
-        tab.set_default_timeout(30_000)
-        try:
-            yield tab
-        finally:
-            context.close()
-            browser.close()
-            # ORM calls made while Playwright's loop ran opened a connection of their own: close it, or the
-            # test database cannot be dropped at the end of the session.
-            connections.close_all()
+def page(chromium) -> Iterator:  # type: ignore[no-untyped-def]
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    try:
+        yield tab
+    finally:
+        context.close()
 
 
 @pytest.fixture

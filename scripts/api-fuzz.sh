@@ -17,6 +17,9 @@ trap cleanup EXIT
 export DATABASE_URL="sqlite:///$work/fuzz.sqlite3" MEDIA_ROOT="$work/media" DJANGO_SETTINGS_MODULE=vitrine.platform.settings
 export CELERY_BROKER_URL="memory://" CELERY_TASK_ALWAYS_EAGER=false REDIS_URL="" API_THROTTLE_RATE="100000/min"
 export DEBUG=0 ALLOWED_HOSTS="127.0.0.1,localhost"
+# A served process refuses the development SECRET_KEY with DEBUG off: the fuzzed server runs production-like.
+SECRET_KEY=$("$PY" -c "import secrets; print(secrets.token_urlsafe(50))")
+export SECRET_KEY
 "$PY" manage.py migrate --noinput -v0
 token=$("$PY" scripts/api_fuzz_seed.py | tail -n1)
 port=$("$PY" -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")

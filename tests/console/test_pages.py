@@ -303,3 +303,12 @@ def test_product_page_refreshes_itself_while_variants_are_made(client, csv_shop,
     page = client.get(url).content.decode()
     assert 'data-polling="1"' in page and 'hx-trigger="every 3s"' in page
     assert f'data-variant="{variant.pk}"' in page and 'data-state="requested"' in page
+
+
+def test_every_state_and_edit_kind_has_words_in_the_app():
+    from vitrine.console import labels
+    from vitrine.platform.lifecycle import VariantState
+    from vitrine.platform.models import EditKind
+
+    assert set(VariantState.values) <= set(labels.STATES)
+    assert set(EditKind.values) <= set(labels.KINDS)

@@ -12,6 +12,7 @@ STATES: dict[str, Promise] = {
     "requested": _("Requested"), "generating": _("Being made"), "generated": _("Made"),
     "in_review": _("Waiting for review"), "approved": _("Approved"), "publishing": _("Publishing"),
     "published": _("Published"), "rejected": _("Rejected"), "failed": _("Failed"), "superseded": _("Replaced"),
+    "waiting": _("Waiting for a model"),
 }
 ROLES: dict[str, Promise] = {
     "owner": _("Owner"), "editor": _("Editor"), "reviewer": _("Reviewer"), "viewer": _("Viewer"),
@@ -37,6 +38,7 @@ VERDICTS: dict[str, Promise] = {
 }
 KINDS: dict[str, Promise] = {
     "model_swap": _("Model swap"), "background": _("Background"), "text_localize": _("Printed text"),
+    "colourway": _("Colourway"), "cleanup": _("Promo clean-up"),
 }
 EVENTS: dict[str, Promise] = {
     "catalog.product_changed": _("Product changed in the store"),

@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from skimage import data as skimage_data
 
-from bench.fidelity_sets.common import Pair, jpeg, outline_pushed, shift
+from bench.fidelity_sets.common import Pair, frame_cut, jpeg, outline_pushed, shift
 from vitrine.fidelity.colour import delta_e_ciede2000, rgb_to_lab
 
 CANVAS = 512
@@ -805,16 +805,9 @@ def part_cut_off(product: Product, rng: np.random.Generator) -> np.ndarray:
 def frame_cropped(product: Product, rng: np.random.Generator) -> np.ndarray:
     """A new background, then a frame that cuts 8-20% of the product off (an outpainting crop gone wrong)."""
     image = replace_background(product.image, product.mask, rng)
-    ys, xs = np.nonzero(product.mask)
     share = float(rng.uniform(0.08, 0.2))
     side = int(rng.integers(0, 4))
-    if side == 0:
-        return image[:, int(np.quantile(xs, share)) :]
-    if side == 1:
-        return image[:, : int(np.quantile(xs, 1 - share)) + 1]
-    if side == 2:
-        return image[int(np.quantile(ys, share)) :, :]
-    return image[: int(np.quantile(ys, 1 - share)) + 1, :]
+    return frame_cut(image, product.mask, share, side)
 
 
 ALTERING_EDITS: dict[str, Callable[[Product, np.random.Generator], np.ndarray | tuple[np.ndarray, np.ndarray]]] = {

@@ -62,6 +62,19 @@ def paste_on(image: np.ndarray, mask: np.ndarray, backdrop: np.ndarray, feather:
     return (image.astype(np.float32) * alpha + backdrop.astype(np.float32) * (1 - alpha) + 0.5).astype(np.uint8)
 
 
+def frame_cut(image: np.ndarray, mask: np.ndarray, share: float, side: int) -> np.ndarray:
+    """``image`` with a frame that cuts ``share`` of the product (``mask``) off one side (0-3: left, right,
+    top, bottom): an outpainting crop gone wrong."""
+    ys, xs = np.nonzero(mask)
+    if side == 0:
+        return image[:, int(np.quantile(xs, share)) :]
+    if side == 1:
+        return image[:, : int(np.quantile(xs, 1 - share)) + 1]
+    if side == 2:
+        return image[int(np.quantile(ys, share)) :, :]
+    return image[: int(np.quantile(ys, 1 - share)) + 1, :]
+
+
 def outline_pushed(
     image: np.ndarray, mask: np.ndarray, rng: np.random.Generator, *, outwards: bool, px: tuple[float, float]
 ) -> tuple[np.ndarray, np.ndarray]:

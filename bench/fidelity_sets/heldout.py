@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from bench.fidelity_sets import drawing as d
-from bench.fidelity_sets.common import Pair, jpeg, outline_pushed, paste_on, shift
+from bench.fidelity_sets.common import Pair, frame_cut, jpeg, outline_pushed, paste_on, shift
 from vitrine.fidelity.colour import delta_e_ciede2000, rgb_to_lab
 
 SEED = 90_210
@@ -470,16 +470,9 @@ def part_inpainted(shot: Shot, rng: np.random.Generator) -> np.ndarray:
 
 def frame_cropped(shot: Shot, rng: np.random.Generator) -> np.ndarray:
     image = new_background(shot.image, shot.mask, rng)
-    ys, xs = np.nonzero(shot.mask)
     share = float(rng.uniform(0.21, 0.3))  # calibration: 8-20%
     side = int(rng.integers(0, 4))
-    if side == 0:
-        return image[:, int(np.quantile(xs, share)) :]
-    if side == 1:
-        return image[:, : int(np.quantile(xs, 1 - share)) + 1]
-    if side == 2:
-        return image[int(np.quantile(ys, share)) :, :]
-    return image[: int(np.quantile(ys, 1 - share)) + 1, :]
+    return frame_cut(image, shot.mask, share, side)
 
 
 ALTERING: dict[str, Callable[[Shot, np.random.Generator], np.ndarray | tuple[np.ndarray, np.ndarray]]] = {

@@ -88,3 +88,19 @@ def test_roles_decide_what_the_admin_lets_a_member_change(client, shops) -> None
     assert 'name="memberships-0-role"' in client.get(f"/admin/platform/shop/{acme.pk}/change/").content.decode()
     # Another shop is not there at all.
     assert client.get(f"/admin/platform/shop/{globex.pk}/change/").status_code == 302
+
+
+def test_rows_no_shop_owns_are_for_operators_only(rf, shops) -> None:  # type: ignore[no-untyped-def]
+    from django.contrib import admin
+
+    from vitrine.connectors.admin import ReadOnlyAdmin
+    from vitrine.connectors.taobao.models import TaobaoCategory
+
+    TaobaoCategory.objects.create(cid="16", name="女装/女士精品", parent_cid="0", is_parent=True,
+                                  fetched_at=timezone.now())
+    category_admin = ReadOnlyAdmin(TaobaoCategory, admin.site)
+    request = rf.get("/admin/")
+    request.user = staff("ann", shops[0], "owner")
+    assert list(category_admin.get_queryset(request)) == []
+    request.user = User.objects.create_superuser("root", password="pw-for-tests-only")
+    assert [row.cid for row in category_admin.get_queryset(request)] == ["16"]

@@ -166,3 +166,14 @@ def test_a_variant_stuck_generated_is_assessed_again_with_its_render_facts(shop,
     assert variants_redrive() == {"generated": 1}
     (row,) = OutboxTask.objects.all()
     assert (row.task, row.args, row.queue) == ("vitrine.review.tasks.assess_variant", [variant.pk], "default")
+
+
+def test_an_approved_variant_the_merchant_publishes_is_not_stuck(shop, settings, monkeypatch):
+    settings.VARIANT_STUCK_AFTER = {"approved": 600}
+    monkeypatch.setattr("vitrine.platform.outbox.task_send", lambda row_id: True)
+    shop.settings = {**shop.settings, "publish_on_approve": False}
+    shop.save(update_fields=["settings"])
+    variant = make_variant(shop)
+    Variant.objects.filter(pk=variant.pk).update(state="approved", updated_at=timezone.now() - timedelta(hours=1))
+    variants_redrive()
+    assert not OutboxTask.objects.filter(task="vitrine.connectors.tasks.publish_variant").exists()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vitrine.inference.masks import ProtectMask
+from vitrine.inference.masks import ProtectMask, fill_holes
 
 # Long side GrabCut works at: its cost grows with pixels, and product outlines survive this size.
 WORK_SIDE = 320
@@ -61,13 +61,6 @@ def _largest_component(mask: np.ndarray) -> np.ndarray:
     # The main body, plus parts at least a tenth its size (a cup's handle, a saucer).
     keep[1:] = areas >= 0.1 * areas.max()
     return keep[labels]
-
-
-def _fill_holes(mask: np.ndarray) -> np.ndarray:
-    background = np.ones((mask.shape[0] + 2, mask.shape[1] + 2), np.uint8)
-    background[1:-1, 1:-1] = ~mask
-    cv2.floodFill(background, None, (0, 0), 2)
-    return mask | (background[1:-1, 1:-1] == 1)
 
 
 def _confidence_factors(
@@ -124,7 +117,7 @@ def grabcut_protect_mask(rgb: np.ndarray, *, seed: int = 0) -> ProtectMask:
         return ProtectMask(empty, 0.0, "grabcut", ("no product stands out from the background",))
     small_mask = np.isin(seeds, (cv2.GC_FGD, cv2.GC_PR_FGD))
     small_mask = cv2.morphologyEx(small_mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
-    small_mask = _fill_holes(_largest_component(small_mask))
+    small_mask = fill_holes(_largest_component(small_mask))
     if not small_mask.any():
         empty = np.zeros((height, width), bool)
         return ProtectMask(empty, 0.0, "grabcut", ("no product stands out from the background",))

@@ -72,7 +72,7 @@ def mask_from_supplied(mask: Image.Image | np.ndarray, size: tuple[int, int]) ->
     return ProtectMask(mask=array.copy(), confidence=1.0, method="supplied")
 
 
-def _fill_holes(mask: np.ndarray) -> np.ndarray:
+def fill_holes(mask: np.ndarray) -> np.ndarray:
     """Close enclosed gaps: a white label on a product on white is still product."""
     # Pad with background so that one flood fill from a corner reaches every outside pixel.
     background = np.ones((mask.shape[0] + 2, mask.shape[1] + 2), np.uint8)
@@ -119,7 +119,7 @@ def classical_protect_mask(rgb: np.ndarray) -> ProtectMask:
     kept = np.zeros(count, bool)
     kept[1:] = areas >= max(0.02 * areas.max(), 0.001 * height * width)
     solid = kept[labels]
-    holes = open_enclosed_background(solid, _fill_holes(solid), distance <= threshold)
+    holes = open_enclosed_background(solid, fill_holes(solid), distance <= threshold)
     mask = holes.mask
 
     touch_share = float(mask[border].mean())

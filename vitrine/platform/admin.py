@@ -87,18 +87,22 @@ class ShopScopedAdmin(ShopScopedFormMixin, admin.ModelAdmin):
     """Rows of the shops the user is a member of, and changes only where their role allows
     ``change_action`` (see :mod:`vitrine.platform.roles`, the one table the API and the console use too)."""
 
-    shop_lookup = "shop"
+    @property
+    def shop_lookup(self) -> str | None:
+        return shop_lookup_of(self.model)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
+        if self.shop_lookup is None:
+            return queryset.none()  # rows no shop owns (e.g. a store's category cache): operators only
         return queryset.filter(**{f"{self.shop_lookup}__in": shops_where(request.user, Action.VIEW)})
 
     def _role_allows(self, request: HttpRequest, obj: Model | None, action: str) -> bool:
         if request.user.is_superuser:
             return True
-        shop_id = None if obj is None else _shop_id_of(obj, self.shop_lookup)
+        shop_id = None if obj is None or self.shop_lookup is None else _shop_id_of(obj, self.shop_lookup)
         if shop_id is None:
             # No object, or one found by another path (get_queryset already limited it to the user's shops).
             return shops_where(request.user, action).exists()
@@ -149,7 +153,6 @@ class MembershipInline(ShopInline):
 
 @admin.register(Shop)
 class ShopAdmin(ShopScopedAdmin):
-    shop_lookup = "pk"
     list_display = ["__str__", "provider", "external_id", "installed_at", "uninstalled_at", "auto_generate"]
     list_filter = ["provider", "auto_generate"]
     search_fields = ["name", "external_id"]
@@ -185,7 +188,6 @@ class ProductAdmin(ShopScopedAdmin):
 
 @admin.register(SourceImage)
 class SourceImageAdmin(ShopScopedAdmin):
-    shop_lookup = "product__shop"
     list_display = ["preview", "product", "position", "width", "height", "published_by_us"]
     list_filter = ["published_by_us", "has_alpha"]
     raw_id_fields = ["product", "original", "image", "protect_mask"]

@@ -271,6 +271,13 @@ class PlanOutcome:
         self.existing += other.existing
 
 
+def usable_images(product: Product) -> list[SourceImage]:
+    """The product's photos a variant can be made from: current, the merchant's own, and with stored bytes
+    (an image whose download failed is kept as a row without them)."""
+    return [image for image in product.images.all()
+            if image.removed_at is None and not image.published_by_us and image.image_id is not None]
+
+
 def _candidates(shop: Shop, products: Iterable[Product]) -> list[Candidate]:
     rules = list(shop.template_rules.filter(enabled=True).prefetch_related("markets").order_by("pk"))
     markets = list(shop.markets.filter(enabled=True).order_by("pk"))
@@ -280,8 +287,7 @@ def _candidates(shop: Shop, products: Iterable[Product]) -> list[Candidate]:
     for product in products:
         if product.deleted_at is not None or product.status.lower() == "archived":
             continue
-        images = [image for image in product.images.all()
-                  if image.removed_at is None and not image.published_by_us and image.image_id is not None]
+        images = usable_images(product)
         for rule in rules:
             template = templates[rule.template_slug]
             if template is None or not selectors.rule_matches_product(rule, product):
@@ -543,7 +549,7 @@ def variants_request(*, shop: Shop, product_ids: Iterable[int], template_slugs: 
     outcome = RequestOutcome()
     candidates: list[Candidate] = []
     for product in _products_with_images(Product.objects.filter(pk__in=[p.pk for p in products]).order_by("pk")):
-        images = [image for image in product.images.all() if image.removed_at is None and not image.published_by_us]
+        images = usable_images(product)
         if not images:
             outcome.skipped.append(f"product {product.pk} has no source image to work from")
         for template in templates:

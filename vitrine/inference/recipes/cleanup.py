@@ -23,6 +23,7 @@ from vitrine.inference.masks import (
     ProtectMask,
     classical_protect_mask,
     dilate,
+    fill_holes,
     mask_from_alpha,
     mask_from_supplied,
     require_usable,
@@ -102,10 +103,7 @@ def _foreground(rgb: np.ndarray) -> np.ndarray:
     foreground = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     foreground = cv2.morphologyEx(foreground, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
     # Letters inside a sticker are part of it: fill what the background cannot reach.
-    reach = np.ones((height + 2, width + 2), np.uint8)
-    reach[1:-1, 1:-1] = 1 - foreground
-    cv2.floodFill(reach, None, (0, 0), 2)
-    return foreground.astype(bool) | (reach[1:-1, 1:-1] == 1)
+    return fill_holes(foreground.astype(bool))
 
 
 def _touches_edge(component: np.ndarray) -> bool:

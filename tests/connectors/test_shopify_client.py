@@ -10,8 +10,9 @@ import pytest
 from tests.connectors.conftest import SHOP_DOMAIN
 from tests.fakes.shopify import Fault
 from vitrine.connectors.errors import ApiBadRequest, ApiRateLimited, ApiUnauthorized, ApiUnavailable
+from vitrine.connectors.http import ResponseLost
 from vitrine.connectors.shopify import documents
-from vitrine.connectors.shopify.client import AdminClient, ResponseLost, user_errors_raise
+from vitrine.connectors.shopify.client import AdminClient, user_errors_raise
 from vitrine.connectors.shopify.ratelimit import LocalCostBucket, RedisCostBucket, ThrottleStatus
 
 pytestmark = pytest.mark.usefixtures("shopify_settings")

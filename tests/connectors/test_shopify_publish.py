@@ -13,10 +13,10 @@ from PIL import Image
 
 from tests.connectors.conftest import SHOP_DOMAIN
 from tests.fakes.shopify import Fault
+from vitrine.connectors import http as http_module
 from vitrine.connectors import services
 from vitrine.connectors.errors import ApiError
 from vitrine.connectors.models import PublishRecord
-from vitrine.connectors.shopify import client as client_module
 from vitrine.connectors.shopify.publishing import PublishBusy, Publisher, marker_key
 from vitrine.platform import events
 from vitrine.platform.models import Blob, Event
@@ -29,7 +29,7 @@ class WorkerCrash(Exception):
 
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch, shopify_settings, dispatched):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(client_module, "backoff_delay", lambda attempt: 0.01)
+    monkeypatch.setattr(http_module, "backoff_delay", lambda attempt: 0.01)
     shopify_settings.SHOPIFY_MAX_ATTEMPTS = 3
 
 

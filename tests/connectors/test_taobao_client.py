@@ -15,8 +15,9 @@ from vitrine.connectors.errors import (
     ApiUnauthorized,
     ApiUnavailable,
 )
+from vitrine.connectors.http import ResponseLost
 from vitrine.connectors.models import Credential
-from vitrine.connectors.taobao.client import ResponseLost, UploadFile, error_from_response, response_key
+from vitrine.connectors.taobao.client import UploadFile, error_from_response, response_key
 from vitrine.connectors.taobao.connector import TaobaoConnector
 
 pytest_plugins = ["tests.fakes.taobao.fixtures"]

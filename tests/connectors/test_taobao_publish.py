@@ -10,8 +10,9 @@ from PIL import Image
 from tests.fakes.taobao.server import PICTURE_MAX_BYTES, Fault
 from vitrine.connectors import services as connector_services
 from vitrine.connectors.errors import ApiBadRequest, ApiUnavailable
+from vitrine.connectors.http import ResponseLost
 from vitrine.connectors.models import PublishRecord
-from vitrine.connectors.taobao.client import ResponseLost, UploadFile
+from vitrine.connectors.taobao.client import UploadFile
 from vitrine.connectors.taobao.connector import TaobaoConnector
 from vitrine.connectors.taobao.pictures import MIN_SIDE, PictureTooLarge, picture_fit
 from vitrine.connectors.taobao.publishing import Publisher

@@ -15,7 +15,6 @@ from vitrine.platform.stores import (
     ApiRateLimited,
     ApiUnauthorized,
     ApiUnavailable,
-    retry_or_drop,
 )
 
 __all__ = [
@@ -27,5 +26,4 @@ __all__ = [
     "ApiRateLimited",
     "ApiUnauthorized",
     "ApiUnavailable",
-    "retry_or_drop",
 ]

@@ -13,16 +13,13 @@ store's own message for the merchant.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from vitrine.platform.models import Shop, Variant
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -168,12 +165,3 @@ class ApiUnavailable(ApiError):
     """5xx, timeouts, dropped connections, malformed responses: transient by assumption."""
 
     retryable = True
-
-
-def retry_or_drop(task: Any, exc: ApiError, *, what: str) -> None:
-    """The one retry policy of store-calling tasks: a retryable error becomes a Celery retry (the store's
-    ``retry_after`` or exponential backoff up to 15 minutes); a terminal one is logged and dropped."""
-    if not exc.retryable:
-        logger.error("%s failed: %s", what, exc.message)
-        return
-    raise task.retry(exc=exc, countdown=exc.retry_after or min(2**task.request.retries * 10, 900)) from exc

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from vitrine.platform import outbox, services
-from vitrine.platform.stores import ApiError
+from vitrine.platform.storetask import StoreTask
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +36,8 @@ def redrive_stuck_variants() -> dict[str, int]:
 
 
 @shared_task(
+    base=StoreTask,
     name="vitrine.platform.tasks.sync_product",
-    bind=True,
     acks_late=True,
     ignore_result=True,
     max_retries=8,
@@ -47,16 +47,10 @@ def redrive_stuck_variants() -> dict[str, int]:
     retry_backoff=2,
     retry_backoff_max=60,
 )
-def sync_product(self, shop_id: int, external_id: str) -> None:  # type: ignore[no-untyped-def]
+def sync_product(shop_id: int, external_id: str) -> None:
     from vitrine.platform.catalog import product_sync
 
-    try:
-        product_sync(shop_id=shop_id, external_id=external_id)
-    except ApiError as exc:
-        if not exc.retryable:
-            logger.error("sync of product %s for shop %s failed: %s", external_id, shop_id, exc.message)
-            return
-        raise self.retry(exc=exc, countdown=exc.retry_after or min(2 ** self.request.retries * 5, 600)) from exc
+    product_sync(shop_id=shop_id, external_id=external_id)
 
 
 @shared_task(name="vitrine.platform.tasks.purge_shop", acks_late=True, ignore_result=True)

@@ -31,7 +31,8 @@ from vitrine.connectors.csvfile import csvformat
 from vitrine.connectors.csvfile.csvformat import CsvCatalogue, CsvImage, CsvProduct, NewImageRow, RowIssue
 from vitrine.connectors.disclosure import disclose
 from vitrine.connectors.errors import ApiBadRequest, ApiNotFound, ApiUnavailable
-from vitrine.platform.fetcher import FetchFailed, FetchRefused, fetch
+from vitrine.connectors.http import image_download
+from vitrine.platform.fetcher import FetchRefused
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Market, Shop, Variant
 from vitrine.platform.services import blob_read
@@ -207,17 +208,7 @@ class CsvFileConnector:
 
     def _download(self, url: str) -> bytes:
         """A URL named in the CSV, through the guarded fetcher (any public https host); one retry."""
-        for attempt in range(1, HTTP_ATTEMPTS + 1):
-            try:
-                return fetch(url)
-            except FetchFailed as exc:
-                if exc.status in (404, 410):
-                    raise ApiNotFound(f"image {exc.message}", status=exc.status) from None
-                if not exc.transient:
-                    raise ApiBadRequest(f"image {exc.message}", status=exc.status) from None
-                if attempt == HTTP_ATTEMPTS:
-                    raise ApiUnavailable(f"image {exc.message}", status=exc.status) from None
-        raise AssertionError("unreachable: the loop returns or raises")
+        return image_download(url, allowed_hosts=None, attempts=HTTP_ATTEMPTS)
 
     def is_own_media(self, image: RemoteImage) -> bool:
         """An image we exported (the merchant imported our CSV back): never a source for new variants."""

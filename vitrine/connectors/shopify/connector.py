@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import ClassVar
@@ -10,15 +9,13 @@ from typing import ClassVar
 from django.conf import settings
 
 from vitrine.connectors.base import PublishResult, RemoteImage, RemoteProduct, register_provider
-from vitrine.connectors.errors import ApiBadRequest, ApiNotFound, ApiUnavailable
+from vitrine.connectors.http import image_download
 from vitrine.connectors.models import PublishRecord
 from vitrine.connectors.selectors import media_published_by_us
-from vitrine.connectors.shopify.client import backoff_delay
 from vitrine.connectors.shopify.models import CatalogSyncRun
 from vitrine.connectors.shopify.publishing import PROVIDER, Publisher, is_our_file_url
 from vitrine.connectors.shopify.services import admin_client
 from vitrine.connectors.shopify.sync import CatalogReader, search_updated_since
-from vitrine.platform.fetcher import FetchFailed, fetch
 from vitrine.platform.models import Shop, Variant
 
 
@@ -63,20 +60,9 @@ class ShopifyConnector:
         yield from self.catalog.bulk_products(self.catalog.bulk_wait(operation_id, finished=webhook_says_done))
 
     def fetch_image_bytes(self, image: RemoteImage) -> bytes:
-        """The file from Shopify's CDN (``SHOPIFY_IMAGE_HOSTS`` only), exactly as served; transient failures
-        retried."""
-        for attempt in range(1, settings.SHOPIFY_MAX_ATTEMPTS + 1):
-            try:
-                return fetch(image.url, allowed_hosts=settings.SHOPIFY_IMAGE_HOSTS)
-            except FetchFailed as exc:
-                if exc.status in (404, 410):
-                    raise ApiNotFound(f"image {image.remote_id}: {exc.message}", status=exc.status) from None
-                if not exc.transient:
-                    raise ApiBadRequest(f"image {image.remote_id}: {exc.message}", status=exc.status) from None
-                if attempt >= settings.SHOPIFY_MAX_ATTEMPTS:
-                    raise ApiUnavailable(f"image {image.remote_id}: {exc.message}", status=exc.status) from None
-                time.sleep(backoff_delay(attempt))
-        raise AssertionError("unreachable: the loop returns or raises")
+        """The file from Shopify's CDN (``SHOPIFY_IMAGE_HOSTS`` only), exactly as served."""
+        return image_download(image.url, allowed_hosts=settings.SHOPIFY_IMAGE_HOSTS,
+                              attempts=settings.SHOPIFY_MAX_ATTEMPTS, remote_id=image.remote_id)
 
     def is_own_media(self, image: RemoteImage) -> bool:
         """Our published variants must never become sources: known by our file name in the media's address

@@ -20,8 +20,9 @@ from django.conf import settings
 
 from vitrine.connectors.base import RemoteImage, RemoteProduct
 from vitrine.connectors.errors import ApiBadRequest, ApiError, ApiUnavailable
+from vitrine.connectors.http import backoff_delay
 from vitrine.connectors.shopify import config, documents
-from vitrine.connectors.shopify.client import AdminClient, backoff_delay, user_errors_raise
+from vitrine.connectors.shopify.client import AdminClient, user_errors_raise
 
 logger = logging.getLogger(__name__)
 

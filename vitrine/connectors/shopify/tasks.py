@@ -1,12 +1,13 @@
-"""Thin Shopify Celery tasks: load by id, call a service."""
+"""Thin Shopify Celery tasks: load by id, call a service. Store errors follow the one task retry policy
+(:class:`~vitrine.platform.storetask.StoreTask`)."""
 
 from __future__ import annotations
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from vitrine.connectors.errors import ApiError, retry_or_drop
 from vitrine.connectors.shopify import services
+from vitrine.platform.storetask import StoreTask
 
 
 @shared_task(name="vitrine.connectors.shopify.tasks.process_webhook", acks_late=True, ignore_result=True,
@@ -18,22 +19,16 @@ def process_webhook(message_id: int) -> None:
     services.webhook_process(message_id=message_id)
 
 
-@shared_task(name="vitrine.connectors.shopify.tasks.complete_install", bind=True, acks_late=True,
+@shared_task(base=StoreTask, name="vitrine.connectors.shopify.tasks.complete_install", acks_late=True,
              ignore_result=True, max_retries=8)
-def complete_install(self, shop_id: int) -> None:  # type: ignore[no-untyped-def]
-    try:
-        services.install_complete(shop_id=shop_id)
-    except ApiError as exc:
-        retry_or_drop(self, exc, what=f"finishing the install of shop {shop_id}")
+def complete_install(shop_id: int) -> None:
+    services.install_complete(shop_id=shop_id)
 
 
-@shared_task(name="vitrine.connectors.shopify.tasks.sync_catalog", bind=True, acks_late=True,
+@shared_task(base=StoreTask, name="vitrine.connectors.shopify.tasks.sync_catalog", acks_late=True,
              ignore_result=True, max_retries=5, soft_time_limit=4 * 3600, time_limit=4 * 3600 + 60)
-def sync_catalog(self, shop_id: int, full: bool | None) -> None:  # type: ignore[no-untyped-def]
-    try:
-        services.catalog_sync(shop_id=shop_id, full=full)
-    except ApiError as exc:
-        retry_or_drop(self, exc, what=f"catalogue sync of shop {shop_id}")
+def sync_catalog(shop_id: int, full: bool | None) -> None:
+    services.catalog_sync(shop_id=shop_id, full=full)
 
 
 @shared_task(name="vitrine.connectors.shopify.tasks.reconcile_shops", ignore_result=True)

@@ -13,13 +13,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from vitrine.connectors.base import PublishResult, RemoteImage, RemoteProduct, register_provider
-from vitrine.connectors.errors import ApiBadRequest, ApiNotFound, ApiUnavailable
+from vitrine.connectors.errors import ApiBadRequest, ApiNotFound
+from vitrine.connectors.http import image_download
 from vitrine.connectors.taobao import selectors
 from vitrine.connectors.taobao.api import MAX_PAGE_SIZE, Item, TopApi, picture_path_from_url
 from vitrine.connectors.taobao.categories import category_path
 from vitrine.connectors.taobao.client import TopClient, http_client
 from vitrine.connectors.taobao.signing import GATEWAY_TZ
-from vitrine.platform.fetcher import FetchFailed, fetch
 
 if TYPE_CHECKING:
     from vitrine.platform.models import Shop, Variant
@@ -162,13 +162,8 @@ class TaobaoConnector:
     def fetch_image_bytes(self, image: RemoteImage) -> bytes:
         """The file from Taobao's image CDN (``TAOBAO_IMAGE_HOSTS`` only), exactly as served; refused unread
         beyond the intake's limit."""
-        try:
-            return fetch(image.url, allowed_hosts=settings.TAOBAO_IMAGE_HOSTS)
-        except FetchFailed as exc:
-            if exc.status in (404, 410):
-                raise ApiNotFound(f"image {image.remote_id}: {exc.message}", status=exc.status) from None
-            cls = ApiUnavailable if exc.transient else ApiBadRequest
-            raise cls(f"image {image.remote_id}: {exc.message}", status=exc.status) from None
+        return image_download(image.url, allowed_hosts=settings.TAOBAO_IMAGE_HOSTS,
+                              attempts=settings.TAOBAO_MAX_ATTEMPTS, remote_id=image.remote_id)
 
     # --- our own pictures -------------------------------------------------------------------------
     def own_media(self) -> selectors.OwnMedia:

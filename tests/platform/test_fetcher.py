@@ -12,6 +12,7 @@ import pytest
 
 from tests.factories import png_bytes
 from tests.fakes.files import FileServer
+from vitrine.platform import fetcher
 from vitrine.platform.fetcher import FetchFailed, FetchRefused, address_is_public, fetch
 from vitrine.platform.intake import FileTooLarge
 
@@ -44,6 +45,27 @@ def test_a_loopback_server_is_refused_without_being_contacted(no_allowances, int
 def test_an_allowed_host_configured_for_the_test_is_downloaded(no_allowances, internal: FileServer) -> None:
     no_allowances.FETCH_ALLOW_PRIVATE_HOSTS = ["127.0.0.1"]
     assert fetch(internal.base_url + "/image.png") == IMAGE
+    assert internal.hits == ["/image.png"]
+
+
+def test_downloads_from_one_host_reuse_one_checked_connection(no_allowances, internal: FileServer,
+                                                             monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    no_allowances.FETCH_ALLOW_PRIVATE_HOSTS = ["127.0.0.1"]
+    checked: list[str] = []
+    resolve = fetcher.resolve_checked
+    monkeypatch.setattr(fetcher, "resolve_checked", lambda host, port: checked.append(host) or resolve(host, port))
+    assert fetch(internal.base_url + "/image.png") == IMAGE
+    assert fetch(internal.base_url + "/image.png") == IMAGE
+    assert internal.hits == ["/image.png", "/image.png"]
+    assert checked == ["127.0.0.1"]  # one connection, checked when it opened, kept for the second download
+
+
+def test_a_connection_opened_under_looser_rules_is_not_reused(no_allowances, internal: FileServer) -> None:
+    no_allowances.FETCH_ALLOW_PRIVATE_HOSTS = ["127.0.0.1"]
+    assert fetch(internal.base_url + "/image.png") == IMAGE
+    no_allowances.FETCH_ALLOW_PRIVATE_HOSTS = []  # the pooled connection to loopback must not serve this
+    with pytest.raises(FetchRefused, match="not a public internet address"):
+        fetch(internal.base_url + "/secret")
     assert internal.hits == ["/image.png"]
 
 

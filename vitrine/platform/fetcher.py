@@ -11,6 +11,9 @@ network (the cloud metadata service, Redis, an admin port). Every download there
   connects to exactly the address it checked (the check lives in the socket layer of the transport, so a
   second DNS answer can never be used: no rebinding);
 * follows redirects itself, each hop checked again like the first;
+* keeps one client (connection pool) per process and thread: a kept-alive connection goes on to the address that
+  was checked when it opened, and the pool is dropped when the allowances below change, so a connection opened
+  under looser rules is never reused;
 * stops at a total deadline and a size cap;
 * reports failures in words that never tell a closed internal port from an open one (a refused address is
   refused before any connection is tried, and network failures all read the same).
@@ -23,8 +26,10 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import os
 import socket
 import ssl
+import threading
 import time
 import typing
 from collections.abc import Iterable, Sequence
@@ -162,6 +167,24 @@ class CheckedTransport(httpx.HTTPTransport):
         )
 
 
+_held = threading.local()
+
+
+def _client() -> httpx.Client:
+    """This process's and thread's client: one pool, so a store's CDN is not dialled and TLS-shaken anew for
+    every image. Keyed by the process (a forked worker must not share its parent's sockets) and by the
+    allowances that decide where a connection may go."""
+    key = (os.getpid(), tuple(settings.FETCH_ALLOW_PRIVATE_HOSTS))
+    held: tuple[tuple[int, tuple[str, ...]], httpx.Client] | None = getattr(_held, "client", None)
+    if held is not None and held[0] == key:
+        return held[1]
+    if held is not None and held[0][0] == key[0]:
+        held[1].close()  # only our own: a parent's client is left to the parent
+    client = httpx.Client(transport=CheckedTransport(), trust_env=False, follow_redirects=False)
+    _held.client = (key, client)
+    return client
+
+
 def _check_url(url: httpx.URL, allowed_hosts: Sequence[str] | None) -> None:
     allowed_schemes = ("https", "http") if settings.FETCH_ALLOW_HTTP else ("https",)
     if url.scheme not in allowed_schemes:
@@ -184,24 +207,24 @@ def fetch(url: str, *, allowed_hosts: Sequence[str] | None = None, max_bytes: in
     total = settings.FETCH_DEADLINE if deadline is None else deadline
     started = time.monotonic()
     current = httpx.URL(url)
-    with httpx.Client(transport=CheckedTransport(), trust_env=False, follow_redirects=False) as client:
-        for _hop in range(settings.FETCH_MAX_REDIRECTS + 1):
-            _check_url(current, allowed_hosts)
-            remaining = total - (time.monotonic() - started)
-            if remaining <= 0:
-                raise FetchFailed(f"{url} took longer than {total:.0f} s to download", transient=True)
-            timeout = httpx.Timeout(min(settings.FETCH_READ_TIMEOUT, remaining),
-                                    connect=min(settings.FETCH_CONNECT_TIMEOUT, remaining))
-            try:
-                with client.stream("GET", current, timeout=timeout) as response:
-                    if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
-                        current = httpx.URL(urljoin(str(current), response.headers["location"]))
-                        continue
-                    _raise_for_status(url, response.status_code)
-                    return _read_capped(url, response, limit=limit, started=started, total=total)
-            except httpx.TransportError:
-                # One message for every network failure: which of them happened says what listens where.
-                raise FetchFailed(f"{url} could not be downloaded (no usable answer)", transient=True) from None
+    client = _client()
+    for _hop in range(settings.FETCH_MAX_REDIRECTS + 1):
+        _check_url(current, allowed_hosts)
+        remaining = total - (time.monotonic() - started)
+        if remaining <= 0:
+            raise FetchFailed(f"{url} took longer than {total:.0f} s to download", transient=True)
+        timeout = httpx.Timeout(min(settings.FETCH_READ_TIMEOUT, remaining),
+                                connect=min(settings.FETCH_CONNECT_TIMEOUT, remaining))
+        try:
+            with client.stream("GET", current, timeout=timeout) as response:
+                if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
+                    current = httpx.URL(urljoin(str(current), response.headers["location"]))
+                    continue
+                _raise_for_status(url, response.status_code)
+                return _read_capped(url, response, limit=limit, started=started, total=total)
+        except httpx.TransportError:
+            # One message for every network failure: which of them happened says what listens where.
+            raise FetchFailed(f"{url} could not be downloaded (no usable answer)", transient=True) from None
     raise FetchFailed(f"{url} redirects more than {settings.FETCH_MAX_REDIRECTS} times")
 
 

@@ -109,7 +109,8 @@ def raise_for_status(response: httpx.Response, *, write: bool, what: str) -> Non
         return
     text = response.text[:500]
     if status == 429:
-        raise errors.ApiRateLimited(f"{what}: the store answered 429", status=429, retry_after=retry_after(response))
+        raise errors.ApiRateLimited(f"{what}: the store answered 429", status=429,
+                                    retry_after=retry_after(response))
     if status >= 500:
         cls = ResponseLost if write and status not in _NOT_FORWARDED else errors.ApiUnavailable
         raise cls(f"{what}: the store answered {status}: {text}", status=status)
@@ -213,7 +214,7 @@ class Transport:
                 wait_for = exc.retry_after or 1.0
                 outlasted = self._outlasted.format(seconds=max_wait)
                 raise errors.ApiRateLimited(f"{exc.message}; {outlasted}", code=exc.code, status=exc.status,
-                                     retry_after=wait_for) from exc
+                                            retry_after=wait_for) from exc
             raise exc
 
         retrying = Retrying(retry=retry, wait=wait, stop=stop, before_sleep=before_sleep,
@@ -223,8 +224,8 @@ class Transport:
         except TokenRefused as exc:
             if not refreshed:
                 raise
-            raise errors.ApiUnauthorized(f"{exc.message}; refused again right after a token refresh: the seller must "
-                                  f"authorise the app again", code=exc.code, status=exc.status) from exc
+            raise errors.ApiUnauthorized(f"{exc.message}; refused again right after a token refresh: the seller "
+                                         f"must authorise the app again", code=exc.code, status=exc.status) from exc
 
     @staticmethod
     def _step(exc: errors.ApiError, *, write: bool, can_refresh: bool) -> _Step | None:

@@ -1,4 +1,6 @@
-"""Kernel writes: blobs, image intake, the catalogue copy, variant moves, event delivery, shop purge."""
+"""Kernel writes: blobs, image intake, variant moves, event delivery, shop purge, merchant settings.
+
+The catalogue copy (product upsert, the sync driver) is in :mod:`vitrine.platform.catalog`."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ import mimetypes
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,14 +25,12 @@ from vitrine.platform.intake import (
     ImageRejected,
     NormalizedImage,
     image_normalize,
-    mask_normalize,
 )
 from vitrine.platform.lifecycle import LIVE_STATES, IllegalTransition, VariantState, can_move
 from vitrine.platform.logging import log_context
 from vitrine.platform.models import (
     Blob,
     Event,
-    FetchStatus,
     HandlerRun,
     Market,
     Product,
@@ -42,10 +41,6 @@ from vitrine.platform.models import (
     VariantTransition,
 )
 from vitrine.platform.roles import Role
-from vitrine.platform.stores import ApiError
-
-if TYPE_CHECKING:
-    from vitrine.platform.stores import Connector, RemoteImage, RemoteProduct
 
 logger = logging.getLogger(__name__)
 
@@ -206,158 +201,7 @@ def variants_supersede(*, variants: list[Variant] | None = None, source_image: S
     return count
 
 
-# --- catalogue ------------------------------------------------------------------------------------
-def product_upsert(*, shop: Shop, remote: RemoteProduct, connector: Connector) -> Product:
-    """Bring the local copy of one product in line with the store: fields, images (through intake).
-
-    A changed image supersedes the variants made from its old bytes. Images we published ourselves are
-    recorded as such and never become sources. Emits ``catalog.product_synced`` when done.
-    """
-    now = timezone.now()
-    product, _ = Product.objects.update_or_create(
-        shop=shop,
-        external_id=remote.external_id,
-        defaults=dict(
-            handle=remote.handle, title=remote.title, product_type=remote.product_type, category=remote.category,
-            vendor=remote.vendor,
-            tags=list(remote.tags), status=remote.status, remote_updated_at=remote.updated_at, synced_at=now,
-            deleted_at=None,
-            **({} if remote.options is None else
-               {"options": [{"name": name, "values": list(values)} for name, values in remote.options]}),
-        ),
-    )
-    seen: set[str] = set()
-    rejected: list[dict[str, str]] = []
-    changed_images: list[int] = []
-    for remote_image in remote.images:
-        seen.add(remote_image.remote_id)
-        try:
-            with transaction.atomic():  # a savepoint: one image's failure leaves the others' rows intact
-                image, changed = _source_image_upsert(product=product, remote_image=remote_image,
-                                                      connector=connector)
-        except (ImageRejected, ApiError, OSError) as exc:
-            # One bad image (gone, timing out, refused, unreadable) never drops the product's update: it is
-            # recorded on the image, and the product is read again by the next sync.
-            code, message = _image_failure(exc)
-            rejected.append({"remote_id": remote_image.remote_id, "code": code, "message": message})
-            _source_image_fetch_failed(product=product, remote_image=remote_image, reason=message)
-            continue
-        if changed:
-            changed_images.append(image.pk)
-    if rejected:
-        # Forget the store's change time so an incremental sync does not think this copy is complete.
-        Product.objects.filter(pk=product.pk).update(remote_updated_at=None)
-    for gone in product.images.filter(removed_at__isnull=True).exclude(remote_id__in=seen):
-        gone.removed_at = now
-        gone.save(update_fields=["removed_at", "updated_at"])
-        variants_supersede(source_image=gone, actor="system:sync", reason="the source image was removed")
-    events.emit(
-        events.CATALOG_PRODUCT_SYNCED,
-        {"product_id": product.pk, "changed_image_ids": changed_images, "rejected_images": rejected},
-        shop=shop,
-    )
-    return product
-
-
-def _image_failure(exc: Exception) -> tuple[str, str]:
-    if isinstance(exc, ImageRejected):
-        return exc.code, exc.message
-    if isinstance(exc, ApiError):
-        return exc.code or type(exc).__name__, exc.message
-    return "unreadable", f"the image could not be read: {exc}"
-
-
-def _source_image_fetch_failed(*, product: Product, remote_image: RemoteImage, reason: str) -> SourceImage:
-    """Record why an image could not be taken in. An image stored before keeps its last good bytes (and its
-    variants); a new one is kept without bytes, which the planner skips."""
-    existing = SourceImage.objects.filter(product=product, remote_id=remote_image.remote_id).first()
-    fields = dict(fetch_status=FetchStatus.FAILED, fetch_error=reason[:2000], position=remote_image.position,
-                  alt=remote_image.alt, removed_at=None)
-    if existing is None:
-        # No address recorded: the next sync or webhook sees the image as new and tries it again.
-        return SourceImage.objects.create(product=product, remote_id=remote_image.remote_id, source_url="",
-                                          **fields)
-    for name, value in fields.items():
-        setattr(existing, name, value)
-    existing.save()
-    return existing
-
-
-def _source_image_upsert(*, product: Product, remote_image: RemoteImage, connector: Connector
-                         ) -> tuple[SourceImage, bool]:
-    own = connector.is_own_media(remote_image)
-    existing = SourceImage.objects.filter(product=product, remote_id=remote_image.remote_id).first()
-    if existing is not None and own and not existing.published_by_us and existing.removed_at is None:
-        # Our replace-mode publish now shows in the merchant's image slot: the merchant's photo stays the
-        # source and its other variants stay live. Only the merchant's own change to the slot supersedes.
-        SourceImage.objects.filter(pk=existing.pk).update(position=remote_image.position)
-        return existing, False
-    if (existing is not None and existing.source_url == remote_image.url and existing.removed_at is None
-            and existing.fetch_status == FetchStatus.OK):
-        # Same file address as last time: only metadata (and the supplied mask) may have changed; no download.
-        mask, warnings = _supplied_mask(remote_image, connector, (existing.width, existing.height))
-        SourceImage.objects.filter(pk=existing.pk).update(
-            position=remote_image.position, alt=remote_image.alt, published_by_us=existing.published_by_us or own,
-            **({"protect_mask": mask} if mask is not None else {}),
-            **({"intake_warnings": [*existing.intake_warnings, *warnings]} if warnings else {}),
-        )
-        return existing, False
-    data = connector.fetch_image_bytes(remote_image)
-    intake = image_intake(data, filename=remote_image.url.rsplit("/", 1)[-1].split("?")[0])
-    normalized = intake.normalized
-    mask, mask_warnings = _supplied_mask(remote_image, connector, (normalized.width, normalized.height))
-    fields = dict(
-        source_url=remote_image.url, position=remote_image.position, alt=remote_image.alt,
-        original=intake.original, image=intake.image, sha256=intake.image.sha256, width=normalized.width,
-        height=normalized.height, has_alpha=normalized.has_alpha,
-        intake_warnings=[*normalized.warnings, *mask_warnings], published_by_us=own, removed_at=None,
-        fetch_status=FetchStatus.OK, fetch_error="",
-        **({"protect_mask": mask} if mask is not None else {}),
-    )
-    if existing is None:
-        return SourceImage.objects.create(product=product, remote_id=remote_image.remote_id, **fields), True
-    bytes_changed = existing.sha256 != intake.image.sha256
-    for name, value in fields.items():
-        setattr(existing, name, value)
-    existing.save()
-    if bytes_changed:
-        variants_supersede(source_image=existing, actor="system:sync", reason="the source image changed")
-    return existing, bytes_changed
-
-
-def _supplied_mask(remote_image: RemoteImage, connector: Connector, size: tuple[int, int]
-                   ) -> tuple[Blob | None, list[str]]:
-    """The merchant's product mask for this photo as a stored black/white PNG, or why it was not used.
-
-    A bad mask never costs the photo: the photo is imported without it and the reason is kept with it.
-    """
-    if remote_image.mask_error:
-        return None, [remote_image.mask_error]
-    if not remote_image.mask_url:
-        return None, []
-    from dataclasses import replace
-
-    try:
-        data = connector.fetch_image_bytes(replace(remote_image, url=remote_image.mask_url))
-        png = mask_normalize(data, size=size)
-    except ImageRejected as exc:
-        return None, [f"the mask was not used: {exc.message}"]
-    except (ApiError, OSError) as exc:
-        return None, [f"the mask was not used: it could not be fetched ({exc})"]
-    return blob_put(data=png, content_type="image/png", width=size[0], height=size[1]), []
-
-
-def product_mark_deleted(*, shop: Shop, external_id: str) -> Product | None:
-    product = Product.objects.filter(shop=shop, external_id=external_id).first()
-    if product is None:
-        return None
-    product.deleted_at = timezone.now()
-    product.save(update_fields=["deleted_at"])
-    live = Variant.objects.filter(source_image__product=product, state__in=LIVE_STATES - {VariantState.PUBLISHED})
-    variants_supersede(variants=list(live), actor="system:sync", reason="the product was deleted from the store")
-    return product
-
-
+# --- shops ----------------------------------------------------------------------------------------
 def shop_purge(*, shop_id: int) -> None:
     """Delete everything held for a shop (shop/redact); blobs no other row references are deleted too."""
     from vitrine.platform.selectors import blob_owners

@@ -111,7 +111,8 @@ def main() -> None:
             complete = run.stats["seen"] == args.products and images == args.products * args.images
             rows.append({
                 "mode": run.mode, "seconds": elapsed, "products": run.stats["seen"], "images": images,
-                "complete": complete, "graphql_requests": run.stats["requests"], "cost_points": run.stats["cost_points"],
+                "complete": complete, "graphql_requests": run.stats["requests"],
+                "cost_points": run.stats["cost_points"],
                 "throttled_seconds": run.stats["throttled_seconds"], "throttled_by_shopify": after["throttled"]
                 - before["throttled"], "image_downloads": after["requests"].get("cdn", 0)
                 - before["requests"].get("cdn", 0),

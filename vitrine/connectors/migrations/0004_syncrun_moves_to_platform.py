@@ -37,22 +37,24 @@ def copy_backward(apps, schema_editor):
     TaobaoSyncRun = apps.get_model("connectors", "TaobaoSyncRun")
     for run in SyncRun.objects.filter(provider="shopify").iterator():
         stats = run.stats or {}
-        CatalogSyncRun.objects.create(
+        old = CatalogSyncRun.objects.create(
             shop_id=run.shop_id, full=run.full, since=run.since, mode=run.mode[:8], status=run.status,
             bulk_operation_id=run.remote_operation_id, bulk_status=run.remote_operation_status,
             products_seen=stats.get("seen", 0), requests=stats.get("requests", 0),
             cost_points=stats.get("cost_points", 0), throttled_seconds=stats.get("throttled_seconds", 0),
             error=run.error, finished_at=run.finished_at,
         )
+        CatalogSyncRun.objects.filter(pk=old.pk).update(started_at=run.started_at)  # auto_now_add set it to now
     for run in SyncRun.objects.filter(provider="taobao").iterator():
         stats = run.stats or {}
-        TaobaoSyncRun.objects.create(
+        old = TaobaoSyncRun.objects.create(
             shop_id=run.shop_id, full=run.full, modified_from=run.since or run.started_at,
             modified_to=run.started_at, status=run.status, windows=stats.get("windows", 0),
             splits=stats.get("splits", 0), items_listed=stats.get("listed", 0), items_synced=stats.get("synced", 0),
             items_failed=stats.get("failed", 0), requests=stats.get("requests", 0), error=run.error,
             finished_at=run.finished_at,
         )
+        TaobaoSyncRun.objects.filter(pk=old.pk).update(started_at=run.started_at)
 
 
 class Migration(migrations.Migration):
@@ -64,10 +66,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(copy_forward, copy_backward),
-        migrations.RemoveField(
-            model_name="taobaosyncrun",
-            name="shop",
-        ),
         migrations.DeleteModel(
             name="CatalogSyncRun",
         ),

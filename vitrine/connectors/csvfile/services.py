@@ -14,10 +14,7 @@ from django.utils.text import slugify
 
 from vitrine.connectors import services as connector_services
 from vitrine.connectors.base import RemoteProduct
-from vitrine.connectors.csvfile.connector import (
-    PROVIDER,
-    CsvFileConnector,
-)
+from vitrine.connectors.csvfile.connector import PROVIDER, CsvFileConnector
 from vitrine.connectors.csvfile.csvformat import CsvProduct, RowIssue
 from vitrine.platform import events
 from vitrine.platform.catalog import catalog_sync

@@ -108,11 +108,12 @@ def main() -> None:
             elapsed = time.perf_counter() - started
             after = httpx.get(coords["base_url"] + "/_fake/stats").json()
             images = SourceImage.objects.filter(product__shop=shop).count()
-            complete = run.products_seen == args.products and images == args.products * args.images
+            complete = run.stats["seen"] == args.products and images == args.products * args.images
             rows.append({
-                "mode": run.mode, "seconds": elapsed, "products": run.products_seen, "images": images,
-                "complete": complete, "graphql_requests": run.requests, "cost_points": run.cost_points,
-                "throttled_seconds": run.throttled_seconds, "throttled_by_shopify": after["throttled"]
+                "mode": run.mode, "seconds": elapsed, "products": run.stats["seen"], "images": images,
+                "complete": complete, "graphql_requests": run.stats["requests"],
+                "cost_points": run.stats["cost_points"],
+                "throttled_seconds": run.stats["throttled_seconds"], "throttled_by_shopify": after["throttled"]
                 - before["throttled"], "image_downloads": after["requests"].get("cdn", 0)
                 - before["requests"].get("cdn", 0),
             })

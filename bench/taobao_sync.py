@@ -25,16 +25,17 @@ from typing import TYPE_CHECKING
 from benchdb import drop_database, throwaway_database
 
 if TYPE_CHECKING:
-    from vitrine.connectors.taobao.models import TaobaoSyncRun
+    from vitrine.platform.models import SyncRun
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def report(title: str, run: TaobaoSyncRun, calls: dict[str, int], seconds: float) -> None:
-    print(f"{title}: {seconds:.1f} s, {run.items_listed} items listed, {run.items_synced} synced "
-          f"({run.items_synced / seconds:.0f} items/s), {run.windows} windows, {run.splits} splits, "
-          f"{run.requests} TOP requests")
+def report(title: str, run: SyncRun, calls: dict[str, int], seconds: float) -> None:
+    stats = run.stats
+    print(f"{title}: {seconds:.1f} s, {stats['listed']} items listed, {stats['synced']} synced "
+          f"({stats['synced'] / seconds:.0f} items/s), {stats['windows']} windows, {stats['splits']} splits, "
+          f"{stats['requests']} TOP requests")
     for method, count in sorted(calls.items()):
         print(f"    {method:32} {count:6d}")
 

@@ -56,7 +56,7 @@ def test_session_token_installs_the_shop(client, fake_shopify, shopify_settings,
     subscriptions = fake_shopify.shops[SHOP_DOMAIN].subscriptions
     assert {s["topic"] for s in subscriptions} == set(SUBSCRIBED_TOPICS)
     assert {s["uri"] for s in subscriptions} == {"https://vitrine.example/connectors/shopify/webhooks"}
-    assert shop.shopify_sync_runs.get().status == "succeeded"  # the first catalogue read ran
+    assert shop.sync_runs.get().status == "succeeded"  # the first catalogue read ran
 
 
 def test_an_installed_shop_is_not_exchanged_again(client, fake_shopify, shopify_shop, dispatched):

@@ -16,10 +16,9 @@ from tests.fakes.shopify import Fault
 from vitrine.connectors.errors import ApiUnavailable
 from vitrine.connectors.models import InboxMessage
 from vitrine.connectors.shopify import services
-from vitrine.connectors.shopify.models import CatalogSyncRun
 from vitrine.connectors.shopify.sync import parse_bulk_jsonl
 from vitrine.platform import events
-from vitrine.platform.models import Event, Product, SourceImage
+from vitrine.platform.models import Event, Product, SourceImage, SyncRun
 
 PRODUCTS = 240
 LAST_WEEK = datetime.now(UTC) - timedelta(days=7)
@@ -51,10 +50,10 @@ def assert_catalogue_complete(fake, shop, expected):  # type: ignore[no-untyped-
 def test_paging_sync_reads_every_product_and_image_under_throttling(fake_shopify, shopify_shop, seed):
     catalogue = seed(PRODUCTS)
     run = services.catalog_sync(shop_id=shopify_shop.pk, full=True)
-    assert (run.mode, run.status, run.products_seen) == ("pages", "succeeded", PRODUCTS)
+    assert (run.mode, run.status, run.stats["seen"]) == ("pages", "succeeded", PRODUCTS)
     assert_catalogue_complete(fake_shopify, shopify_shop, catalogue)
-    assert run.cost_points > 0 and run.requests >= PRODUCTS // 40
-    assert run.throttled_seconds > 0.3  # pages waited for points ...
+    assert run.stats["cost_points"] > 0 and run.stats["requests"] >= PRODUCTS // 40
+    assert run.stats["throttled_seconds"] > 0.3  # pages waited for points ...
     assert fake_shopify.stats.throttled <= 1  # ... so Shopify hardly ever had to refuse one
     assert Event.objects.filter(type=events.CATALOG_PRODUCT_SYNCED).count() == PRODUCTS
 
@@ -65,8 +64,8 @@ def test_bulk_sync_reads_every_product_and_image(fake_shopify, shopify_shop, sho
     shopify_settings.SHOPIFY_BULK_THRESHOLD = 50
     fake_shopify.faults.append(Fault(target="bulk", kind="drop"))  # the first download breaks off
     run = services.catalog_sync(shop_id=shopify_shop.pk, full=True)
-    assert (run.mode, run.status, run.products_seen) == ("bulk", "succeeded", PRODUCTS)
-    assert run.bulk_operation_id.startswith("gid://shopify/BulkOperation/")
+    assert (run.mode, run.status, run.stats["seen"]) == ("bulk", "succeeded", PRODUCTS)
+    assert run.remote_operation_id.startswith("gid://shopify/BulkOperation/")
     assert_catalogue_complete(fake_shopify, shopify_shop, catalogue)
     assert fake_shopify.stats.requests["bulk"] == 2
 
@@ -79,7 +78,7 @@ def test_incremental_sync_reads_only_what_changed(fake_shopify, shopify_shop, se
         remote.title += " (new season)"
         fake_shopify.product_changed(shop_data, remote)
     run = services.catalog_sync(shop_id=shopify_shop.pk)
-    assert (run.full, run.products_seen) == (False, 2)
+    assert (run.full, run.stats["seen"]) == (False, 2)
     assert Product.objects.get(external_id=catalogue[0].id).title.endswith("(new season)")
 
 
@@ -97,7 +96,7 @@ def test_too_costly_page_is_halved(fake_shopify, shopify_shop, shopify_settings,
     shopify_settings.SHOPIFY_PAGE_SIZE = 100  # 1,902 points a page: over Shopify's 1,000-point limit
     fake_shopify.seed_products(SHOP_DOMAIN, 60, images_per_product=1)
     run = services.catalog_sync(shop_id=shopify_shop.pk, full=True)
-    assert run.products_seen == 60
+    assert run.stats["seen"] == 60
     assert fake_shopify.stats.operations["products"] == 3  # refused at 100, then 50 + 10
 
 
@@ -156,7 +155,7 @@ def test_reconcile_sweep_syncs_shops_redoes_stuck_deliveries_and_purges_abandone
     with django_capture_on_commit_callbacks(execute=True):
         summary = services.shops_reconcile()
     assert summary == {"syncs": 1, "redispatched": 1, "purges": 1}
-    assert CatalogSyncRun.objects.get(shop=shopify_shop).products_seen == 3
+    assert SyncRun.objects.get(shop=shopify_shop).stats["seen"] == 3
     stuck.refresh_from_db()
     assert stuck.processed_at is not None
     assert Event.objects.filter(type=events.SHOP_REDACT_REQUESTED, shop=abandoned).exists()

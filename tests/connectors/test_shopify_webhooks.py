@@ -13,11 +13,10 @@ from tests.fakes.shopify.store import Media
 from vitrine.connectors import services as connector_services
 from vitrine.connectors.models import Credential, InboxMessage
 from vitrine.connectors.shopify import services
-from vitrine.connectors.shopify.models import CatalogSyncRun
 from vitrine.connectors.shopify.webhooks import COMPLIANCE_TOPICS, SUBSCRIBED_TOPICS
 from vitrine.platform import events
 from vitrine.platform.catalog import product_sync
-from vitrine.platform.models import Event, SourceImage, Variant
+from vitrine.platform.models import Event, SourceImage, SyncRun, Variant
 from vitrine.platform.retention import retention_set
 from vitrine.platform.services import event_deliver
 
@@ -147,11 +146,11 @@ def test_app_uninstalled_keeps_the_data_for_the_days_the_shop_chose(deliver, hoo
 
 
 def test_bulk_operations_finish(deliver, hook, shopify_shop, dispatched):
-    run = CatalogSyncRun.objects.create(shop=shopify_shop, full=True, mode="bulk",
-                                        bulk_operation_id="gid://shopify/BulkOperation/147595010")
+    run = SyncRun.objects.create(provider="shopify", shop=shopify_shop, full=True, mode="bulk",
+                                 remote_operation_id="gid://shopify/BulkOperation/147595010")
     deliver(hook("bulk_operations/finish"))
     run.refresh_from_db()
-    assert run.bulk_status == "COMPLETED"
+    assert run.remote_operation_status == "COMPLETED"
 
 
 @pytest.mark.parametrize("topic", ["customers/data_request", "customers/redact"])

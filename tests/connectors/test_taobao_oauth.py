@@ -11,9 +11,8 @@ from django.urls import reverse
 from tests.factories import png_bytes
 from tests.fakes.taobao.server import Fault
 from vitrine.connectors.models import Credential
-from vitrine.connectors.taobao.models import TaobaoSyncRun
 from vitrine.platform import events
-from vitrine.platform.models import Event, Product, Shop, ShopMembership
+from vitrine.platform.models import Event, Product, Shop, ShopMembership, SyncRun
 
 pytest_plugins = ["tests.fakes.taobao.fixtures"]
 
@@ -69,7 +68,7 @@ def test_authorisation_connects_the_sellers_shop_with_encrypted_tokens(client, m
     deliver_events(events.SHOP_INSTALLED)
     assert fake_top.permitted[taobao_seller.user_id] == {"taobao_item_ItemAdd", "taobao_item_ItemUpdate",
                                                   "taobao_item_ItemDelete"}
-    assert TaobaoSyncRun.objects.get(shop=shop).full
+    assert SyncRun.objects.get(shop=shop).full
     assert Product.objects.get(shop=shop).external_id == str(item.num_iid)
 
 

@@ -8,12 +8,11 @@ import pytest
 from tests.factories import png_bytes
 from tests.fakes.taobao.store import GMT8
 from vitrine.connectors.taobao.connector import TaobaoConnector, WindowStats, WindowTooDense
-from vitrine.connectors.taobao.models import TaobaoSyncRun
 from vitrine.connectors.taobao.services import catalog_sync
 from vitrine.connectors.taobao.tasks import sync_shops
 from vitrine.platform import events
 from vitrine.platform.catalog import product_sync
-from vitrine.platform.models import Blob, Event, Product, SourceImage
+from vitrine.platform.models import Blob, Event, Product, SourceImage, SyncRun
 
 pytest_plugins = ["tests.fakes.taobao.fixtures"]
 
@@ -39,9 +38,9 @@ def catalogue(fake_top, taobao_seller, settings):
 def test_full_sync_reads_every_item_through_split_windows(taobao_shop, fake_top, catalogue):
     run = catalog_sync(shop_id=taobao_shop.pk, full=True)
 
-    assert run.status == TaobaoSyncRun.Status.SUCCEEDED
-    assert run.items_listed == ITEM_COUNT == run.items_synced
-    assert run.splits >= ITEM_COUNT // WINDOW
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert run.stats["listed"] == ITEM_COUNT == run.stats["synced"]
+    assert run.stats["splits"] >= ITEM_COUNT // WINDOW
     products = {product.external_id: product for product in Product.objects.filter(shop=taobao_shop)}
     assert set(products) == {str(item.num_iid) for item in catalogue}
     for item in catalogue[:: max(1, ITEM_COUNT // 50)]:
@@ -72,7 +71,7 @@ def test_incremental_sync_touches_only_the_changed_items(taobao_shop, fake_top, 
     run = catalog_sync(shop_id=taobao_shop.pk, full=False)
 
     assert not run.full
-    assert run.items_synced == len(changed)
+    assert run.stats["synced"] == len(changed)
     assert fake_top.stats.calls["taobao.item.seller.get"] - reads_before == len(changed)
     changed_ids = {str(item.num_iid) for item in changed}
     for external_id, synced_at in Product.objects.filter(shop=taobao_shop).values_list("external_id", "synced_at"):
@@ -86,7 +85,7 @@ def test_a_second_full_sync_reads_no_unchanged_item_again(taobao_shop, fake_top,
     catalog_sync(shop_id=taobao_shop.pk, full=True)
     reads = fake_top.stats.calls["taobao.item.seller.get"]
     run = catalog_sync(shop_id=taobao_shop.pk, full=True)
-    assert run.items_listed == ITEM_COUNT and run.items_synced == 0
+    assert run.stats["listed"] == ITEM_COUNT and run.stats["synced"] == 0
     assert fake_top.stats.calls["taobao.item.seller.get"] == reads
 
 
@@ -153,6 +152,6 @@ def test_the_periodic_sync_reads_every_connected_shop(taobao_shop, fake_top, tao
     item = fake_top.add_item(taobao_seller, title="Wool coat", images=[png_bytes(48, 48, seed=6)])
     with django_capture_on_commit_callbacks(execute=True):
         assert sync_shops.apply().get() == 1
-    run = TaobaoSyncRun.objects.get(shop=taobao_shop)
-    assert run.full and run.status == TaobaoSyncRun.Status.SUCCEEDED  # no watermark yet: a full read
+    run = SyncRun.objects.get(shop=taobao_shop)
+    assert run.full and run.status == SyncRun.Status.SUCCEEDED  # no watermark yet: a full read
     assert Product.objects.get(shop=taobao_shop).external_id == str(item.num_iid)

@@ -8,8 +8,8 @@ import pytest
 
 from tests.factories import png_bytes
 from vitrine.connectors.base import RemoteImage, RemoteProduct
+from vitrine.platform.catalog import product_upsert
 from vitrine.platform.models import Product, Shop
-from vitrine.platform.services import product_upsert
 
 
 @dataclass

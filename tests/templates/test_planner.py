@@ -10,10 +10,11 @@ from tests.factories import png_bytes
 from vitrine.connectors.base import RemoteImage, RemoteProduct
 from vitrine.inference.engine import derive_seed
 from vitrine.platform import events
+from vitrine.platform.catalog import product_upsert
 from vitrine.platform.celery import app as celery_app
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Event, Variant, VariantTransition
-from vitrine.platform.services import event_deliver, product_upsert, variant_transition
+from vitrine.platform.services import event_deliver, variant_transition
 from vitrine.templates import selectors, services, tasks
 from vitrine.templates.models import DeferredPlan
 

@@ -18,7 +18,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from vitrine.api.services import IdempotencyConflict
 from vitrine.platform.lifecycle import IllegalTransition
-from vitrine.platform.services import MarketInUse, VariantActionRefused
+from vitrine.platform.merchants import MarketInUse
+from vitrine.platform.services import VariantActionRefused
 from vitrine.review.services import (
     ItemAlreadyDecided,
     ItemClaimedByOther,

@@ -15,14 +15,14 @@ from rest_framework import serializers
 from vitrine.api import fields as f
 from vitrine.api.models import ApiToken
 from vitrine.platform.lifecycle import VariantState
-from vitrine.platform.models import EditKind, Event, Market, Product, ShopMembership, SourceImage, Variant
-from vitrine.platform.roles import Role
-from vitrine.platform.services import (
+from vitrine.platform.merchants import (
     MAX_DAILY_CAP,
     REVIEW_MODES,
     locale_validate,
     review_policy_of,
 )
+from vitrine.platform.models import EditKind, Event, Market, Product, ShopMembership, SourceImage, Variant
+from vitrine.platform.roles import Role
 from vitrine.review.models import Decision, ReviewItem
 from vitrine.templates.models import GlossaryEntry, TemplateRule, VariantTemplate
 

@@ -27,6 +27,7 @@ from vitrine.api.models import ApiToken
 from vitrine.api.selectors import api_tokens_of
 from vitrine.api.serializers import LOCALE_PATTERN
 from vitrine.connectors import services as connector_services
+from vitrine.platform import merchants
 from vitrine.platform import selectors as platform_selectors
 from vitrine.platform import services as platform_services
 from vitrine.platform.lifecycle import VariantState
@@ -81,7 +82,7 @@ class ShopSettingsViewSet(ApiViewSet):
     def partial_update(self, request: Request) -> Response:
         serializer = self.get_serializer(self.shop, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        shop = platform_services.shop_settings_update(shop=self.shop, actor=self.actor, **serializer.validated_data)
+        shop = merchants.shop_settings_update(shop=self.shop, actor=self.actor, **serializer.validated_data)
         return Response(self.get_serializer(shop).data)
 
 
@@ -105,14 +106,14 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     def create(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        market = platform_services.market_create(shop=self.shop, actor=self.actor, **serializer.validated_data)
+        market = merchants.market_create(shop=self.shop, actor=self.actor, **serializer.validated_data)
         return Response(self.get_serializer(market).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, pk: str, partial: bool = False) -> Response:
         market = self.get_object()
         serializer = self.get_serializer(market, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        market = platform_services.market_update(shop=self.shop, market_id=market.pk, actor=self.actor,
+        market = merchants.market_update(shop=self.shop, market_id=market.pk, actor=self.actor,
                                                  **serializer.validated_data)
         return Response(self.get_serializer(market).data)
 
@@ -120,7 +121,7 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         return self.update(request, pk, partial=True)
 
     def destroy(self, request: Request, pk: str) -> Response:
-        platform_services.market_delete(shop=self.shop, market_id=self.get_object().pk, actor=self.actor)
+        merchants.market_delete(shop=self.shop, market_id=self.get_object().pk, actor=self.actor)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -508,7 +509,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     def create(self, request: Request) -> Response:
         serializer = s.InviteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        membership = platform_services.membership_invite(shop=self.shop, actor=self.actor, **serializer.validated_data)
+        membership = merchants.membership_invite(shop=self.shop, actor=self.actor, **serializer.validated_data)
         return Response(s.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str) -> Response:
@@ -516,12 +517,12 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
         serializer = self.get_serializer(membership, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         if "role" in serializer.validated_data:
-            membership = platform_services.membership_set_role(
+            membership = merchants.membership_set_role(
                 shop=self.shop, membership_id=membership.pk, role=serializer.validated_data["role"], actor=self.actor)
         return Response(self.get_serializer(membership).data)
 
     def destroy(self, request: Request, pk: str) -> Response:
-        platform_services.membership_remove(shop=self.shop, membership_id=self.get_object().pk, actor=self.actor)
+        merchants.membership_remove(shop=self.shop, membership_id=self.get_object().pk, actor=self.actor)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

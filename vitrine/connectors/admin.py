@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from vitrine.connectors.models import CatalogSyncRun, Credential, InboxMessage, PublishRecord
+from vitrine.connectors.models import Credential, InboxMessage, PublishRecord
 from vitrine.platform import selectors
 from vitrine.platform.admin import ShopScopedAdmin
 
@@ -50,10 +50,3 @@ class PublishRecordAdmin(ReadOnlyAdmin):
                     "reverted_at"]
     list_filter = ["provider", "mode", "step"]
     search_fields = ["remote_media_id", "remote_product_id"]
-
-
-@admin.register(CatalogSyncRun)
-class CatalogSyncRunAdmin(ReadOnlyAdmin):
-    list_display = ["shop", "mode", "full", "status", "products_seen", "requests", "cost_points", "started_at",
-                    "finished_at"]
-    list_filter = ["mode", "status", "full"]

@@ -9,23 +9,21 @@ from __future__ import annotations
 from vitrine.platform.stores import (
     Connector,
     OutputFit,
+    ProductSkipped,
     PublishResult,
     RemoteImage,
     RemoteProduct,
     connector_for,
     output_fit,
-    register_output_fit,
-    register_provider,
 )
 
 __all__ = [
     "Connector",
     "OutputFit",
+    "ProductSkipped",
     "PublishResult",
     "RemoteImage",
     "RemoteProduct",
     "connector_for",
     "output_fit",
-    "register_output_fit",
-    "register_provider",
 ]

@@ -1,13 +1,9 @@
 """Connector event handlers. Publishing and reverting are the same for every store: the shared tasks call
-the shop's connector. Store-specific handlers (install, redaction) live in each store's package, imported
-here at app start so they (and the providers) register."""
+the shop's connector. Store-specific handlers (install, redaction) live in each store's package; the app's
+``ready()`` loads them and registers the providers."""
 
 from __future__ import annotations
 
-from vitrine.connectors.csvfile import handlers as csvfile_handlers  # noqa: F401 (registers provider and handlers)
-from vitrine.connectors.shopify import connector as shopify_connector  # noqa: F401 (registers the provider)
-from vitrine.connectors.shopify import handlers as shopify_handlers  # noqa: F401 (registers the handlers)
-from vitrine.connectors.taobao import handlers as taobao_handlers  # noqa: F401 (registers the handlers)
 from vitrine.platform import events
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Event, Variant

@@ -121,7 +121,7 @@ class PublishRecord(models.Model):
 register_blob_owner(PublishRecord, ("file",), "shop")
 
 
-from vitrine.connectors.shopify.models import CatalogSyncRun, OAuthState  # noqa: E402
-from vitrine.connectors.taobao.models import TaobaoCategory, TaobaoOAuthState, TaobaoSyncRun  # noqa: E402, F401
+from vitrine.connectors.shopify.models import OAuthState  # noqa: E402
+from vitrine.connectors.taobao.models import TaobaoCategory, TaobaoOAuthState  # noqa: E402, F401
 
-__all__ = ["CatalogSyncRun", "Credential", "InboxMessage", "OAuthState", "PublishRecord"]
+__all__ = ["Credential", "InboxMessage", "OAuthState", "PublishRecord"]

@@ -29,7 +29,7 @@ from vitrine.connectors import services as connector_services
 from vitrine.console import forms, selectors
 from vitrine.console import services as console_services
 from vitrine.console.shop import SHOP_SESSION_KEY, actor_of, console_page
-from vitrine.platform import retention
+from vitrine.platform import merchants, retention
 from vitrine.platform import selectors as platform_selectors
 from vitrine.platform import services as platform_services
 from vitrine.platform.lifecycle import IllegalTransition
@@ -364,7 +364,7 @@ def onboarding(request: HttpRequest, shop: Shop, step: str = "markets") -> HttpR
         ]
         context.update(sample_image=sample_image, sample_product=samples[0] if samples else None)
     if step == "policy":
-        mode, min_score = platform_services.review_policy_of(shop)
+        mode, min_score = merchants.review_policy_of(shop)
         context["policy_form"] = forms.PolicyForm(initial={
             "review_mode": mode, "auto_publish_min_score": min_score, "daily_variant_cap": shop.daily_variant_cap,
         })
@@ -380,7 +380,7 @@ def _onboarding_save(request: HttpRequest, shop: Shop, step: str) -> HttpRespons
                 data = _validated(request, api_serializers.MarketSerializer, _fields(request, "locale", "name"),
                                   forms.MarketForm())
                 if data is not None:
-                    platform_services.market_create(shop=shop, actor=actor, **data)
+                    merchants.market_create(shop=shop, actor=actor, **data)
                 return HttpResponseRedirect(here)
             enabled = set(_ints(request.POST.getlist("enabled")))
             if not enabled:
@@ -388,7 +388,7 @@ def _onboarding_save(request: HttpRequest, shop: Shop, step: str) -> HttpRespons
                 return HttpResponseRedirect(here)
             for market in shop.markets.all():
                 if market.enabled != (market.pk in enabled):
-                    platform_services.market_update(shop=shop, market_id=market.pk, actor=actor,
+                    merchants.market_update(shop=shop, market_id=market.pk, actor=actor,
                                                     enabled=market.pk in enabled)
             return HttpResponseRedirect(reverse("console:onboarding-step", args=["templates"]))
         if step == "templates":
@@ -412,7 +412,7 @@ def _onboarding_save(request: HttpRequest, shop: Shop, step: str) -> HttpRespons
         data = _policy(request)
         if data is None:
             return HttpResponseRedirect(here)
-        platform_services.shop_settings_update(shop=shop, actor=actor, **data)
+        merchants.shop_settings_update(shop=shop, actor=actor, **data)
         console_services.onboarding_complete(shop=shop, actor=actor)
         messages.success(request, _("You are set up. New products get their variants automatically."))
         return HttpResponseRedirect(reverse("console:overview"))
@@ -542,14 +542,14 @@ def _team_post(request: HttpRequest, shop: Shop) -> str | None:
                               forms.InviteForm())
             if data is None:
                 return None
-            platform_services.membership_invite(shop=shop, actor=actor, **data)
+            merchants.membership_invite(shop=shop, actor=actor, **data)
             messages.success(request, _("Invited."))
         elif what == "role":
-            platform_services.membership_set_role(shop=shop, membership_id=int(request.POST.get("membership", 0)),
+            merchants.membership_set_role(shop=shop, membership_id=int(request.POST.get("membership", 0)),
                                                   role=request.POST.get("role", ""), actor=actor)
             messages.success(request, _("Role changed."))
         elif what == "remove":
-            platform_services.membership_remove(shop=shop, membership_id=int(request.POST.get("membership", 0)),
+            merchants.membership_remove(shop=shop, membership_id=int(request.POST.get("membership", 0)),
                                                 actor=actor)
             messages.success(request, _("Removed from the shop."))
     except ValidationError as exc:
@@ -577,7 +577,7 @@ def activity(request: HttpRequest, shop: Shop) -> HttpResponse:
 def shop_settings(request: HttpRequest, shop: Shop) -> HttpResponse:
     if request.method == "POST":
         return _settings_save(request, shop)
-    mode, min_score = platform_services.review_policy_of(shop)
+    mode, min_score = merchants.review_policy_of(shop)
     policy_form = forms.PolicyForm(initial={"review_mode": mode, "auto_publish_min_score": min_score,
                                             "daily_variant_cap": shop.daily_variant_cap})
     retention_form = forms.RetentionForm(initial=retention.retention_of(shop))
@@ -598,7 +598,7 @@ def _settings_save(request: HttpRequest, shop: Shop) -> HttpResponse:
             data = _policy(request)
             if data is None:
                 return HttpResponseRedirect(here)
-            platform_services.shop_settings_update(shop=shop, actor=actor, **data)
+            merchants.shop_settings_update(shop=shop, actor=actor, **data)
         elif what == "retention":
             form = forms.RetentionForm(request.POST)
             if not form.is_valid():
@@ -610,12 +610,12 @@ def _settings_save(request: HttpRequest, shop: Shop) -> HttpResponse:
                               forms.MarketForm())
             if data is None:
                 return HttpResponseRedirect(here)
-            platform_services.market_create(shop=shop, actor=actor, **data)
+            merchants.market_create(shop=shop, actor=actor, **data)
         elif what == "market-toggle":
             market = shop.markets.filter(pk=request.POST.get("market", "")).first()
             if market is None:
                 raise Http404("no such market")
-            platform_services.market_update(shop=shop, market_id=market.pk, actor=actor, enabled=not market.enabled)
+            merchants.market_update(shop=shop, market_id=market.pk, actor=actor, enabled=not market.enabled)
         else:
             raise Http404("no such setting")
     except ValidationError as exc:

@@ -20,6 +20,7 @@ from vitrine.platform.models import (
     Shop,
     ShopMembership,
     SourceImage,
+    SyncRun,
     Variant,
     VariantTransition,
 )
@@ -267,6 +268,21 @@ class EventAdmin(ShopScopedAdmin):
     def redrive(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = events_redrive(event_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{count} event(s) re-driven; delivered ones were left alone.")
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ShopScopedAdmin):
+    """Catalogue reads are written by the sync driver only: people look, never edit."""
+
+    list_display = ["shop", "provider", "full", "mode", "status", "stats", "started_at", "finished_at"]
+    list_filter = ["provider", "status", "full", "mode"]
+    readonly_fields = [f.name for f in SyncRun._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(OutboxTask)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.utils import timezone
 
 from vitrine.platform import events
+from vitrine.platform.catalog import product_mark_deleted
 from vitrine.platform.models import Event, Shop
 from vitrine.platform.outbox import task_enqueue
-from vitrine.platform.services import product_mark_deleted
 
 
 @events.handles(events.CATALOG_PRODUCT_CHANGED)

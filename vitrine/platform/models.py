@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.roles import Role
@@ -314,3 +315,33 @@ class OutboxTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task}{tuple(self.args)}"
+
+
+class SyncRun(models.Model):
+    """One catalogue read of a shop through its connector (full or incremental): what it found and cost."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    provider = models.CharField(max_length=32, choices=Provider.choices)
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="sync_runs")
+    full = models.BooleanField(help_text="Full reads also find products deleted without a webhook.")
+    since = models.DateTimeField(null=True, blank=True, help_text="Incremental: products changed after this.")
+    mode = models.CharField(max_length=16, blank=True, help_text="How the store was read (pages, bulk, windows...).")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    # A job the store runs for the read (a Shopify bulk operation), and its status as the store last reported it.
+    remote_operation_id = models.CharField(max_length=255, blank=True, db_index=True)
+    remote_operation_status = models.CharField(max_length=32, blank=True)
+    stats = models.JSONField(default=dict, blank=True, help_text="Counts and costs of the read.")
+    error = models.TextField(blank=True)
+    # Not auto_now_add: runs copied from older records keep their times. Incremental reads start here.
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "status", "started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider} sync of {self.shop} ({'full' if self.full else 'incremental'}, {self.status})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, QuerySet
 
-from vitrine.platform.models import Event, Product, Shop, SourceImage, Variant
+from vitrine.platform.models import Event, Product, Shop, SourceImage, SyncRun, Variant
 from vitrine.platform.roles import Action, shops_where
 
 
@@ -132,3 +132,9 @@ def reliability_counts() -> dict[str, int]:
         "tasks_unsent": outbox_backlog(),
         "variants_stuck": Variant.objects.filter(stuck).count(),
     }
+
+
+def sync_last_succeeded(*, shop: Shop, full: bool = False) -> SyncRun | None:
+    """The shop's latest successful catalogue read (a full one, with ``full``); incremental reads start there."""
+    runs = SyncRun.objects.filter(shop=shop, status=SyncRun.Status.SUCCEEDED)
+    return (runs.filter(full=True) if full else runs).order_by("-started_at").first()

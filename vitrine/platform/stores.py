@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from vitrine.platform.models import Shop, Variant
+    from vitrine.platform.models import Shop, SyncRun, Variant
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,15 @@ class RemoteProduct:
 
 
 @dataclass(frozen=True)
+class ProductSkipped:
+    """A product a catalogue read listed but did not read: our copy is current (``error`` empty), or reading it
+    failed in a way that concerns this product only (``error`` says how). Either way the product exists."""
+
+    external_id: str
+    error: str = ""
+
+
+@dataclass(frozen=True)
 class PublishResult:
     remote_media_id: str
     url: str = ""
@@ -62,13 +71,22 @@ class PublishResult:
 @runtime_checkable
 class Connector(Protocol):
     provider: ClassVar[str]
+    # Whether a full read lists every product the store holds. When not (Taobao lists on-sale items only),
+    # a product a full read did not list is asked for by itself before it is taken for deleted.
+    lists_everything: ClassVar[bool]
     shop: Shop
 
     def fetch_product(self, external_id: str) -> RemoteProduct | None:
         """The product as the store has it now; None when it no longer exists."""
 
-    def iter_products(self, *, updated_since: datetime | None = None) -> Iterator[RemoteProduct]:
-        """Every product (or those changed since ``updated_since``), streamed."""
+    def iter_products(self, *, updated_since: datetime | None = None, run: SyncRun | None = None
+                      ) -> Iterator[RemoteProduct | ProductSkipped]:
+        """Every product (or those changed since ``updated_since``), streamed; the store's own paging stays
+        here. ``run`` is the sync run being read for: a connector may note its reading mode and the remote
+        job it started on it."""
+
+    def sync_stats(self) -> dict[str, int | float]:
+        """What reading the catalogue took so far (requests, cost...), recorded on the sync run."""
 
     def fetch_image_bytes(self, image: RemoteImage) -> bytes:
         """The image file's bytes, exactly as served."""

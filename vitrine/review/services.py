@@ -22,14 +22,13 @@ from vitrine.inference.errors import InferenceError
 from vitrine.inference.kinds import RECIPES
 from vitrine.platform import events
 from vitrine.platform.lifecycle import IllegalTransition, VariantState
+from vitrine.platform.merchants import AUTO_PUBLISH_PASS, review_policy_of
 from vitrine.platform.models import Blob, Shop, Variant
 from vitrine.platform.roles import Action, shops_where
 from vitrine.platform.services import (
-    AUTO_PUBLISH_PASS,
     VariantActionRefused,
     blob_put,
     blob_read,
-    review_policy_of,
     variant_transition,
 )
 from vitrine.review import selectors

@@ -17,16 +17,16 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.utils.text import slugify
 
-from vitrine.connectors.base import PublishResult, RemoteImage, RemoteProduct, register_provider
+from vitrine.connectors.base import PublishResult, RemoteImage, RemoteProduct
 from vitrine.connectors.csvfile import csvformat
 from vitrine.connectors.csvfile.csvformat import CsvCatalogue, CsvImage, CsvProduct, NewImageRow, RowIssue
 from vitrine.connectors.disclosure import disclose
@@ -34,9 +34,12 @@ from vitrine.connectors.errors import ApiBadRequest, ApiNotFound, ApiUnavailable
 from vitrine.connectors.http import image_download
 from vitrine.platform.fetcher import FetchRefused
 from vitrine.platform.lifecycle import VariantState
-from vitrine.platform.models import Market, Shop, Variant
+from vitrine.platform.models import Market, Shop, SourceImage, Variant
 from vitrine.platform.services import blob_read
 from vitrine.platform.validators import is_language_tag
+
+if TYPE_CHECKING:
+    from vitrine.platform.models import SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -88,14 +91,15 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-@register_provider
 class CsvFileConnector:
     provider: ClassVar[str] = PROVIDER
+    lists_everything: ClassVar[bool] = True
 
     def __init__(self, shop: Shop) -> None:
         self.shop = shop
         self._catalogue: CsvCatalogue | None = None
         self._prefetched: dict[str, bytes] = {}
+        self._issues: list[RowIssue] = []
 
     @property
     def paths(self) -> CsvShopSettings:
@@ -143,10 +147,51 @@ class CsvFileConnector:
         product = self.catalogue().products.get(external_id)
         return None if product is None else self.remote_product(product)[0]
 
-    def iter_products(self, *, updated_since: datetime | None = None) -> Iterator[RemoteProduct]:
-        # A CSV carries no change times: every product is current.
+    def iter_products(self, *, updated_since: datetime | None = None, run: SyncRun | None = None
+                      ) -> Iterator[RemoteProduct]:
+        """Every product of the CSV (a CSV carries no change times: every product is current), with every
+        image that can be read; problems with images are kept for :meth:`issues_take`."""
+        if run is not None:
+            run.mode = "file"
+            run.save(update_fields=["mode"])
         for product in self.catalogue().products.values():
-            yield self.remote_product(product)[0]
+            yield self._remote_with_images(product)
+
+    def issues_take(self) -> list[RowIssue]:
+        """The image problems :meth:`iter_products` met since the last call."""
+        issues, self._issues = self._issues, []
+        return issues
+
+    def sync_stats(self) -> dict[str, int | float]:
+        return {}
+
+    def _remote_with_images(self, product: CsvProduct) -> RemoteProduct:
+        """The product with every image that can be read; a known image that cannot is kept as it was."""
+        remote, unavailable = self.remote_product(product)
+        known = dict(
+            SourceImage.objects.filter(product__shop=self.shop, product__external_id=product.handle,
+                                       removed_at__isnull=True).values_list("remote_id", "source_url")
+        )
+        images: list[RemoteImage] = []
+        for image in remote.images:
+            if image.url != known.get(image.remote_id):
+                try:
+                    self.prefetch(image)  # a URL that cannot be read is known here, before anything is stored
+                except ImageUnavailable as exc:
+                    csv_image = next(i for i in product.images if i.remote_id == image.remote_id)
+                    unavailable.append((csv_image, str(exc)))
+                    continue
+            images.append(image)
+        for csv_image, why in unavailable:
+            if csv_image.remote_id in known:
+                # A file missing today is not a removal: the image stays as last imported.
+                self._issues.append(RowIssue(csv_image.line, f"{why}; the image stays as last imported",
+                                             product.handle))
+                images.append(RemoteImage(remote_id=csv_image.remote_id, url=known[csv_image.remote_id],
+                                          position=csv_image.position, alt=csv_image.alt))
+            else:
+                self._issues.append(unavailable_issue(csv_image, product.handle, why))
+        return replace(remote, images=tuple(images))
 
     # --- images -----------------------------------------------------------------------------------
     def _inside_images_dir(self, path: Path, src: str) -> Path:
@@ -187,7 +232,8 @@ class CsvFileConnector:
         return f"{path.as_uri()}?v={stat.st_size}-{stat.st_mtime_ns}"
 
     def prefetch(self, image: RemoteImage) -> None:
-        """Download a URL image ahead of the database transaction that stores it. Raises ImageUnavailable."""
+        """Download a URL image ahead of its intake, so one that cannot be read is reported on its line (or
+        kept as last imported) instead of being recorded as failed. Raises ImageUnavailable."""
         if image.url.startswith("file:") or image.url in self._prefetched:
             return
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
@@ -13,18 +13,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from vitrine.connectors import services as connector_services
-from vitrine.connectors.base import RemoteImage, RemoteProduct
-from vitrine.connectors.csvfile.connector import (
-    PROVIDER,
-    CsvFileConnector,
-    ImageUnavailable,
-    unavailable_issue,
-)
+from vitrine.connectors.base import RemoteProduct
+from vitrine.connectors.csvfile.connector import PROVIDER, CsvFileConnector
 from vitrine.connectors.csvfile.csvformat import CsvProduct, RowIssue
 from vitrine.platform import events
+from vitrine.platform.catalog import catalog_sync
 from vitrine.platform.lifecycle import VariantState
-from vitrine.platform.models import Event, Market, Product, Shop, SourceImage, Variant
-from vitrine.platform.services import product_upsert
+from vitrine.platform.models import Event, Market, Product, Shop, Variant
 from vitrine.platform.validators import validate_language_tag
 
 logger = logging.getLogger(__name__)
@@ -99,7 +94,8 @@ class ImportReport:
 def catalogue_import(*, shop: Shop, csv_path: Path | None = None, images_dir: Path | None = None,
                      connector: CsvFileConnector | None = None,
                      on_product: Callable[[Product], None] | None = None) -> ImportReport:
-    """Import the shop's product CSV: every readable product is upserted, every problem reported by line.
+    """Import the shop's product CSV through the kernel's sync driver: every readable product is upserted,
+    products no longer in the file are marked deleted, every problem is reported by line.
 
     Each product is stored in its own transaction (its ``catalog.product_synced`` goes out when it
     commits), so one bad product never stops the others. Raises CsvFileError when the file itself is not
@@ -109,52 +105,24 @@ def catalogue_import(*, shop: Shop, csv_path: Path | None = None, images_dir: Pa
         raise ValueError(f"shop {shop} is a {shop.provider} shop; only csvfile shops import CSV files")
     csv_shop_paths_set(shop=shop, csv_path=csv_path, images_dir=images_dir)
     connector = connector or CsvFileConnector(shop)
-    catalogue = connector.catalogue()
+    catalogue = connector.catalogue()  # a file that is no product CSV is refused before any run starts
     report = ImportReport(csv_path=str(connector.paths.csv_path), encoding=catalogue.encoding,
                           issues=list(catalogue.issues))
-    for product in catalogue.products.values():
-        remote = _remote_with_images(connector, product, report)
-        with transaction.atomic():
-            saved = product_upsert(shop=shop, remote=remote, connector=connector)
+
+    def taken_in(remote: RemoteProduct, saved: Product) -> None:
+        report.issues.extend(connector.issues_take())
         report.products += 1
         report.images += len(remote.images)
-        _report_rejected(saved, product, report)
+        _report_rejected(saved, catalogue.products[remote.external_id], report)
         if on_product is not None:
             on_product(saved)
+
+    catalog_sync(shop=shop, connector=connector, on_product=taken_in)
+    report.issues.extend(connector.issues_take())
     for issue in report.issues:
         log = logger.warning if issue.severity == "error" else logger.info
         log("import of %s for shop %s: %s", report.csv_path, shop.pk, issue)
     return report
-
-
-def _remote_with_images(connector: CsvFileConnector, product: CsvProduct, report: ImportReport
-                        ) -> RemoteProduct:
-    """The product with every image that can be read; a known image that cannot is kept as it was."""
-    remote, unavailable = connector.remote_product(product)
-    known = dict(
-        SourceImage.objects.filter(product__shop=connector.shop, product__external_id=product.handle,
-                                   removed_at__isnull=True).values_list("remote_id", "source_url")
-    )
-    images: list[RemoteImage] = []
-    for image in remote.images:
-        if image.url != known.get(image.remote_id):
-            try:
-                connector.prefetch(image)  # downloads happen here, outside the transaction
-            except ImageUnavailable as exc:
-                csv_image = next(i for i in product.images if i.remote_id == image.remote_id)
-                unavailable.append((csv_image, str(exc)))
-                continue
-        images.append(image)
-    for csv_image, why in unavailable:
-        if csv_image.remote_id in known:
-            # A file missing today is not a removal: the image stays as last imported.
-            report.issues.append(RowIssue(csv_image.line, f"{why}; the image stays as last imported",
-                                          product.handle))
-            images.append(RemoteImage(remote_id=csv_image.remote_id, url=known[csv_image.remote_id],
-                                      position=csv_image.position, alt=csv_image.alt))
-        else:
-            report.issues.append(unavailable_issue(csv_image, product.handle, why))
-    return replace(remote, images=tuple(images))
 
 
 def _report_rejected(product: Product, csv_product: CsvProduct, report: ImportReport) -> None:

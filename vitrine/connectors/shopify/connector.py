@@ -8,20 +8,21 @@ from typing import ClassVar
 
 from django.conf import settings
 
-from vitrine.connectors.base import PublishResult, RemoteImage, RemoteProduct, register_provider
+from vitrine.connectors.base import PublishResult, RemoteImage, RemoteProduct
 from vitrine.connectors.http import image_download
 from vitrine.connectors.models import PublishRecord
 from vitrine.connectors.selectors import media_published_by_us
-from vitrine.connectors.shopify.models import CatalogSyncRun
 from vitrine.connectors.shopify.publishing import PROVIDER, Publisher, is_our_file_url
 from vitrine.connectors.shopify.services import admin_client
 from vitrine.connectors.shopify.sync import CatalogReader, search_updated_since
-from vitrine.platform.models import Shop, Variant
+from vitrine.platform.models import Shop, SyncRun, Variant
+
+PAGES, BULK = "pages", "bulk"  # how a catalogue read goes: a paginated products query, or a bulk operation
 
 
-@register_provider
 class ShopifyConnector:
     provider: ClassVar[str] = PROVIDER
+    lists_everything: ClassVar[bool] = True
 
     def __init__(self, shop: Shop) -> None:
         self.shop = shop
@@ -32,32 +33,42 @@ class ShopifyConnector:
     def fetch_product(self, external_id: str) -> RemoteProduct | None:
         return self.catalog.product(external_id)
 
-    def iter_products(self, *, updated_since: datetime | None = None) -> Iterator[RemoteProduct]:
-        return self.products_by(self.sync_mode(updated_since=updated_since), updated_since=updated_since)
+    def iter_products(self, *, updated_since: datetime | None = None, run: SyncRun | None = None
+                      ) -> Iterator[RemoteProduct]:
+        mode = self.sync_mode(updated_since=updated_since)
+        if run is not None:
+            run.mode = mode
+            run.save(update_fields=["mode"])
+        yield from self.products_by(mode, updated_since=updated_since, run=run)
 
     def sync_mode(self, *, updated_since: datetime | None) -> str:
         """Paging for up to ``SHOPIFY_BULK_THRESHOLD`` products, a bulk operation above that."""
         threshold = settings.SHOPIFY_BULK_THRESHOLD
         count = self.catalog.count(search=search_updated_since(updated_since), limit=threshold + 1)
-        return CatalogSyncRun.Mode.BULK if count > threshold else CatalogSyncRun.Mode.PAGES
+        return BULK if count > threshold else PAGES
 
     def products_by(self, mode: str, *, updated_since: datetime | None,
-                    bulk_run: CatalogSyncRun | None = None) -> Iterator[RemoteProduct]:
+                    run: SyncRun | None = None) -> Iterator[RemoteProduct]:
         search = search_updated_since(updated_since)
-        if mode == CatalogSyncRun.Mode.PAGES:
+        if mode == PAGES:
             yield from self.catalog.pages(search=search)
             return
         operation_id = self.catalog.bulk_start(search=search)
-        if bulk_run is not None:
-            bulk_run.bulk_operation_id = operation_id
-            bulk_run.save(update_fields=["bulk_operation_id"])
+        if run is not None:
+            run.remote_operation_id = operation_id
+            run.save(update_fields=["remote_operation_id"])
 
         def webhook_says_done() -> bool:
             # bulk_operations/finish records the status on the run; then the next poll is the last.
-            return bulk_run is not None and CatalogSyncRun.objects.filter(
-                pk=bulk_run.pk, bulk_status__in=["COMPLETED", "FAILED", "CANCELED"]).exists()
+            return run is not None and SyncRun.objects.filter(
+                pk=run.pk, remote_operation_status__in=["COMPLETED", "FAILED", "CANCELED"]).exists()
 
         yield from self.catalog.bulk_products(self.catalog.bulk_wait(operation_id, finished=webhook_says_done))
+
+    def sync_stats(self) -> dict[str, int | float]:
+        stats = self.client.stats
+        return {"requests": stats.requests, "cost_points": stats.actual_cost,
+                "throttled_seconds": stats.waited_seconds}
 
     def fetch_image_bytes(self, image: RemoteImage) -> bytes:
         """The file from Shopify's CDN (``SHOPIFY_IMAGE_HOSTS`` only), exactly as served."""

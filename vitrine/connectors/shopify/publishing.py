@@ -40,7 +40,7 @@ from django.utils import timezone
 from PIL import Image
 
 from vitrine.connectors import disclosure
-from vitrine.connectors.base import PublishResult, register_output_fit
+from vitrine.connectors.base import PublishResult
 from vitrine.connectors.errors import ApiBadRequest, ApiConflict, ApiError, ApiNotFound, ApiUnavailable
 from vitrine.connectors.models import PublishRecord
 from vitrine.connectors.shopify import config, documents
@@ -85,7 +85,6 @@ class PublishBusy(ApiConflict):
     """Another worker is publishing this variant right now."""
 
 
-@register_output_fit(PROVIDER)
 def output_fit(data: bytes, content_type: str) -> tuple[bytes, str]:
     return _fit_to_limits(data, content_type), content_type
 

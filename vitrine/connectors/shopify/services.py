@@ -12,20 +12,20 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from vitrine.connectors.base import connector_for
-from vitrine.connectors.errors import ApiError, ApiUnauthorized
+from vitrine.connectors.errors import ApiUnauthorized
 from vitrine.connectors.models import Credential, InboxMessage
 from vitrine.connectors.services import credential_revoke, credential_store, inbox_purge, inbox_record
 from vitrine.connectors.shopify import auth, documents, selectors
 from vitrine.connectors.shopify.client import AdminClient, user_errors_raise
 from vitrine.connectors.shopify.config import InvalidShopDomain, shop_domain_clean
-from vitrine.connectors.shopify.models import CatalogSyncRun, OAuthState
+from vitrine.connectors.shopify.models import OAuthState
 from vitrine.connectors.shopify.webhooks import COMPLIANCE_TOPICS, SUBSCRIBED_TOPICS, WebhookDelivery
+from vitrine.platform import catalog as platform_catalog
 from vitrine.platform import events, retention
 from vitrine.platform.logging import log_context
-from vitrine.platform.models import Product, Shop
+from vitrine.platform.models import Shop, SyncRun
 from vitrine.platform.outbox import task_enqueue
-from vitrine.platform.services import product_mark_deleted, product_upsert
+from vitrine.platform.selectors import sync_last_succeeded
 
 logger = logging.getLogger(__name__)
 
@@ -270,7 +270,8 @@ def _topic_app_uninstalled(message: InboxMessage, shop: Shop | None) -> str:
 def _topic_bulk_finished(message: InboxMessage, shop: Shop | None) -> str:
     operation_id = message.payload.get("admin_graphql_api_id", "")
     status = str(message.payload.get("status", "")).upper()
-    updated = CatalogSyncRun.objects.filter(bulk_operation_id=operation_id).update(bulk_status=status)
+    updated = SyncRun.objects.filter(remote_operation_id=operation_id).update(
+        remote_operation_status=status)
     return f"bulk operation {status.lower()}" if updated else "ignored: unknown bulk operation"
 
 
@@ -310,63 +311,21 @@ def shop_records_purge(*, shop: Shop) -> None:
 # --- catalogue ------------------------------------------------------------------------------------
 def _sync_since(shop: Shop) -> tuple[bool, Any]:
     """(full, since) for the next sync: full when none succeeded lately, else changes since the last one."""
-    last = CatalogSyncRun.objects.filter(shop=shop, status=CatalogSyncRun.Status.SUCCEEDED).order_by(
-        "-started_at").first()
-    last_full = CatalogSyncRun.objects.filter(shop=shop, status=CatalogSyncRun.Status.SUCCEEDED, full=True
-                                              ).order_by("-started_at").first()
+    last = sync_last_succeeded(shop=shop)
+    last_full = sync_last_succeeded(shop=shop, full=True)
     if last is None or last_full is None or last_full.started_at < timezone.now() - FULL_SYNC_EVERY:
         return True, None
     return False, last.started_at - SYNC_OVERLAP
 
 
-def catalog_sync(*, shop_id: int, full: bool | None = None) -> CatalogSyncRun:
-    """Read the catalogue (all of it, or what changed since the last sync) and upsert every product through
-    the kernel's intake. Paging for small catalogues, a bulk operation for large ones. A full read also
-    marks products the store no longer has as deleted (a missed products/delete webhook)."""
+def catalog_sync(*, shop_id: int, full: bool | None = None) -> SyncRun:
+    """Read the catalogue (all of it, or what changed since the last sync) through the kernel's sync driver.
+    Paging for small catalogues, a bulk operation for large ones; a full read also marks products the store
+    no longer has as deleted (a missed products/delete webhook)."""
     shop = Shop.objects.get(pk=shop_id)
     auto_full, since = _sync_since(shop)
     full = auto_full if full is None else full
-    since = None if full else since
-    run = CatalogSyncRun.objects.create(shop=shop, full=full, since=since)
-    connector = connector_for(shop)
-    seen: set[str] = set()
-    with log_context(shop_id=shop.pk, sync_run=run.pk):
-        try:
-            run.mode = connector.sync_mode(updated_since=since)
-            run.save(update_fields=["mode"])
-            for remote in connector.products_by(run.mode, updated_since=since, bulk_run=run):
-                try:
-                    with transaction.atomic():
-                        product_upsert(shop=shop, remote=remote, connector=connector)
-                except ApiError as exc:
-                    if exc.retryable:
-                        raise
-                    logger.warning("product %s skipped: %s", remote.external_id, exc.message)
-                seen.add(remote.external_id)
-            if full:
-                _mark_missing_deleted(shop, seen)
-        except ApiError as exc:
-            _sync_finish(run, connector, len(seen), CatalogSyncRun.Status.FAILED, exc.message)
-            raise
-        _sync_finish(run, connector, len(seen), CatalogSyncRun.Status.SUCCEEDED, "")
-    return run
-
-
-def _sync_finish(run: CatalogSyncRun, connector: Any, seen: int, status: str, error: str) -> None:
-    stats = connector.client.stats
-    run.products_seen, run.requests, run.cost_points = seen, stats.requests, stats.actual_cost
-    run.throttled_seconds = stats.waited_seconds
-    run.status, run.error, run.finished_at = status, error[:2000], timezone.now()
-    # Not bulk_status: a bulk_operations/finish webhook may have written it meanwhile.
-    run.save(update_fields=["products_seen", "requests", "cost_points", "throttled_seconds", "status", "error",
-                            "finished_at"])
-
-
-def _mark_missing_deleted(shop: Shop, seen: set[str]) -> None:
-    live = Product.objects.filter(shop=shop, deleted_at__isnull=True).values_list("external_id", flat=True)
-    for external_id in [external_id for external_id in live.iterator() if external_id not in seen]:
-        with transaction.atomic():
-            product_mark_deleted(shop=shop, external_id=external_id)
+    return platform_catalog.catalog_sync(shop=shop, since=None if full else since)
 
 
 # --- sweeps ---------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Read-only admin pages for Taobao sync runs and cached categories (credentials, inbox and ledger have shared
+"""Read-only admin page for cached Taobao categories (credentials, inbox, ledger and sync runs have shared
 pages)."""
 
 from __future__ import annotations
@@ -6,14 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from vitrine.connectors.admin import ReadOnlyAdmin
-from vitrine.connectors.taobao.models import TaobaoCategory, TaobaoSyncRun
-
-
-@admin.register(TaobaoSyncRun)
-class TaobaoSyncRunAdmin(ReadOnlyAdmin):
-    list_display = ["shop", "full", "status", "modified_from", "modified_to", "windows", "splits",
-                    "items_listed", "items_synced", "items_failed", "requests", "started_at", "finished_at"]
-    list_filter = ["status", "full"]
+from vitrine.connectors.taobao.models import TaobaoCategory
 
 
 @admin.register(TaobaoCategory)

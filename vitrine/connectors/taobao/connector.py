@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,17 +13,20 @@ import httpx
 from django.conf import settings
 from django.utils import timezone
 
-from vitrine.connectors.base import PublishResult, RemoteImage, RemoteProduct, register_provider
-from vitrine.connectors.errors import ApiBadRequest, ApiNotFound
+from vitrine.connectors.base import ProductSkipped, PublishResult, RemoteImage, RemoteProduct
+from vitrine.connectors.errors import ApiBadRequest, ApiError, ApiNotFound, ApiUnauthorized
 from vitrine.connectors.http import image_download
 from vitrine.connectors.taobao import selectors
 from vitrine.connectors.taobao.api import MAX_PAGE_SIZE, Item, TopApi, picture_path_from_url
 from vitrine.connectors.taobao.categories import category_path
 from vitrine.connectors.taobao.client import TopClient, http_client
 from vitrine.connectors.taobao.signing import GATEWAY_TZ
+from vitrine.platform.models import Product
 
 if TYPE_CHECKING:
-    from vitrine.platform.models import Shop, Variant
+    from vitrine.platform.models import Shop, SyncRun, Variant
+
+logger = logging.getLogger(__name__)
 
 PROVIDER = "taobao"
 # Taobao opened in May 2003: no item was modified before this.
@@ -52,9 +56,9 @@ class WindowStats:
     listed: int = 0
 
 
-@register_provider
 class TaobaoConnector:
     provider: ClassVar[str] = PROVIDER
+    lists_everything: ClassVar[bool] = False  # the listing holds on-sale items only
 
     def __init__(self, shop: Shop, *, http: httpx.Client | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -67,6 +71,7 @@ class TaobaoConnector:
         self.api = TopApi(self.client)
         self._own_media: selectors.OwnMedia | None = None
         self._own_media_read_at = 0.0
+        self.window_stats = WindowStats()
 
     # --- the seller's session ---------------------------------------------------------------------
     def _session(self) -> str:
@@ -137,12 +142,36 @@ class TaobaoConnector:
             return None
         return remote_product(item, self._remote_images(item), category_path(api=self.api, cid=item.cid))
 
-    def iter_products(self, *, updated_since: datetime | None = None) -> Iterator[RemoteProduct]:
+    def iter_products(self, *, updated_since: datetime | None = None, run: SyncRun | None = None
+                      ) -> Iterator[RemoteProduct | ProductSkipped]:
+        """The on-sale items modified since ``updated_since`` (or all of them), by modified-time windows. An
+        item whose ``modified`` equals our copy's is not read again; one that cannot be read (a terminal error
+        of its own) is skipped, so one bad item never stops the others."""
+        if run is not None:
+            run.mode = "windows"
+            run.save(update_fields=["mode"])
+        known = dict(Product.objects.filter(shop=self.shop, deleted_at__isnull=True)
+                     .values_list("external_id", "remote_updated_at"))
         start = updated_since or CATALOGUE_EPOCH
-        for listed in self.list_items(modified_from=start, modified_to=timezone.now()):
-            product = self.fetch_product(listed.num_iid)
+        for listed in self.list_items(modified_from=start, modified_to=timezone.now(), stats=self.window_stats):
+            if listed.modified is not None and known.get(listed.num_iid) == listed.modified:
+                yield ProductSkipped(listed.num_iid)  # our copy is as new as Taobao's
+                continue
+            try:
+                product = self.fetch_product(listed.num_iid)
+            except ApiError as exc:
+                if exc.retryable or isinstance(exc, ApiUnauthorized):
+                    raise  # the next run (or, for lost authorisation, the seller) has to act; the rest would fail too
+                logger.warning("item %s of shop %s skipped: %s", listed.num_iid, self.shop.pk, exc.message)
+                yield ProductSkipped(listed.num_iid, error=exc.message)
+                continue
             if product is not None:  # deleted between listing and reading
                 yield product
+
+    def sync_stats(self) -> dict[str, int | float]:
+        stats = self.window_stats
+        return {"windows": stats.windows, "splits": stats.splits, "listed": stats.listed,
+                "requests": self.client.stats.requests}
 
     def _remote_images(self, item: Item) -> tuple[RemoteImage, ...]:
         """The item's main images as sources. A slot where we replaced the source with a published variant is

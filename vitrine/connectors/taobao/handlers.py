@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from vitrine.connectors.taobao import (
-    connector,  # noqa: F401 (registers the provider)
-    publishing,  # noqa: F401 (registers the output fit)
-)
 from vitrine.connectors.taobao.connector import PROVIDER
 from vitrine.platform import events
 from vitrine.platform.models import Event

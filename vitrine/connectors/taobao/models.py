@@ -9,8 +9,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from vitrine.platform.models import Shop
-
 
 class TaobaoOAuthState(models.Model):
     """The ``state`` nonce of one seller authorisation; good for one callback, by the user who started it."""
@@ -25,38 +23,6 @@ class TaobaoOAuthState(models.Model):
 
     def __str__(self) -> str:
         return f"Taobao authorisation state {self.nonce[:8]}"
-
-
-class TaobaoSyncRun(models.Model):
-    """One catalogue read by modified-time windows (full or incremental) and what it cost."""
-
-    class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="taobao_sync_runs")
-    full = models.BooleanField()
-    modified_from = models.DateTimeField(help_text="Items modified at or after this were read.")
-    modified_to = models.DateTimeField(help_text="...and up to this; the next incremental run starts here.")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
-    windows = models.PositiveIntegerField(default=0, help_text="Modified-time windows paged through.")
-    splits = models.PositiveIntegerField(default=0,
-                                         help_text="Windows split because they held too many items.")
-    items_listed = models.PositiveIntegerField(default=0)
-    items_synced = models.PositiveIntegerField(default=0)
-    items_failed = models.PositiveIntegerField(default=0)
-    requests = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        app_label = "connectors"
-        indexes = [models.Index(fields=["shop", "status", "started_at"])]
-
-    def __str__(self) -> str:
-        return f"Taobao sync of {self.shop} ({'full' if self.full else 'incremental'}, {self.status})"
 
 
 class TaobaoCategory(models.Model):

@@ -28,7 +28,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from vitrine.connectors import disclosure
-from vitrine.connectors.base import PublishResult, register_output_fit
+from vitrine.connectors.base import PublishResult
 from vitrine.connectors.errors import ApiBadRequest, ApiConflict, ApiError, ApiForbidden, ApiNotFound
 from vitrine.connectors.models import PublishRecord
 from vitrine.connectors.taobao.api import AigcTool, Item, ItemImage, Picture, picture_path_from_url
@@ -70,7 +70,6 @@ def picture_title(variant_id: int, sha256: str, content_type: str) -> str:
     return f"vitrine-{variant_id}-{sha256[:12]}.{'jpg' if content_type == 'image/jpeg' else 'png'}"
 
 
-@register_output_fit(Provider.TAOBAO)
 def output_fit(data: bytes, content_type: str) -> tuple[bytes, str]:
     """A render fitted under picture space's limit, with room for the disclosure added when publishing."""
     return picture_fit(data, content_type, max_bytes=settings.TAOBAO_PICTURE_MAX_BYTES - _DISCLOSURE_ROOM)

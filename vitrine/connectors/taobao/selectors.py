@@ -1,13 +1,11 @@
-"""Taobao reads: which shop a seller is, where the last sync ended, which pictures are ours."""
+"""Taobao reads: which shop a seller is, which pictures are ours."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from vitrine.connectors.models import PublishRecord
-from vitrine.connectors.taobao.models import TaobaoSyncRun
 from vitrine.platform.models import Provider, Shop
 
 
@@ -28,14 +26,6 @@ def installed_shop_ids() -> list[int]:
     return list(
         Shop.objects.filter(provider=Provider.TAOBAO, installed_at__isnull=False, uninstalled_at__isnull=True)
         .values_list("pk", flat=True)
-    )
-
-
-def last_sync_watermark(*, shop: Shop) -> datetime | None:
-    """Where the last successful sync ended: the next incremental one starts there."""
-    return (
-        TaobaoSyncRun.objects.filter(shop=shop, status=TaobaoSyncRun.Status.SUCCEEDED)
-        .order_by("-modified_to").values_list("modified_to", flat=True).first()
     )
 
 

@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -15,19 +15,19 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from vitrine.connectors.errors import ApiError, ApiUnauthorized
+from vitrine.connectors.errors import ApiUnauthorized
 from vitrine.connectors.models import Credential, InboxMessage
 from vitrine.connectors.services import credential_revoke, credential_store, inbox_record
 from vitrine.connectors.taobao import oauth, selectors
 from vitrine.connectors.taobao.api import TmcMessage, TmcUnreadable, TopApi
 from vitrine.connectors.taobao.client import TopClient
-from vitrine.connectors.taobao.connector import CATALOGUE_EPOCH, PROVIDER, TaobaoConnector, WindowStats
-from vitrine.connectors.taobao.models import TaobaoOAuthState, TaobaoSyncRun
+from vitrine.connectors.taobao.connector import PROVIDER, TaobaoConnector
+from vitrine.connectors.taobao.models import TaobaoOAuthState
+from vitrine.platform import catalog as platform_catalog
 from vitrine.platform import events
-from vitrine.platform.logging import log_context
-from vitrine.platform.models import Product, Shop, ShopMembership
+from vitrine.platform.models import Shop, ShopMembership, SyncRun
 from vitrine.platform.outbox import task_enqueue
-from vitrine.platform.services import product_mark_deleted, product_upsert
+from vitrine.platform.selectors import sync_last_succeeded
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -167,80 +167,14 @@ def shop_install_complete(*, shop_id: int) -> None:
 
 
 # --- catalogue ------------------------------------------------------------------------------------
-@dataclass
-class _SyncCounts:
-    synced: int = 0
-    failed: int = 0
-    seen: set[str] = field(default_factory=set)
-
-
-def catalog_sync(*, shop_id: int, full: bool) -> TaobaoSyncRun:
-    """Read the on-sale items modified since the last sync (or all of them) window by window, and upsert each
-    changed one through the kernel's intake. An item whose ``modified`` equals our copy's is not read again.
-
-    A full read also checks the products it did not list: those Taobao no longer has are marked deleted
-    (a missed ItemDelete message); those merely off the shelf are left alone.
-    """
+def catalog_sync(*, shop_id: int, full: bool) -> SyncRun:
+    """Read the on-sale items modified since the last sync (or all of them) window by window through the
+    kernel's sync driver. A full read also checks the products it did not list: those Taobao no longer has
+    are marked deleted (a missed ItemDelete message); those merely off the shelf are left alone."""
     shop = Shop.objects.get(pk=shop_id)
-    connector = TaobaoConnector(shop)
-    now = timezone.now()
-    watermark = None if full else selectors.last_sync_watermark(shop=shop)
-    if watermark is None:
-        full, modified_from = True, CATALOGUE_EPOCH
-    else:
-        modified_from = watermark - timedelta(seconds=settings.TAOBAO_SYNC_OVERLAP)
-    run = TaobaoSyncRun.objects.create(shop=shop, full=full, modified_from=modified_from, modified_to=now)
-    windows = WindowStats()
-    counts = _SyncCounts()
-    requests_before = connector.client.stats.requests
-    with log_context(shop_id=shop.pk, sync_run=run.pk):
-        try:
-            known = dict(Product.objects.filter(shop=shop, deleted_at__isnull=True)
-                         .values_list("external_id", "remote_updated_at"))
-            for listed in connector.list_items(modified_from=modified_from, modified_to=now, stats=windows):
-                counts.seen.add(listed.num_iid)
-                if listed.modified is not None and known.get(listed.num_iid) == listed.modified:
-                    continue  # our copy is as new as Taobao's
-                _item_sync(shop, connector, listed.num_iid, counts)
-            if full:
-                _unlisted_check(shop, connector, set(known) - counts.seen)
-        except ApiError as exc:
-            _sync_finish(run, connector, windows, counts, requests_before, TaobaoSyncRun.Status.FAILED,
-                         exc.message)
-            raise
-        _sync_finish(run, connector, windows, counts, requests_before, TaobaoSyncRun.Status.SUCCEEDED, "")
-    return run
-
-
-def _item_sync(shop: Shop, connector: TaobaoConnector, num_iid: str, counts: _SyncCounts) -> None:
-    try:
-        remote = connector.fetch_product(num_iid)
-        if remote is None:
-            return  # deleted between listing and reading; its ItemDelete message handles it
-        with transaction.atomic():
-            product_upsert(shop=shop, remote=remote, connector=connector)
-        counts.synced += 1
-    except ApiError as exc:
-        if exc.retryable or isinstance(exc, ApiUnauthorized):
-            raise  # the next run (or, for lost authorisation, the seller) has to act; the rest would fail too
-        counts.failed += 1
-        logger.warning("item %s of shop %s skipped: %s", num_iid, shop.pk, exc.message)
-
-
-def _unlisted_check(shop: Shop, connector: TaobaoConnector, unlisted: set[str]) -> None:
-    for num_iid in sorted(unlisted):
-        if connector.fetch_product(num_iid) is None:
-            with transaction.atomic():
-                product_mark_deleted(shop=shop, external_id=num_iid)
-
-
-def _sync_finish(run: TaobaoSyncRun, connector: TaobaoConnector, windows: WindowStats, counts: _SyncCounts,
-                 requests_before: int, status: str, error: str) -> None:
-    run.windows, run.splits, run.items_listed = windows.windows, windows.splits, windows.listed
-    run.items_synced, run.items_failed = counts.synced, counts.failed
-    run.requests = connector.client.stats.requests - requests_before
-    run.status, run.error, run.finished_at = status, error[:2000], timezone.now()
-    run.save()
+    last = None if full else sync_last_succeeded(shop=shop)
+    since = None if last is None else last.started_at - timedelta(seconds=settings.TAOBAO_SYNC_OVERLAP)
+    return platform_catalog.catalog_sync(shop=shop, since=since, connector=TaobaoConnector(shop))
 
 
 # --- TMC messages ---------------------------------------------------------------------------------

@@ -30,3 +30,8 @@ def revert_variant(self, variant_id: int, actor: str) -> None:  # type: ignore[n
         services.variant_revert(variant_id=variant_id, actor=actor)
     except ApiError as exc:
         retry_or_drop(self, exc, what=f"revert of variant {variant_id}")
+
+
+@shared_task(name="vitrine.connectors.tasks.sweep_oauth_states", ignore_result=True)
+def sweep_oauth_states() -> int:
+    return services.oauth_states_sweep()

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from vitrine.connectors.models import CatalogSyncRun, Credential, InboxMessage, PublishRecord
+from vitrine.connectors.models import CatalogSyncRun, Credential, InboxMessage, OAuthState, PublishRecord
 from vitrine.platform import selectors
 from vitrine.platform.admin import ShopScopedAdmin
 
@@ -26,6 +26,16 @@ class CredentialAdmin(ReadOnlyAdmin):
     list_display = ["shop", "scope", "access_expires_at", "refresh_expires_at", "revoked_at", "updated_at"]
     exclude = ["access_token", "refresh_token"]
     search_fields = ["shop__external_id"]
+
+
+@admin.register(OAuthState)
+class OAuthStateAdmin(ReadOnlyAdmin):
+    """Install and authorisation flows under way (no shop owns them: operators only). Nonces are not shown."""
+
+    list_display = ["provider", "shop_domain", "user", "created_at", "used_at"]
+    list_filter = ["provider"]
+    exclude = ["nonce"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(InboxMessage)
@@ -57,3 +67,7 @@ class CatalogSyncRunAdmin(ReadOnlyAdmin):
     list_display = ["shop", "mode", "full", "status", "products_seen", "requests", "cost_points", "started_at",
                     "finished_at"]
     list_filter = ["mode", "status", "full"]
+
+
+# Store-specific pages live in each store's package; admin autodiscovery imports this module only.
+from vitrine.connectors.taobao import admin as taobao_admin  # noqa: E402, F401

@@ -41,7 +41,7 @@ from vitrine.connectors import disclosure
 from vitrine.connectors.base import register_output_fit
 from vitrine.connectors.errors import ApiBadRequest, ApiConflict, ApiError, ApiNotFound, ApiUnavailable
 from vitrine.connectors.models import PublishRecord
-from vitrine.connectors.publishing import LedgerPublisher, PublishBusy, file_name
+from vitrine.connectors.publishing import LedgerPublisher, PublishBusy
 from vitrine.connectors.shopify import config, documents
 from vitrine.connectors.shopify.client import AdminClient, user_errors_raise
 from vitrine.platform.services import blob_read
@@ -49,7 +49,7 @@ from vitrine.platform.services import blob_read
 if TYPE_CHECKING:
     from vitrine.platform.models import Variant
 
-__all__ = ["LEASE", "PROVIDER", "PublishBusy", "Publisher", "file_name", "is_our_file_url", "marker_key"]
+__all__ = ["LEASE", "PROVIDER", "PublishBusy", "Publisher", "is_our_file_url", "marker_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ MAX_PIXELS = 20_000_000
 MAX_ALT_LENGTH = 512
 # A worker holds a publish for at most this long before another may take it over.
 LEASE = timedelta(seconds=settings.SHOPIFY_PUBLISH_LEASE_SECONDS)
+# The names `vitrine.connectors.publishing.file_name` gives our files.
 _OUR_FILE = re.compile(r"vitrine-(\d+)-([0-9a-f]{12})\.(?:png|jpg)")
 
 Step = PublishRecord.Step

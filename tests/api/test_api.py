@@ -295,7 +295,7 @@ def test_old_idempotency_keys_are_purged_by_the_daily_task(api_as, world: World,
     api.post("/api/v1/markets/", {"locale": "it-IT"}, format="json", HTTP_IDEMPOTENCY_KEY="old")
     api.post("/api/v1/markets/", {"locale": "es-ES"}, format="json", HTTP_IDEMPOTENCY_KEY="new")
     IdempotentRequest.objects.filter(key="old").update(created_at=timezone.now() - timedelta(days=8))
-    assert settings.CELERY_BEAT_SCHEDULE["api-purge-idempotency-keys"]["task"] in app.tasks
+    assert app.conf.beat_schedule["api-purge-idempotency-keys"]["task"] in app.tasks
     assert purge_idempotency_keys() == 1
     assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["new"]
 

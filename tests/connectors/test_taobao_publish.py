@@ -81,21 +81,21 @@ def _crash_after(monkeypatch, point: str) -> None:
     elif point == "upload_started":
         note = Publisher._note
 
-        def crashing_note(record, **facts):
-            note(record, **facts)
+        def crashing_note(self, record, **facts):
+            note(self, record, **facts)
             if facts.get("upload_started"):
                 raise Crash(point)
 
-        monkeypatch.setattr(Publisher, "_note", staticmethod(crashing_note))
+        monkeypatch.setattr(Publisher, "_note", crashing_note)
     else:
         advance = Publisher._advance
 
-        def crashing_advance(record, step, **fields):
-            advance(record, step, **fields)
+        def crashing_advance(self, record, step, **fields):
+            advance(self, record, step, **fields)
             if step == point:
                 raise Crash(point)
 
-        monkeypatch.setattr(Publisher, "_advance", staticmethod(crashing_advance))
+        monkeypatch.setattr(Publisher, "_advance", crashing_advance)
 
 
 @pytest.mark.parametrize("point", ["prepared", "upload_started", "uploaded", "attached", "done"])

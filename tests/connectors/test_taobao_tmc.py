@@ -137,8 +137,10 @@ def test_messages_for_sellers_we_do_not_hold_are_recorded_and_confirmed(taobao_s
 
 def test_the_beat_polls_with_a_task_that_survives_a_gateway_outage(taobao_shop, fake_top, taobao_seller, events_held,
                                                                    settings):
-    assert settings.CELERY_BEAT_SCHEDULE["taobao-tmc-poll"]["task"] == poll_tmc.name
-    assert settings.CELERY_BEAT_SCHEDULE["taobao-sync"]["task"] == sync_shops.name
+    from vitrine.platform.celery import app
+
+    assert app.conf.beat_schedule["taobao-tmc-poll"]["task"] == poll_tmc.name
+    assert app.conf.beat_schedule["taobao-sync"]["task"] == sync_shops.name
     fake_top.add_item(taobao_seller, title="Linen blouse", images=[], announce=True)
     assert poll_tmc.apply().get() == {"consumed": 1, "stored": 1, "repeats": 0, "rejected": 0}
     fake_top.faults.append(Fault("taobao.tmc.messages.consume", "http_500", times=3))

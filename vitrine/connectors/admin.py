@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from vitrine.connectors.models import Credential, InboxMessage, PublishRecord
+from vitrine.connectors.models import Credential, InboxMessage, OAuthState, PublishRecord
 from vitrine.platform import selectors
 from vitrine.platform.admin import ShopScopedAdmin
 
@@ -26,6 +26,16 @@ class CredentialAdmin(ReadOnlyAdmin):
     list_display = ["shop", "scope", "access_expires_at", "refresh_expires_at", "revoked_at", "updated_at"]
     exclude = ["access_token", "refresh_token"]
     search_fields = ["shop__external_id"]
+
+
+@admin.register(OAuthState)
+class OAuthStateAdmin(ReadOnlyAdmin):
+    """Install and authorisation flows under way (no shop owns them: operators only). Nonces are not shown."""
+
+    list_display = ["provider", "shop_domain", "user", "created_at", "used_at"]
+    list_filter = ["provider"]
+    exclude = ["nonce"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(InboxMessage)
@@ -50,3 +60,7 @@ class PublishRecordAdmin(ReadOnlyAdmin):
                     "reverted_at"]
     list_filter = ["provider", "mode", "step"]
     search_fields = ["remote_media_id", "remote_product_id"]
+
+
+# Store-specific pages live in each store's package; admin autodiscovery imports this module only.
+from vitrine.connectors.taobao import admin as taobao_admin  # noqa: E402, F401

@@ -1,16 +1,35 @@
-"""Store-agnostic connector records: credentials, the webhook/message inbox and the publish ledger.
+"""Store-agnostic connector records: install states, credentials, the webhook/message inbox and the publish
+ledger.
 
 Store-specific models live in each store's package and are imported at the bottom so Django sees them.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from vitrine.platform.crypto import EncryptedTextField
 from vitrine.platform.models import Blob, Provider, Shop, Variant
 from vitrine.platform.selectors import register_blob_owner
+
+
+class OAuthState(models.Model):
+    """The ``state`` nonce of one install or authorisation flow of any store: good for one callback, within
+    ``OAUTH_STATE_TTL``, and only with what it was bound to when issued (Shopify: the shop domain; Taobao: the
+    user who started it). Expired states of every store are swept by one beat task."""
+
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    nonce = models.CharField(max_length=64, unique=True)
+    shop_domain = models.CharField(max_length=255, blank=True, help_text="The shop the install is for, if known.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="+", help_text="The user who started the flow, if bound to one.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} OAuth state {self.nonce[:8]}"
 
 
 class Credential(models.Model):
@@ -121,7 +140,6 @@ class PublishRecord(models.Model):
 register_blob_owner(PublishRecord, ("file",), "shop")
 
 
-from vitrine.connectors.shopify.models import OAuthState  # noqa: E402
-from vitrine.connectors.taobao.models import TaobaoCategory, TaobaoOAuthState  # noqa: E402, F401
+from vitrine.connectors.taobao.models import TaobaoCategory  # noqa: E402, F401
 
 __all__ = ["Credential", "InboxMessage", "OAuthState", "PublishRecord"]

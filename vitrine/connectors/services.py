@@ -1,4 +1,5 @@
-"""Store-agnostic connector writes: credentials, the inbox, publishing moves and redaction of our records.
+"""Store-agnostic connector writes: install states, credentials, the inbox, publishing moves and redaction of
+our records.
 
 Store specifics (how to publish, how to verify a webhook) stay in each store's package; these functions
 hold what every store shares, so the variant lifecycle reads the same for all of them.
@@ -7,24 +8,57 @@ hold what every store shares, so the variant lifecycle reads the same for all of
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from typing import Any
+import secrets
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from vitrine.connectors.base import connector_for
 from vitrine.connectors.errors import ApiError
-from vitrine.connectors.models import Credential, InboxMessage
+from vitrine.connectors.models import Credential, InboxMessage, OAuthState
 from vitrine.platform import events
 from vitrine.platform.lifecycle import IllegalTransition, VariantState
 from vitrine.platform.models import Shop, Variant
 from vitrine.platform.outbox import task_enqueue
 from vitrine.platform.services import VariantActionRefused, variant_transition
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
 logger = logging.getLogger(__name__)
 
 PUBLISH_ACTOR = "task:publish"
+# An install or authorisation flow must come back within this long; older states are refused, then swept.
+OAUTH_STATE_TTL = timedelta(hours=1)
+
+
+# --- install / authorisation states ---------------------------------------------------------------
+def oauth_state_issue(*, provider: str, shop_domain: str = "", user: AbstractBaseUser | None = None) -> str:
+    """A fresh single-use state nonce for one flow, bound to the shop domain and/or the user given."""
+    nonce = secrets.token_urlsafe(32)
+    OAuthState.objects.create(provider=provider, nonce=nonce, shop_domain=shop_domain, user=user)
+    return nonce
+
+
+def oauth_state_consume(*, provider: str, nonce: str, shop_domain: str = "",
+                        user: AbstractBaseUser | None = None) -> bool:
+    """Use up a state nonce: True once for a fresh nonce issued with exactly this binding, False ever after."""
+    if not nonce:
+        return False
+    now = timezone.now()
+    used = OAuthState.objects.filter(
+        provider=provider, nonce=nonce, shop_domain=shop_domain, user=user, used_at__isnull=True,
+        created_at__gte=now - OAUTH_STATE_TTL,
+    ).update(used_at=now)
+    return used == 1
+
+
+def oauth_states_sweep() -> int:
+    """Delete the expired states of every store (used or not: past the TTL none can be accepted)."""
+    deleted, _ = OAuthState.objects.filter(created_at__lt=timezone.now() - OAUTH_STATE_TTL).delete()
+    return deleted
 
 
 # --- credentials ----------------------------------------------------------------------------------

@@ -30,3 +30,8 @@ def publish_variant(variant_id: int) -> None:
              max_retries=8)
 def revert_variant(variant_id: int, actor: str) -> None:
     services.variant_revert(variant_id=variant_id, actor=actor)
+
+
+@shared_task(name="vitrine.connectors.tasks.sweep_oauth_states", ignore_result=True)
+def sweep_oauth_states() -> int:
+    return services.oauth_states_sweep()

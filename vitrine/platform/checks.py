@@ -49,3 +49,23 @@ def broker_configured(app_configs: Any, **kwargs: Any) -> list[Warning]:
             id="vitrine.W001",
         )]
     return []
+
+
+@register()
+def blob_references_registered(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """Every foreign key to ``Blob`` must be in the blob-owner registry: deleting unreferenced files reads
+    only the registry, so an unregistered reference would have its file deleted from under it."""
+    from django.apps import apps
+
+    from vitrine.platform.models import Blob
+    from vitrine.platform.selectors import blob_owners
+
+    registered = {(model, name) for model, fields, _ in blob_owners() for name in fields}
+    return [
+        Error(f"{model._meta.label}.{field.name} references Blob but is not a registered blob owner.",
+              hint="Register it with vitrine.platform.selectors.register_blob_owner(model, fields, shop_lookup).",
+              obj=model, id="vitrine.E010")
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if field.many_to_one and field.related_model is Blob and (model, field.name) not in registered
+    ]

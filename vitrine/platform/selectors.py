@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Model, QuerySet
 
 from vitrine.platform.models import Event, Product, Shop, SourceImage, SyncRun, Variant
 from vitrine.platform.roles import Action, shops_where
@@ -33,22 +35,30 @@ def variant_state_counts(shop: Shop) -> dict[str, int]:
     return {row["state"]: row["n"] for row in rows}
 
 
-# Models that reference blobs, with the lookup from the model to its shop. Apps register theirs
-# (e.g. review artefacts) so the blob view can check who may see a file.
-_blob_owners: list[tuple[type, tuple[str, ...], str]] = []
+class BlobOwner(NamedTuple):
+    """A model whose rows reference blobs: its blob foreign keys and the lookup from a row to its shop."""
+
+    model: type[Model]
+    blob_fields: tuple[str, ...]
+    shop_lookup: str
 
 
-def register_blob_owner(model: type, blob_fields: tuple[str, ...], shop_lookup: str) -> None:
-    _blob_owners.append((model, blob_fields, shop_lookup))
+# The one registry of blob references: access checks (who may see a file), shop purges (which files a shop
+# holds) and the deletion of unreferenced files all read it. Apps register their models (review artefacts,
+# the publish ledger); the system check ``vitrine.E010`` refuses a blob foreign key missing from it.
+_blob_owners: list[BlobOwner] = [
+    BlobOwner(SourceImage, ("original", "image", "protect_mask"), "product__shop"),
+    BlobOwner(Variant, ("output", "used_mask"), "shop"),
+]
 
 
-def blob_owners() -> list[tuple[type, tuple[str, ...], str]]:
+def register_blob_owner(model: type[Model], blob_fields: tuple[str, ...], shop_lookup: str) -> None:
+    _blob_owners.append(BlobOwner(model, blob_fields, shop_lookup))
+
+
+def blob_owners() -> list[BlobOwner]:
     """Every model that references blobs: (model, blob fields, lookup from the model to its shop)."""
-    return [
-        (SourceImage, ("original", "image", "protect_mask"), "product__shop"),
-        (Variant, ("output", "used_mask"), "shop"),
-        *_blob_owners,
-    ]
+    return list(_blob_owners)
 
 
 def blob_visible_to(user: AbstractBaseUser | AnonymousUser, sha256: str) -> bool:

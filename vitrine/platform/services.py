@@ -218,14 +218,9 @@ def shop_purge(*, shop_id: int) -> None:
 
 
 def blob_delete_unreferenced(candidates: set[str]) -> int:
-    from django.apps import apps
+    from vitrine.platform.selectors import blob_owners
 
-    references = [
-        (model, field.name)
-        for model in apps.get_models()
-        for field in model._meta.get_fields()
-        if getattr(field, "related_model", None) is Blob and field.many_to_one
-    ]
+    references = [(model, name) for model, fields, _ in blob_owners() for name in fields]
     deleted = 0
     for sha in candidates:
         if any(model.objects.filter(**{f"{name}_id": sha}).exists() for model, name in references):

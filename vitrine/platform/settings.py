@@ -157,17 +157,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
                                    "max_retries": env.int("CELERY_SEND_CONNECT_RETRIES", default=0)}
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TASK_PUBLISH_RETRY = False
-CELERY_BEAT_SCHEDULE = {
-    "relay-undelivered-events": {
-        "task": "vitrine.platform.tasks.relay_undelivered_events",
-        "schedule": env.int("EVENT_RELAY_INTERVAL", default=30),
-    },
-}
-# Variants waiting for a model resume once it is configured (also at every worker start).
-CELERY_BEAT_SCHEDULE["resume-waiting-variants"] = {
-    "task": "vitrine.inference.tasks.resume_waiting_variants",
-    "schedule": env.int("RESUME_WAITING_INTERVAL", default=300),
-}
+# The beat schedule is not set here: each app declares its periodic tasks on its AppConfig (``periodic_tasks``)
+# and vitrine.platform.beat builds Celery's schedule from them. The intervals (seconds) are settings:
+# the outbox relay,
+EVENT_RELAY_INTERVAL = env.int("EVENT_RELAY_INTERVAL", default=30)
+# variants waiting for a model resume once it is configured (also at every worker start),
+RESUME_WAITING_INTERVAL = env.int("RESUME_WAITING_INTERVAL", default=300)
+# the stuck-variant sweep (VARIANT_STUCK_AFTER, below).
+VARIANT_SWEEP_INTERVAL = env.int("VARIANT_SWEEP_INTERVAL", default=300)
 # An event not delivered this many seconds after commit is re-dispatched by the relay.
 EVENT_RELAY_GRACE_SECONDS = env.int("EVENT_RELAY_GRACE_SECONDS", default=60)
 EVENT_MAX_ATTEMPTS = env.int("EVENT_MAX_ATTEMPTS", default=20)
@@ -180,10 +177,6 @@ VARIANT_STUCK_AFTER = {
     "generated": env.int("VARIANT_STUCK_AFTER_GENERATED", default=1800),
     "approved": env.int("VARIANT_STUCK_AFTER_APPROVED", default=1800),
     "publishing": env.int("VARIANT_STUCK_AFTER_PUBLISHING", default=2 * 3600),
-}
-CELERY_BEAT_SCHEDULE["redrive-stuck-variants"] = {
-    "task": "vitrine.platform.tasks.redrive_stuck_variants",
-    "schedule": env.int("VARIANT_SWEEP_INTERVAL", default=300),
 }
 
 # --- security (production-like when DEBUG is off) -----------------------------------------------
@@ -248,9 +241,6 @@ REST_FRAMEWORK = {
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
 # Idempotency keys are kept this many days, then purged daily.
 API_IDEMPOTENCY_DAYS = env.int("API_IDEMPOTENCY_DAYS", default=7)
-CELERY_BEAT_SCHEDULE["api-purge-idempotency-keys"] = {
-    "task": "vitrine.api.tasks.purge_idempotency_keys", "schedule": 24 * 3600,
-}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vitrine API",
     "DESCRIPTION": "Localized, SKU-faithful product image variants: markets, templates, variants, review, "
@@ -401,14 +391,6 @@ TAOBAO_TMC_GROUP = env.str("TAOBAO_TMC_GROUP", default="")
 TAOBAO_TMC_BATCH = env.int("TAOBAO_TMC_BATCH", default=200)
 TAOBAO_TMC_MAX_BATCHES = env.int("TAOBAO_TMC_MAX_BATCHES", default=20)
 TAOBAO_TMC_POLL_INTERVAL = env.int("TAOBAO_TMC_POLL_INTERVAL", default=15)
-CELERY_BEAT_SCHEDULE["taobao-tmc-poll"] = {
-    "task": "vitrine.connectors.taobao.tasks.poll_tmc",
-    "schedule": TAOBAO_TMC_POLL_INTERVAL,
-}
-CELERY_BEAT_SCHEDULE["taobao-sync"] = {
-    "task": "vitrine.connectors.taobao.tasks.sync_shops",
-    "schedule": TAOBAO_SYNC_INTERVAL,
-}
 # Shopify app credentials (client id and secret from the app's configuration). After a secret rotation
 # the previous secret still verifies webhooks, session tokens and OAuth callbacks for
 # SHOPIFY_SECRET_ROTATION_GRACE seconds counted from SHOPIFY_API_SECRET_ROTATED_AT (ISO 8601).
@@ -452,10 +434,6 @@ SHOPIFY_RECONCILE_INTERVAL = env.int("SHOPIFY_RECONCILE_INTERVAL", default=6 * 3
 # Shopify sends shop/redact 48 h after an uninstall; should it never arrive, the reconcile sweep purges a
 # shop this many seconds after its uninstall (unless it was reinstalled).
 SHOPIFY_PURGE_AFTER_UNINSTALL = env.int("SHOPIFY_PURGE_AFTER_UNINSTALL", default=72 * 3600)
-CELERY_BEAT_SCHEDULE["shopify-reconcile"] = {
-    "task": "vitrine.connectors.shopify.tasks.reconcile_shops",
-    "schedule": SHOPIFY_RECONCILE_INTERVAL,
-}
 # C2PA signing of published images: PEM certificate chain and private key files. Unset: no manifest
 # (the IPTC digital-source-type XMP disclosure is always written).
 C2PA_SIGN_CERT_FILE = env.str("C2PA_SIGN_CERT_FILE", default="")

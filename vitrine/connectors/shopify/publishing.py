@@ -34,22 +34,21 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 from PIL import Image
 
 from vitrine.connectors import disclosure
-from vitrine.connectors.base import PublishResult
 from vitrine.connectors.errors import ApiBadRequest, ApiConflict, ApiError, ApiNotFound, ApiUnavailable
 from vitrine.connectors.models import PublishRecord
+from vitrine.connectors.publishing import LedgerPublisher, PublishBusy
 from vitrine.connectors.shopify import config, documents
 from vitrine.connectors.shopify.client import AdminClient, user_errors_raise
-from vitrine.platform.models import Variant
-from vitrine.platform.services import blob_put, blob_read
+from vitrine.platform.services import blob_read
 
 if TYPE_CHECKING:
-    from vitrine.platform.models import Blob
+    from vitrine.platform.models import Variant
+
+__all__ = ["LEASE", "PROVIDER", "PublishBusy", "Publisher", "is_our_file_url", "marker_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +60,7 @@ MAX_PIXELS = 20_000_000
 MAX_ALT_LENGTH = 512
 # A worker holds a publish for at most this long before another may take it over.
 LEASE = timedelta(seconds=settings.SHOPIFY_PUBLISH_LEASE_SECONDS)
+# The names `vitrine.connectors.publishing.file_name` gives our files.
 _OUR_FILE = re.compile(r"vitrine-(\d+)-([0-9a-f]{12})\.(?:png|jpg)")
 
 Step = PublishRecord.Step
@@ -71,18 +71,9 @@ def marker_key(variant_id: int) -> str:
     return f"vitrine-variant-{variant_id}"
 
 
-def file_name(variant_id: int, sha256: str, content_type: str) -> str:
-    extension = "jpg" if content_type == "image/jpeg" else "png"
-    return f"vitrine-{variant_id}-{sha256[:12]}.{extension}"
-
-
 def is_our_file_url(url: str) -> bool:
     """Whether a media URL names a file we uploaded (our names survive into Shopify's CDN addresses)."""
     return bool(_OUR_FILE.search(url or ""))
-
-
-class PublishBusy(ApiConflict):
-    """Another worker is publishing this variant right now."""
 
 
 def output_fit(data: bytes, content_type: str) -> tuple[bytes, str]:
@@ -109,38 +100,32 @@ def _fit_to_limits(data: bytes, content_type: str) -> bytes:
         return buffer.getvalue()
 
 
-class Publisher:
+class Publisher(LedgerPublisher):
+    provider = PROVIDER
+    lease = LEASE
+
     def __init__(self, client: AdminClient, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.client = client
         self._sleep = sleep
 
     # --- publishing -------------------------------------------------------------------------------
-    def publish(self, variant: Variant) -> PublishResult:
-        record = self._record(variant)
-        if record.step == Step.DONE:
-            return PublishResult(remote_media_id=record.remote_media_id, already_published=True)
-        resumed = record.step != Step.PREPARED
-        self._claim(record)
-        try:
-            if record.step == Step.PREPARED:
-                self._stage(record)
-            if record.step == Step.STAGED:
-                self._upload(record)
-            if record.step == Step.UPLOADED:
-                self._attach(record, variant)
-            if record.step == Step.ATTACHED:
-                self._wait_ready(record)
-            if record.step == Step.READY:
-                self._advance(record, Step.DONE, published_at=timezone.now())
-        except ApiError as exc:
-            if exc.retryable:
-                PublishRecord.objects.filter(pk=record.pk).update(last_error=exc.message[:2000])
-            else:
-                self._abandon(record, variant)
-            raise
-        finally:
-            PublishRecord.objects.filter(pk=record.pk).update(lease_until=None)
-        return PublishResult(remote_media_id=record.remote_media_id, already_published=resumed)
+    def _run_steps(self, record: PublishRecord, variant: Variant) -> None:
+        if record.step == Step.PREPARED:
+            self._stage(record)
+        if record.step == Step.STAGED:
+            self._upload(record)
+        if record.step == Step.UPLOADED:
+            self._attach(record, variant)
+        if record.step == Step.ATTACHED:
+            self._wait_ready(record)
+        if record.step == Step.READY:
+            self._advance(record, Step.DONE, published_at=timezone.now())
+
+    def _failed(self, record: PublishRecord, variant: Variant, exc: ApiError) -> None:
+        if exc.retryable:
+            super()._failed(record, variant, exc)
+        else:
+            self._abandon(record, variant)
 
     def _abandon(self, record: PublishRecord, variant: Variant) -> None:
         """After a terminal failure: take back what of ours reached the listing, then forget the attempt."""
@@ -153,13 +138,7 @@ class Publisher:
                 return  # keep the row: it is the only trace of the media still on the listing
         record.delete()
 
-    def _record(self, variant: Variant) -> PublishRecord:
-        existing = PublishRecord.objects.filter(variant=variant).first()
-        if existing is not None and (existing.step == Step.DONE
-                                     or existing.checkpoint.get("output") == variant.output_id):
-            return existing
-        if existing is not None:
-            existing.delete()  # an earlier attempt for an output that has since been rendered again
+    def _publishable(self, variant: Variant) -> tuple[bytes, str]:
         if variant.output is None:
             raise ApiBadRequest(f"variant {variant.pk} has no rendered image to publish")
         source = variant.source_image
@@ -169,34 +148,9 @@ class Publisher:
             # Never resized here: the reviewer approved these pixels. Renders are fitted before review.
             raise ApiBadRequest(f"variant {variant.pk}'s approved image is over Shopify's limits ({MAX_SIDE} px a "
                                 f"side, {MAX_PIXELS // 1_000_000} MP); render it again to have it fitted")
-        file_bytes = disclosure.disclose(data, content_type=content_type, title=source.product.title,
-                                         parent=blob_read(source.original),
-                                         parent_content_type=source.original.content_type)
-        blob: Blob = blob_put(data=file_bytes, content_type=content_type)
-        record, _ = PublishRecord.objects.get_or_create(variant=variant, defaults=dict(
-            shop=variant.shop, provider=PROVIDER, mode=variant.shop.publish_mode,
-            remote_product_id=source.product.external_id, file=blob, sha256=blob.sha256,
-            filename=file_name(variant.pk, blob.sha256, content_type),
-            checkpoint={"output": variant.output_id},
-        ))
-        return record
-
-    def _claim(self, record: PublishRecord) -> None:
-        now = timezone.now()
-        taken = PublishRecord.objects.filter(pk=record.pk).filter(
-            Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-        ).update(lease_until=now + LEASE, attempts=F("attempts") + 1)
-        if not taken:
-            raise PublishBusy(f"variant {record.variant_id} is being published by another worker",
-                              retry_after=min(60, int(LEASE.total_seconds()) + 1))
-
-    def _advance(self, record: PublishRecord, step: str, **fields: Any) -> None:
-        """Record that ``step`` took effect (the ledger write that makes a retry skip it)."""
-        record.step = step
-        for name, value in fields.items():
-            setattr(record, name, value)
-        with transaction.atomic():
-            record.save(update_fields=["step", "updated_at", *fields])
+        return disclosure.disclose(data, content_type=content_type, title=source.product.title,
+                                   parent=blob_read(source.original),
+                                   parent_content_type=source.original.content_type), content_type
 
     def _stage(self, record: PublishRecord) -> None:
         target = self._staged_target(record.filename, record.file.content_type, record.file.size)
@@ -350,18 +304,6 @@ class Publisher:
             interval = min(interval * 1.5, 10.0)
 
     # --- reverting --------------------------------------------------------------------------------
-    def revert(self, variant: Variant) -> None:
-        """Take the variant off the listing: delete the media we added, or put the original file back."""
-        record = PublishRecord.objects.filter(variant=variant).first()
-        if record is None or record.step == Step.REVERTED:
-            return
-        self._claim(record)
-        try:
-            self._take_back(record, variant)
-            self._advance(record, Step.REVERTED, reverted_at=timezone.now())
-        finally:
-            PublishRecord.objects.filter(pk=record.pk).update(lease_until=None)
-
     def _take_back(self, record: PublishRecord, variant: Variant) -> None:
         if record.mode == PublishRecord.Mode.REPLACE:
             self._restore_original(record, variant)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -13,12 +12,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from vitrine.connectors.errors import ApiUnauthorized
-from vitrine.connectors.models import Credential, InboxMessage
-from vitrine.connectors.services import credential_revoke, credential_store, inbox_purge, inbox_record
+from vitrine.connectors.models import Credential, InboxMessage, OAuthState
+from vitrine.connectors.services import (
+    credential_revoke,
+    credential_store,
+    inbox_purge,
+    inbox_record,
+    oauth_state_consume,
+    oauth_state_issue,
+)
 from vitrine.connectors.shopify import auth, documents, selectors
 from vitrine.connectors.shopify.client import AdminClient, user_errors_raise
 from vitrine.connectors.shopify.config import InvalidShopDomain, shop_domain_clean
-from vitrine.connectors.shopify.models import OAuthState
 from vitrine.connectors.shopify.webhooks import COMPLIANCE_TOPICS, SUBSCRIBED_TOPICS, WebhookDelivery
 from vitrine.platform import catalog as platform_catalog
 from vitrine.platform import events, retention
@@ -36,7 +41,6 @@ REFRESH_MARGIN = timedelta(minutes=5)
 SYNC_OVERLAP = timedelta(minutes=5)
 # A full read (which also finds products deleted without a webhook) at least this often.
 FULL_SYNC_EVERY = timedelta(days=1)
-OAUTH_STATE_TTL = timedelta(hours=1)
 INBOX_REDISPATCH_AFTER = timedelta(minutes=10)
 
 
@@ -128,17 +132,7 @@ def install_by_session_token(*, session: auth.SessionToken) -> Shop:
 
 
 def oauth_state_create(*, shop_domain: str) -> str:
-    nonce = secrets.token_urlsafe(32)
-    OAuthState.objects.create(nonce=nonce, shop_domain=shop_domain)
-    return nonce
-
-
-def oauth_state_consume(*, nonce: str, shop_domain: str) -> bool:
-    """Use up a state nonce: True once for a fresh nonce issued for this shop, False ever after."""
-    fresh_since = timezone.now() - OAUTH_STATE_TTL
-    used = OAuthState.objects.filter(nonce=nonce, shop_domain=shop_domain, used_at__isnull=True,
-                                     created_at__gte=fresh_since).update(used_at=timezone.now())
-    return used == 1
+    return oauth_state_issue(provider=PROVIDER, shop_domain=shop_domain)
 
 
 def install_by_oauth_callback(*, query: dict[str, str], session_state: str | None) -> Shop:
@@ -153,7 +147,8 @@ def install_by_oauth_callback(*, query: dict[str, str], session_state: str | Non
     except InvalidShopDomain as exc:
         raise auth.OAuthCallbackInvalid(str(exc), code="invalid_shop") from exc
     state = query.get("state", "")
-    if not state or state != session_state or not oauth_state_consume(nonce=state, shop_domain=shop_domain):
+    if not state or state != session_state or not oauth_state_consume(provider=PROVIDER, nonce=state,
+                                                                      shop_domain=shop_domain):
         raise auth.OAuthCallbackInvalid("the state nonce is unknown, expired or used", code="invalid_state")
     tokens = auth.authorization_code_exchange(shop_domain=shop_domain, code=query.get("code", ""))
     return shop_install(shop_domain=shop_domain, tokens=tokens)
@@ -304,7 +299,7 @@ _TOPIC_HANDLERS = {
 def shop_records_purge(*, shop: Shop) -> None:
     """Our Shopify records of a shop being redacted that the shop row's deletion does not cascade to (the
     platform deletes the shop, its catalogue, and with them credentials and the publish ledger)."""
-    OAuthState.objects.filter(shop_domain=shop.external_id).delete()
+    OAuthState.objects.filter(provider=PROVIDER, shop_domain=shop.external_id).delete()
     inbox_purge(provider=PROVIDER, shop_domain=shop.external_id, keep_topics=COMPLIANCE_TOPICS)
 
 
@@ -331,7 +326,7 @@ def catalog_sync(*, shop_id: int, full: bool | None = None) -> SyncRun:
 # --- sweeps ---------------------------------------------------------------------------------------
 def shops_reconcile() -> dict[str, int]:
     """The periodic backstop: sync every installed shop, redo stuck inbox deliveries, purge shops whose
-    shop/redact never came, drop stale OAuth states."""
+    shop/redact never came (stale OAuth states are swept for every store by ``sweep_oauth_states``)."""
     from vitrine.connectors.shopify.tasks import process_webhook, sync_catalog
 
     now = timezone.now()
@@ -352,5 +347,4 @@ def shops_reconcile() -> dict[str, int]:
         events.emit(events.SHOP_REDACT_REQUESTED, {"shop_id": shop.pk, "reason": "uninstalled, no shop/redact"},
                     shop=shop)
         purged += 1
-    OAuthState.objects.filter(created_at__lt=now - OAUTH_STATE_TTL).delete()
     return {"syncs": len(shops), "redispatched": len(stuck), "purges": purged}

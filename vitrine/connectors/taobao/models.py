@@ -1,28 +1,12 @@
 """Taobao-only records (registered with the ``connectors`` app through ``vitrine.connectors.models``).
 
-Credentials, TMC deliveries and published pictures use the store-agnostic ``Credential``, ``InboxMessage``
-and ``PublishRecord`` models.
+Authorisation states, credentials, TMC deliveries and published pictures use the store-agnostic ``OAuthState``,
+``Credential``, ``InboxMessage`` and ``PublishRecord`` models.
 """
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
-
-
-class TaobaoOAuthState(models.Model):
-    """The ``state`` nonce of one seller authorisation; good for one callback, by the user who started it."""
-
-    nonce = models.CharField(max_length=64, unique=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    used_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        app_label = "connectors"
-
-    def __str__(self) -> str:
-        return f"Taobao authorisation state {self.nonce[:8]}"
 
 
 class TaobaoCategory(models.Model):

@@ -20,25 +20,26 @@ already shows our picture counts as attached.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import F, Q
 from django.utils import timezone
 
 from vitrine.connectors import disclosure
 from vitrine.connectors.base import PublishResult
-from vitrine.connectors.errors import ApiBadRequest, ApiConflict, ApiError, ApiForbidden, ApiNotFound
+from vitrine.connectors.errors import ApiBadRequest, ApiForbidden, ApiNotFound
 from vitrine.connectors.models import PublishRecord
+from vitrine.connectors.publishing import LedgerPublisher, PublishBusy
 from vitrine.connectors.taobao.api import AigcTool, Item, ItemImage, Picture, picture_path_from_url
 from vitrine.connectors.taobao.client import UploadFile
 from vitrine.connectors.taobao.pictures import PictureTooLarge, picture_fit
 from vitrine.platform.models import EditKind, Provider, Variant
-from vitrine.platform.services import blob_put, blob_read
+from vitrine.platform.services import blob_read
 
 if TYPE_CHECKING:
     from vitrine.connectors.taobao.connector import TaobaoConnector
+
+__all__ = ["PublishBusy", "Publisher", "publishable_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,23 +52,12 @@ TOOL_FOR_KIND = {
     EditKind.TEXT_LOCALIZE: AigcTool.CHANGE,
 }
 MAX_MAIN_IMAGES = 5
-# A worker holds a publish for at most this long before another may take it over.
-LEASE = timedelta(minutes=15)
 # Room left for the disclosure metadata when fitting under the size limit; grown if it was not enough.
 _DISCLOSURE_ROOM = 64 * 1024
 
 
-class PublishBusy(ApiConflict):
-    """Another worker is publishing or reverting this variant right now."""
-
-
 def aigc_tool(kind: str) -> str:
     return TOOL_FOR_KIND.get(kind, AigcTool.CHANGE)
-
-
-def picture_title(variant_id: int, sha256: str, content_type: str) -> str:
-    """Our file's title in picture space: unique per variant and bytes, so a lost upload is found again."""
-    return f"vitrine-{variant_id}-{sha256[:12]}.{'jpg' if content_type == 'image/jpeg' else 'png'}"
 
 
 def output_fit(data: bytes, content_type: str) -> tuple[bytes, str]:
@@ -94,80 +84,39 @@ def publishable_file(variant: Variant) -> tuple[bytes, str]:
     return marked, content_type
 
 
-class Publisher:
+class Publisher(LedgerPublisher):
+    provider = Provider.TAOBAO
+    # Resumed once attached (or reverted) even for a newer render: a second upload of the same file would add
+    # a second picture. A row dropped for a newer render never reached the listing; its picture (if uploaded)
+    # stays unused in picture space.
+    resume_steps = frozenset({Step.ATTACHED, Step.DONE, Step.REVERTED})
+
     def __init__(self, connector: TaobaoConnector) -> None:
         self.connector = connector
         self.api = connector.api
 
     # --- publishing -------------------------------------------------------------------------------
-    def publish(self, variant: Variant) -> PublishResult:
-        record = self._record(variant)
-        if record.step == Step.DONE:
-            return self._result(record, already_published=True)
-        resumed = record.step != Step.PREPARED or bool(record.checkpoint.get("upload_started"))
-        self._claim(record)
-        try:
-            if record.step == Step.PREPARED:
-                self._upload(record, variant)
-            if record.step == Step.UPLOADED:
-                self._attach(record, variant)
-            if record.step == Step.ATTACHED:
-                self._advance(record, Step.DONE, published_at=timezone.now())
-        except ApiError as exc:
-            PublishRecord.objects.filter(pk=record.pk).update(last_error=exc.message[:2000])
-            raise
-        finally:
-            PublishRecord.objects.filter(pk=record.pk).update(lease_until=None)
-        return self._result(record, already_published=resumed)
+    def _run_steps(self, record: PublishRecord, variant: Variant) -> None:
+        if record.step == Step.PREPARED:
+            self._upload(record, variant)
+        if record.step == Step.UPLOADED:
+            self._attach(record, variant)
+        if record.step == Step.ATTACHED:
+            self._advance(record, Step.DONE, published_at=timezone.now())
 
-    @staticmethod
-    def _result(record: PublishRecord, *, already_published: bool) -> PublishResult:
+    def _resumed(self, record: PublishRecord) -> bool:
+        return super()._resumed(record) or bool(record.checkpoint.get("upload_started"))
+
+    def _result(self, record: PublishRecord, *, already_published: bool) -> PublishResult:
         return PublishResult(remote_media_id=record.remote_media_id,
                              url=(record.checkpoint.get("item_img") or {}).get("url", ""),
                              already_published=already_published)
 
-    def _record(self, variant: Variant) -> PublishRecord:
-        existing = PublishRecord.objects.filter(variant=variant).first()
-        if existing is not None and (existing.checkpoint.get("output") == variant.output_id
-                                     or existing.step in (Step.ATTACHED, Step.DONE, Step.REVERTED)):
-            return existing  # resume: a second upload of the same file would add a second picture
-        if existing is not None:
-            # An earlier attempt for an output since rendered again never reached the listing; its picture
-            # (if uploaded) stays unused in picture space.
-            existing.delete()
-        data, content_type = publishable_file(variant)
-        blob = blob_put(data=data, content_type=content_type)
-        source = variant.source_image
-        record, _ = PublishRecord.objects.get_or_create(variant=variant, defaults=dict(
-            shop=variant.shop, provider=Provider.TAOBAO, mode=variant.shop.publish_mode,
-            remote_product_id=source.product.external_id, file=blob, sha256=blob.sha256,
-            filename=picture_title(variant.pk, blob.sha256, content_type),
-            checkpoint={"output": variant.output_id, "tool": aigc_tool(variant.kind)},
-        ))
-        return record
+    def _publishable(self, variant: Variant) -> tuple[bytes, str]:
+        return publishable_file(variant)
 
-    def _claim(self, record: PublishRecord) -> None:
-        now = timezone.now()
-        taken = PublishRecord.objects.filter(pk=record.pk).filter(
-            Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-        ).update(lease_until=now + LEASE, attempts=F("attempts") + 1)
-        if not taken:
-            raise PublishBusy(f"variant {record.variant_id} is being published by another worker",
-                              retry_after=60)
-
-    @staticmethod
-    def _advance(record: PublishRecord, step: str, **fields: Any) -> None:
-        """Record that ``step`` took effect (the ledger write that makes a retry skip it)."""
-        record.step = step
-        for name, value in fields.items():
-            setattr(record, name, value)
-        record.save(update_fields=["step", "updated_at", *fields])
-
-    @staticmethod
-    def _note(record: PublishRecord, **facts: Any) -> None:
-        """Keep facts a retry needs, without moving to another step."""
-        record.checkpoint = {**record.checkpoint, **facts}
-        record.save(update_fields=["checkpoint", "updated_at"])
+    def _initial_checkpoint(self, variant: Variant) -> dict[str, Any]:
+        return {"tool": aigc_tool(variant.kind)}
 
     # --- step 2: upload ---------------------------------------------------------------------------
     def _upload(self, record: PublishRecord, variant: Variant) -> None:
@@ -252,20 +201,10 @@ class Publisher:
                                        is_major=current.position == 0)
 
     # --- reverting --------------------------------------------------------------------------------
-    def revert(self, variant: Variant) -> None:
-        """Take the variant off the item: delete the image we added, or put the original picture back."""
-        record = PublishRecord.objects.filter(variant=variant).first()
-        if record is None or record.step == Step.REVERTED:
-            return
-        self._claim(record)
-        try:
-            if record.step in (Step.UPLOADED, Step.ATTACHED, Step.DONE):
-                self._take_back(record)
-            self._advance(record, Step.REVERTED, reverted_at=timezone.now())
-        finally:
-            PublishRecord.objects.filter(pk=record.pk).update(lease_until=None)
-
-    def _take_back(self, record: PublishRecord) -> None:
+    def _take_back(self, record: PublishRecord, variant: Variant) -> None:
+        """Delete the image we added, or put the original picture back."""
+        if record.step not in (Step.UPLOADED, Step.ATTACHED, Step.DONE):
+            return  # nothing of ours can be on the item
         try:
             item = self.api.item(record.remote_product_id)
         except ApiNotFound:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -17,12 +16,17 @@ from django.utils import timezone
 
 from vitrine.connectors.errors import ApiUnauthorized
 from vitrine.connectors.models import Credential, InboxMessage
-from vitrine.connectors.services import credential_revoke, credential_store, inbox_record
+from vitrine.connectors.services import (
+    credential_revoke,
+    credential_store,
+    inbox_record,
+    oauth_state_consume,
+    oauth_state_issue,
+)
 from vitrine.connectors.taobao import oauth, selectors
 from vitrine.connectors.taobao.api import TmcMessage, TmcUnreadable, TopApi
 from vitrine.connectors.taobao.client import TopClient
 from vitrine.connectors.taobao.connector import PROVIDER, TaobaoConnector
-from vitrine.connectors.taobao.models import TaobaoOAuthState
 from vitrine.platform import catalog as platform_catalog
 from vitrine.platform import events
 from vitrine.platform.models import Shop, ShopMembership, SyncRun
@@ -34,7 +38,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-OAUTH_STATE_TTL = timedelta(hours=1)
 ITEM_TOPICS = ("taobao_item_ItemAdd", "taobao_item_ItemUpdate", "taobao_item_ItemDelete")
 TOPIC_EVENTS = {
     "taobao_item_ItemAdd": events.CATALOG_PRODUCT_CHANGED,
@@ -54,8 +57,7 @@ def callback_url() -> str:
 
 def oauth_start(*, user: AbstractBaseUser) -> str:
     """A fresh single-use state for ``user``; returns the address to send the seller to."""
-    nonce = secrets.token_urlsafe(32)
-    TaobaoOAuthState.objects.create(nonce=nonce, user=user)
+    nonce = oauth_state_issue(provider=PROVIDER, user=user)
     return oauth.authorize_url(state=nonce, redirect_uri=callback_url())
 
 
@@ -63,10 +65,7 @@ def oauth_complete(*, user: AbstractBaseUser, state: str, code: str = "", error:
                    error_description: str = "") -> Shop:
     """Accept the callback: use up the state (issued to this user, within the hour), trade the code for
     tokens, then create or reactivate the seller's shop with the tokens encrypted at rest."""
-    fresh_since = timezone.now() - OAUTH_STATE_TTL
-    used = TaobaoOAuthState.objects.filter(nonce=state, user=user, used_at__isnull=True,
-                                           created_at__gte=fresh_since).update(used_at=timezone.now())
-    if not state or used != 1:
+    if not oauth_state_consume(provider=PROVIDER, nonce=state, user=user):
         raise AuthorisationFailed("the authorisation state is unknown, expired, already used or not yours; "
                                   "start the connection again", code="invalid_state")
     if error:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.review.conftest import generated_variant, png, product_photo
+from tests.review.conftest import generated_variant, photo_source_image, png, product_photo, rendered
 from vitrine.fidelity import FidelityReport
 from vitrine.platform import events
 from vitrine.platform.lifecycle import VariantState
@@ -68,19 +68,12 @@ def test_assessing_twice_changes_nothing(shop):
     assert VariantTransition.objects.filter(variant=variant, to_state="in_review").count() == 1
 
 
-def template_with_thresholds(thresholds: dict) -> VariantTemplate:
-    """Version 1 of the template the test variants name, carrying threshold overrides (as written there)."""
-    return VariantTemplate.objects.create(slug="studio-white", version=1, kind="background", title="Studio white",
-                                          description="", fidelity_thresholds=thresholds)
-
-
 def test_template_thresholds_apply(shop):
     # A template that tolerates nothing sends even a clean background swap to a person.
     strict = {"fidelity_thresholds": {"hard_floor": 0.0, "changed_share_pass": 0.00001,
                                       "changed_share_fail": 0.00002, "delta_e_p95_pass": 0.00001,
                                       "delta_e_p95_fail": 0.00002}}
-    template_with_thresholds(strict["fidelity_thresholds"])
-    variant = generated_variant(shop, edit="patch")
+    variant = generated_variant(shop, edit="patch", fidelity_thresholds=strict["fidelity_thresholds"])
     services.variant_assess(variant_id=variant.pk)
     variant.refresh_from_db()
     assert variant.fidelity["thresholds"]["changed_share_pass"] == 0.00001
@@ -88,8 +81,7 @@ def test_template_thresholds_apply(shop):
 
 
 def test_invalid_template_thresholds_fail_the_variant_clearly(shop):
-    template_with_thresholds({"ssim_pass": "high"})
-    variant = generated_variant(shop)
+    variant = generated_variant(shop, fidelity_thresholds={"ssim_pass": "high"})
     services.variant_assess(variant_id=variant.pk)
     variant.refresh_from_db()
     assert variant.state == VariantState.FAILED
@@ -171,16 +163,43 @@ def test_printed_text_is_read_when_ocr_is_on(shop, settings):
     assert "printed text was not read (OCR skipped)" not in variant.fidelity["notes"]
 
 
-def test_thresholds_of_the_template_version_reach_the_report(shop):
-    from vitrine.templates.services import template_create
+STRICT = {"hard_floor": 0.0, "changed_share_pass": 0.00001, "changed_share_fail": 0.00002,
+          "delta_e_p95_pass": 0.00001, "delta_e_p95_fail": 0.00002}
 
-    strict = {"hard_floor": 0.0, "changed_share_pass": 0.00001, "changed_share_fail": 0.00002,
-              "delta_e_p95_pass": 0.00001, "delta_e_p95_fail": 0.00002}
+
+def _planned_from_strict_template(shop) -> tuple[Variant, VariantTemplate, np.ndarray, np.ndarray]:
+    """A variant the planner made from a new template with STRICT thresholds (a merchant's request)."""
+    from vitrine.templates.services import template_create, variants_request
+
     template = template_create(slug="strict-patch", kind="background", title="Strict", description="Strict.",
-                               fidelity_thresholds=strict)
-    variant = generated_variant(shop, edit="patch")
-    Variant.objects.filter(pk=variant.pk).update(template_slug=template.slug, template_version=template.version)
-    services.variant_assess(variant_id=variant.pk)
+                               fidelity_thresholds=STRICT)
+    source, image, mask = photo_source_image(shop, seed=1)
+    outcome = variants_request(shop=shop, product_ids=[source.product_id], template_slugs=[template.slug],
+                               market_ids=[shop.markets.first().pk], actor="user:test")
+    (variant_id,) = outcome.created
+    return Variant.objects.get(pk=variant_id), template, image, mask
+
+
+def test_thresholds_of_the_template_version_reach_the_report(shop):
+    variant, _, image, mask = _planned_from_strict_template(shop)
+    assert variant.fidelity_thresholds == STRICT  # copied when planned
+    services.variant_assess(variant_id=rendered(variant, image, mask, "patch").pk)
     variant.refresh_from_db()
     assert variant.fidelity["thresholds"]["changed_share_pass"] == 0.00001
     assert variant.fidelity_verdict == "review"
+
+
+def test_the_thresholds_a_reviewer_sees_are_those_at_planning_time(shop):
+    """A template changed after planning (a new version, or even its planned version's row edited) does not
+    move the gate of a variant planned before."""
+    from tests.review.test_regenerate_params import LOOSE
+    from vitrine.templates.services import template_revise
+
+    variant, template, image, mask = _planned_from_strict_template(shop)
+    revised = template_revise(template_id=template.pk, changes={"fidelity_thresholds": LOOSE})
+    assert revised.version == 2  # the planned version was used, so the change is a new version
+    VariantTemplate.objects.filter(pk=template.pk).update(fidelity_thresholds=LOOSE)
+    services.variant_assess(variant_id=rendered(variant, image, mask, "patch").pk)
+    variant.refresh_from_db()
+    assert variant.fidelity["thresholds"]["changed_share_pass"] == 0.00001
+    assert variant.fidelity_verdict == "review"  # LOOSE would have passed the recoloured patch

@@ -261,3 +261,15 @@ def test_plan_variants_command_plans_a_shop_and_its_deferrals(shop, store, capsy
     assert "ACME: 1 planned, 0 planned before, 0 deferred" in capsys.readouterr().out
     call_command("sync_templates")
     assert "0 added, 0 revised" in capsys.readouterr().out
+
+
+def test_planned_variants_carry_the_template_versions_fidelity_thresholds(shop, store) -> None:
+    template = selectors.template_current("studio-sweep-light")
+    services.template_revise(template_id=template.pk, changes={"fidelity_thresholds": {"ssim_pass": 0.9}})
+    services.rule_set(shop=shop, template_slug="studio-sweep-light")
+    product = store.product("mug")
+    services.product_plan(product_id=product.pk)
+    assert [v.fidelity_thresholds for v in Variant.objects.all()] == [{"ssim_pass": 0.9}] * 2
+    # A later version does not reach the variants planned from the earlier one.
+    services.template_revise(template_id=template.pk, changes={"fidelity_thresholds": {"ssim_pass": 0.8}})
+    assert [v.fidelity_thresholds for v in Variant.objects.all()] == [{"ssim_pass": 0.9}] * 2

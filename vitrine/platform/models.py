@@ -192,6 +192,10 @@ class Variant(models.Model):
     source_sha256 = models.CharField(max_length=64, help_text="sha256 of the source image this was made from.")
     seed = models.BigIntegerField()
     params = models.JSONField(default=dict, blank=True, help_text="Snapshot of the parameters used.")
+    fidelity_thresholds = models.JSONField(
+        default=dict, blank=True,
+        help_text="The template version's fidelity threshold overrides, copied when the variant was planned.",
+    )
     state = models.CharField(max_length=16, choices=VariantState.choices, default=VariantState.REQUESTED)
     failure_reason = models.TextField(blank=True, help_text="Why it failed, in words a merchant can act on.")
     backend = models.CharField(max_length=64, blank=True)

@@ -78,11 +78,10 @@ ESTIMATED_MASK_METHODS = ("classical", "grabcut", "segmentation")
 
 
 def _thresholds(variant: Variant) -> dict[str, Any] | None:
-    """The template version's threshold overrides (settings' FIDELITY_THRESHOLDS apply below them). Never
+    """The template version's threshold overrides as copied onto the variant when it was planned (settings'
+    FIDELITY_THRESHOLDS apply below them), so a later template revision cannot move a variant's gate. Never
     the variant's own parameters: a reviewer adjusts those on regenerate, and must not loosen the gate."""
-    from vitrine.templates.selectors import fidelity_thresholds_for
-
-    return fidelity_thresholds_for(variant) or None
+    return dict(variant.fidelity_thresholds) or None
 
 
 def _colourway_target(variant: Variant) -> tuple[float, float, float] | None:
@@ -498,7 +497,8 @@ def _variant_regenerate(variant: Variant, *, actor: str, reason: str, params_adj
     replacement = Variant.objects.create(
         shop_id=old.shop_id, source_image_id=old.source_image_id, market_id=old.market_id, kind=old.kind,
         template_slug=old.template_slug, template_version=old.template_version, source_sha256=old.source_sha256,
-        seed=seed, params={**old.params, **params_adjust}, supersedes=old,
+        seed=seed, params={**old.params, **params_adjust}, fidelity_thresholds=old.fidelity_thresholds,
+        supersedes=old,
     )
     events.emit(events.VARIANT_REQUESTED, {"variant_id": replacement.pk}, shop=old.shop)
     return replacement
@@ -585,7 +585,7 @@ def variant_regenerate(*, variant_id: int, actor: str, reason: str = "",
             shop_id=variant.shop_id, source_image_id=variant.source_image_id, market_id=variant.market_id,
             kind=variant.kind, template_slug=variant.template_slug, template_version=variant.template_version,
             source_sha256=variant.source_sha256, seed=seed, params={**variant.params, **(params_adjust or {})},
-            alt_text=variant.alt_text, supersedes=variant,
+            fidelity_thresholds=variant.fidelity_thresholds, alt_text=variant.alt_text, supersedes=variant,
         )
         events.emit(events.VARIANT_REQUESTED, {"variant_id": replacement.pk}, shop=variant.shop)
     return replacement

@@ -333,6 +333,8 @@ def _variant_create(candidate: Candidate, *, shop: Shop, glossary: Mapping[str, 
                 template_version=template.version, source_sha256=image.sha256,
                 seed=derive_seed(image.sha256, template.slug, template.version, market.locale),
                 params=_params(candidate, glossary), alt_text=_alt_text(candidate, glossary),
+                # Copied, so the gate a reviewer sees is the one planned, whatever later versions say.
+                fidelity_thresholds=dict(template.fidelity_thresholds),
                 supersedes_id=supersedes_id, state=VariantState.REQUESTED,
             )
     except IntegrityError:

@@ -129,7 +129,7 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     list=extend_schema(
         summary="The template catalogue (newest live version of each)",
         parameters=[OpenApiParameter("section", str, enum=VariantTemplate.Section.values),
-                    OpenApiParameter("kind", str, enum=["model_swap", "background", "text_localize"]),
+                    OpenApiParameter("kind", str, enum=EditKind.values),
                     OpenApiParameter("market", str, description="Only templates that suit this locale.",
                                      pattern=LOCALE_PATTERN)],
         examples=[ex.TEMPLATE],

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from vitrine import edit_kinds
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.roles import Role
 from vitrine.platform.validators import validate_language_tag
@@ -17,12 +18,8 @@ class Provider(models.TextChoices):
     CSVFILE = "csvfile", "CSV / folder"
 
 
-class EditKind(models.TextChoices):
-    MODEL_SWAP = "model_swap", "Model swap"
-    BACKGROUND = "background", "Background replacement"
-    TEXT_LOCALIZE = "text_localize", "Text localization"
-    COLOURWAY = "colourway", "Colourway (recolour to another SKU)"
-    CLEANUP = "cleanup", "Promotional overlay clean-up"
+# The choices come from the one list of edit kinds (EditKind.BACKGROUND, EditKind.values, ... as usual).
+EditKind = models.TextChoices("EditKind", [(code.upper(), (code, label)) for code, label in edit_kinds.LABELS.items()])
 
 
 class Shop(models.Model):

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from vitrine import edit_kinds
 from vitrine.inference.errors import (
     BadInput,
     MissingTranslation,
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from vitrine.inference.engine import Engine
 
 PARAMETERS = ParamSet(
-    "text_localize",
+    edit_kinds.TEXT_LOCALIZE,
     [
         Param("target_language", "str", "", help='BCP 47 tag of the market\'s language, e.g. "de-DE"'),
         Param("source_language", "str", "", help='language of the text in the photo; "" = guess from the script'),
@@ -319,7 +320,7 @@ class TextPlan(Plan):
 
 
 class TextLocalizeRecipe(Recipe):
-    name = "text_localize"
+    name = edit_kinds.TEXT_LOCALIZE
     parameters = PARAMETERS
 
     def prepare(self, request: RenderRequest, source: np.ndarray, alpha: np.ndarray | None, engine: Engine) -> Plan:

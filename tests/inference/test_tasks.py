@@ -12,11 +12,11 @@ from PIL import Image
 
 from tests.factories import make_variant
 from tests.inference.conftest import TINY_SD
+from tests.photos import packshot, text_photo
 from vitrine.inference import services
 from vitrine.inference.engine import Engine
 from vitrine.inference.errors import TransientInferenceError
 from vitrine.inference.tasks import render_variants
-from vitrine.inference.testing import packshot, text_photo
 from vitrine.platform import events
 from vitrine.platform.celery import app as celery_app
 from vitrine.platform.models import Event, Market, Product, SourceImage, Variant

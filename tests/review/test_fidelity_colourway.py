@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests import photos
 from vitrine.fidelity import compare
-from vitrine.inference import testing
 from vitrine.inference.colourspace import rgb_to_lab_exact
 from vitrine.inference.config import EngineConfig
 from vitrine.inference.engine import Engine, RenderRequest
@@ -15,7 +15,7 @@ from vitrine.inference.engine import Engine, RenderRequest
 
 @pytest.fixture(scope="module")
 def recoloured() -> tuple[Image.Image, np.ndarray, np.ndarray, Image.Image, tuple[float, ...]]:
-    image, mask, logo = testing.textured_product(192, color=(178, 34, 52))
+    image, mask, logo = photos.textured_product(192, color=(178, 34, 52))
     engine = Engine(EngineConfig(device="cpu", cpu_threads=1))
     result = engine.render(RenderRequest(image=image, recipe="colourway", params={"target": "#1F3A93"}, mask=mask))
     target = tuple(float(v) for v in rgb_to_lab_exact((0x1F, 0x3A, 0x93))[0])

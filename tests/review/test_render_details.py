@@ -12,9 +12,9 @@ import pytest
 from django.contrib.auth.models import User
 from PIL import Image
 
+from tests.photos import packshot
 from tests.review.conftest import make_reviewer
 from vitrine.inference import services as inference_services
-from vitrine.inference.testing import packshot
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Product, ShopMembership, SourceImage, Variant
 from vitrine.platform.services import image_intake

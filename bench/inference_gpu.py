@@ -183,12 +183,9 @@ FAMILY_ROWS = (
 
 def tiny_family_registry(folder: Path) -> Path:
     """The family rows' ids pointed at tiny random instances (smoke runs without weights)."""
-    from tests.inference import tiny_models
-    from tests.inference.tiny_models import build_tiny_sdxl_inpaint
-
     common = {"dtype": "float32", "default_steps": 2, "resolution": 64}
     built = {
-        FAMILY_ROWS[0][0]: {"location": build_tiny_sdxl_inpaint(folder / "sdxl")},
+        FAMILY_ROWS[0][0]: {"location": tiny_models.build_tiny_sdxl_inpaint(folder / "sdxl")},
         FAMILY_ROWS[1][0]: {"location": tiny_models.build_tiny_flux2_klein_inpaint(folder / "klein")},
         FAMILY_ROWS[2][0]: {
             "location": tiny_models.build_tiny_qwen_image_edit_plus(folder / "qwen"),

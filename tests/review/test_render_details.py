@@ -12,9 +12,9 @@ import pytest
 from django.contrib.auth.models import User
 from PIL import Image
 
+from tests.factories import render_one
 from tests.photos import packshot
 from tests.review.conftest import make_reviewer
-from vitrine.inference import services as inference_services
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Product, ShopMembership, SourceImage, Variant
 from vitrine.platform.services import image_intake
@@ -43,7 +43,7 @@ def rendered(shop, image: Image.Image, params: dict, *, seed: int = 1) -> Varian
     variant = Variant.objects.create(
         shop=shop, source_image=source, market=shop.markets.first(), kind="background", template_slug="t",
         template_version=1, source_sha256=source.sha256, seed=seed, params=params)
-    outcome = inference_services.variant_render(variant_id=variant.pk)
+    outcome = render_one(variant.pk)
     assert outcome is not None and outcome.state == VariantState.GENERATED, outcome
     variant.refresh_from_db()
     return variant

@@ -97,25 +97,6 @@ def image_intake(data: bytes, *, filename: str = "") -> IntakeResult:
     return IntakeResult(original=original, image=image, normalized=normalized)
 
 
-@dataclass(frozen=True)
-class BatchIntakeOutcome:
-    stored: dict[str, IntakeResult]
-    rejected: dict[str, ImageRejected]
-
-
-def images_intake(files: dict[str, bytes]) -> BatchIntakeOutcome:
-    """Take a batch of files; each bad one is reported on its own and never stops the good ones."""
-    stored: dict[str, IntakeResult] = {}
-    rejected: dict[str, ImageRejected] = {}
-    for name, data in files.items():
-        try:
-            stored[name] = image_intake(data, filename=name)
-        except ImageRejected as exc:
-            logger.info("image %s rejected: %s", name, exc.message)
-            rejected[name] = exc
-    return BatchIntakeOutcome(stored=stored, rejected=rejected)
-
-
 # --- variants -------------------------------------------------------------------------------------
 def variant_transition(
     *, variant_id: int, to: str, actor: str, reason: str = "", expected_from: str | None = None, **fields: object

@@ -169,7 +169,8 @@ STRICT = {"hard_floor": 0.0, "changed_share_pass": 0.00001, "changed_share_fail"
 
 def _planned_from_strict_template(shop) -> tuple[Variant, VariantTemplate, np.ndarray, np.ndarray]:
     """A variant the planner made from a new template with STRICT thresholds (a merchant's request)."""
-    from vitrine.templates.services import template_create, variants_request
+    from vitrine.templates.planner import variants_request
+    from vitrine.templates.services import template_create
 
     template = template_create(slug="strict-patch", kind="background", title="Strict", description="Strict.",
                                fidelity_thresholds=STRICT)

@@ -35,6 +35,7 @@ from vitrine.platform.roles import Action, role_in
 from vitrine.review import services as review_services
 from vitrine.review.models import ReviewItem
 from vitrine.review.selectors import QueueFilters
+from vitrine.templates import planner
 from vitrine.templates import selectors as template_selectors
 from vitrine.templates import services as template_services
 from vitrine.templates.models import GlossaryEntry, TemplateRule, VariantTemplate
@@ -363,7 +364,7 @@ class VariantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     def request_variants(self, request: Request) -> Response:
         serializer = s.VariantRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        outcome = template_services.variants_request(shop=self.shop, actor=self.actor, **serializer.validated_data)
+        outcome = planner.variants_request(shop=self.shop, actor=self.actor, **serializer.validated_data)
         return Response(s.VariantRequestResultSerializer(outcome).data, status=status.HTTP_202_ACCEPTED)
 
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)

@@ -38,6 +38,7 @@ from vitrine.platform.roles import Action, Role, user_can
 from vitrine.review import services as review_services
 from vitrine.review.models import Decision, ReviewItem
 from vitrine.review.selectors import report_of
+from vitrine.templates import planner
 from vitrine.templates import selectors as template_selectors
 from vitrine.templates import services as template_services
 from vitrine.templates.models import GlossaryEntry
@@ -258,8 +259,8 @@ def variants_request(request: HttpRequest, shop: Shop) -> HttpResponse:
     if data is None:
         return _back(request, reverse("console:products"))
     try:
-        outcome = template_services.variants_request(shop=shop, actor=actor_of(request), **data)
-    except (template_services.RequestInvalid, ValidationError) as exc:
+        outcome = planner.variants_request(shop=shop, actor=actor_of(request), **data)
+    except (planner.RequestInvalid, ValidationError) as exc:
         _refused(request, exc)
         return _back(request, reverse("console:products"))
     created = len(outcome.created)
@@ -427,10 +428,10 @@ def _onboarding_preview(request: HttpRequest, shop: Shop, value: str, markets: d
     samples = selectors.first_products(shop, limit=1)
     if samples and market_id.isdigit() and int(market_id) in markets:
         try:
-            template_services.variants_request(shop=shop, product_ids=[samples[0].pk], template_slugs=[slug],
+            planner.variants_request(shop=shop, product_ids=[samples[0].pk], template_slugs=[slug],
                                                market_ids=[int(market_id)], actor=actor_of(request))
             messages.success(request, _("The preview is being made; it appears here when ready."))
-        except (template_services.RequestInvalid, ValidationError) as exc:
+        except (planner.RequestInvalid, ValidationError) as exc:
             _refused(request, exc)
     return HttpResponseRedirect(reverse("console:onboarding-step", args=["templates"]))
 

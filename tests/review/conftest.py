@@ -19,7 +19,7 @@ from tests.factories import make_source_image
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Market, Product, Shop, ShopMembership, SourceImage, Variant
 from vitrine.platform.services import blob_put, image_intake
-from vitrine.review import services
+from vitrine.review import scoring
 from vitrine.review.models import ReviewItem
 
 PASSWORD = "review-tests-pw-4821"
@@ -171,7 +171,7 @@ def scored_item(shop: Shop) -> Callable[..., ReviewItem]:
 
     def build(edit: str = "background", *, seed: int = 1, **kwargs: Any) -> ReviewItem:
         variant = generated_variant(shop, edit=edit, seed=seed, **kwargs)
-        item = services.variant_assess(variant_id=variant.pk)
+        item = scoring.variant_assess(variant_id=variant.pk)
         assert item is not None, f"edit {edit!r} was failed by the fidelity check instead of queued"
         return item
 

@@ -12,7 +12,7 @@ from vitrine.platform import events
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Event, Variant, VariantTransition
 from vitrine.platform.services import blob_put, blob_read
-from vitrine.review import services
+from vitrine.review import scoring
 from vitrine.review.models import ReviewArtefact, ReviewItem
 from vitrine.templates.models import VariantTemplate
 
@@ -38,7 +38,7 @@ def test_generated_event_scores_the_variant_and_opens_a_review_item(shop, django
 
 def test_a_changed_product_is_queued_with_its_regions(shop):
     variant = generated_variant(shop, edit="patch")
-    item = services.variant_assess(variant_id=variant.pk)
+    item = scoring.variant_assess(variant_id=variant.pk)
     variant.refresh_from_db()
     assert item is not None and variant.fidelity_verdict == "review"
     [region] = variant.fidelity["regions"]
@@ -48,7 +48,7 @@ def test_a_changed_product_is_queued_with_its_regions(shop):
 
 def test_below_the_hard_floor_the_variant_fails_with_reasons(shop):
     variant = generated_variant(shop, edit="product")
-    assert services.variant_assess(variant_id=variant.pk) is None
+    assert scoring.variant_assess(variant_id=variant.pk) is None
     variant.refresh_from_db()
     assert variant.state == VariantState.FAILED
     assert variant.fidelity_verdict == "fail"
@@ -61,8 +61,8 @@ def test_below_the_hard_floor_the_variant_fails_with_reasons(shop):
 
 def test_assessing_twice_changes_nothing(shop):
     variant = generated_variant(shop, edit="background")
-    first = services.variant_assess(variant_id=variant.pk)
-    second = services.variant_assess(variant_id=variant.pk)
+    first = scoring.variant_assess(variant_id=variant.pk)
+    second = scoring.variant_assess(variant_id=variant.pk)
     assert first.pk == second.pk
     assert ReviewItem.objects.count() == 1
     assert VariantTransition.objects.filter(variant=variant, to_state="in_review").count() == 1
@@ -74,7 +74,7 @@ def test_template_thresholds_apply(shop):
                                       "changed_share_fail": 0.00002, "delta_e_p95_pass": 0.00001,
                                       "delta_e_p95_fail": 0.00002}}
     variant = generated_variant(shop, edit="patch", fidelity_thresholds=strict["fidelity_thresholds"])
-    services.variant_assess(variant_id=variant.pk)
+    scoring.variant_assess(variant_id=variant.pk)
     variant.refresh_from_db()
     assert variant.fidelity["thresholds"]["changed_share_pass"] == 0.00001
     assert variant.state == VariantState.IN_REVIEW and variant.fidelity_verdict == "review"
@@ -82,7 +82,7 @@ def test_template_thresholds_apply(shop):
 
 def test_invalid_template_thresholds_fail_the_variant_clearly(shop):
     variant = generated_variant(shop, fidelity_thresholds={"ssim_pass": "high"})
-    services.variant_assess(variant_id=variant.pk)
+    scoring.variant_assess(variant_id=variant.pk)
     variant.refresh_from_db()
     assert variant.state == VariantState.FAILED
     assert variant.failure_reason == (
@@ -106,9 +106,9 @@ def test_rewritten_text_lines_are_left_out_of_the_comparison(shop, django_captur
 
 def test_rewritten_boxes_join_the_old_text_and_the_new_ink_in_source_pixels():
     details = {"lines": [{"box": [10, 10, 20, 20], "ink": [14, 12, 26, 22]}, {"box": [30, 5, 40, 9]}]}
-    assert services.rewritten_text_boxes(details, (2, 2)) == [(10, 10, 24, 20), (30, 5, 40, 9)]
+    assert scoring.rewritten_text_boxes(details, (2, 2)) == [(10, 10, 24, 20), (30, 5, 40, 9)]
     with pytest.raises(ValueError, match=r"must carry a box \[x0, y0, x1, y1\]; got \{'ink': \[1, 2, 3, 4\]\}"):
-        services.rewritten_text_boxes({"lines": [{"ink": [1, 2, 3, 4]}]}, (0, 0))
+        scoring.rewritten_text_boxes({"lines": [{"ink": [1, 2, 3, 4]}]}, (0, 0))
 
 
 def test_a_recentred_product_is_compared_with_its_own_mask(shop, django_capture_on_commit_callbacks):
@@ -136,7 +136,7 @@ def test_a_recentred_product_is_compared_with_its_own_mask(shop, django_capture_
 def test_unreadable_output_fails_the_variant(shop):
     variant = generated_variant(shop)
     Variant.objects.filter(pk=variant.pk).update(output=blob_put(data=b"not an image", content_type="image/png"))
-    services.variant_assess(variant_id=variant.pk)
+    scoring.variant_assess(variant_id=variant.pk)
     variant.refresh_from_db()
     assert variant.state == VariantState.FAILED
     assert variant.failure_reason.startswith("The images could not be read for the fidelity check")
@@ -146,7 +146,7 @@ def test_a_check_that_cannot_run_sends_the_variant_to_a_person(shop):
     variant = generated_variant(shop)
     tiny = blob_put(data=png(np.zeros((8, 8, 3), np.uint8)), content_type="image/png", width=8, height=8)
     Variant.objects.filter(pk=variant.pk).update(output=tiny)
-    item = services.variant_assess(variant_id=variant.pk)
+    item = scoring.variant_assess(variant_id=variant.pk)
     variant.refresh_from_db()
     assert item is not None and variant.state == VariantState.IN_REVIEW
     assert variant.fidelity_verdict == "review" and variant.fidelity_score is None
@@ -157,7 +157,7 @@ def test_a_check_that_cannot_run_sends_the_variant_to_a_person(shop):
 def test_printed_text_is_read_when_ocr_is_on(shop, settings):
     settings.FIDELITY_OCR = True
     variant = generated_variant(shop, edit="background")
-    services.variant_assess(variant_id=variant.pk)
+    scoring.variant_assess(variant_id=variant.pk)
     variant.refresh_from_db()
     assert variant.fidelity["ocr"] is True
     assert "printed text was not read (OCR skipped)" not in variant.fidelity["notes"]
@@ -184,7 +184,7 @@ def _planned_from_strict_template(shop) -> tuple[Variant, VariantTemplate, np.nd
 def test_thresholds_of_the_template_version_reach_the_report(shop):
     variant, _, image, mask = _planned_from_strict_template(shop)
     assert variant.fidelity_thresholds == STRICT  # copied when planned
-    services.variant_assess(variant_id=rendered(variant, image, mask, "patch").pk)
+    scoring.variant_assess(variant_id=rendered(variant, image, mask, "patch").pk)
     variant.refresh_from_db()
     assert variant.fidelity["thresholds"]["changed_share_pass"] == 0.00001
     assert variant.fidelity_verdict == "review"
@@ -200,7 +200,7 @@ def test_the_thresholds_a_reviewer_sees_are_those_at_planning_time(shop):
     revised = template_revise(template_id=template.pk, changes={"fidelity_thresholds": LOOSE})
     assert revised.version == 2  # the planned version was used, so the change is a new version
     VariantTemplate.objects.filter(pk=template.pk).update(fidelity_thresholds=LOOSE)
-    services.variant_assess(variant_id=rendered(variant, image, mask, "patch").pk)
+    scoring.variant_assess(variant_id=rendered(variant, image, mask, "patch").pk)
     variant.refresh_from_db()
     assert variant.fidelity["thresholds"]["changed_share_pass"] == 0.00001
     assert variant.fidelity_verdict == "review"  # LOOSE would have passed the recoloured patch

@@ -73,14 +73,14 @@ def _colourway_variant(shop, recoloured, target_hex: str):  # type: ignore[no-un
 
 
 def test_review_judges_a_colourway_variant_against_its_swatch(shop, recoloured) -> None:  # type: ignore[no-untyped-def]
-    from vitrine.review import services
+    from vitrine.review import scoring
 
     good = _colourway_variant(shop, recoloured, "#1F3A93")
-    assert services.variant_assess(variant_id=good.pk) is not None
+    assert scoring.variant_assess(variant_id=good.pk) is not None
     good.refresh_from_db()
     assert good.fidelity["kind"] == "colourway" and good.fidelity["measures"]["target_delta_e"] <= 3.0
     # The same picture filed as the mustard SKU missed its colour: failed without review.
     wrong = _colourway_variant(shop, recoloured, "#F2D16B")
-    assert services.variant_assess(variant_id=wrong.pk) is None
+    assert scoring.variant_assess(variant_id=wrong.pk) is None
     wrong.refresh_from_db()
     assert wrong.state == "failed" and "misses its target colour" in wrong.failure_reason

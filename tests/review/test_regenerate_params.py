@@ -7,7 +7,7 @@ import pytest
 from tests.review.conftest import generated_variant, queued_item
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Variant
-from vitrine.review import services
+from vitrine.review import scoring, services
 from vitrine.review.services import DecisionInput, InvalidDecision, review_item_decide
 
 # Valid thresholds that let almost anything through.
@@ -52,13 +52,13 @@ def test_a_generation_parameter_change_is_taken(shop, reviewer) -> None:  # type
 def test_thresholds_in_a_variants_own_parameters_do_not_loosen_the_gate(shop) -> None:  # type: ignore[no-untyped-def]
     """A painted-over product is failed by the hard floor, whatever its parameters say."""
     variant = generated_variant(shop, edit="product", params={"fidelity_thresholds": LOOSE})
-    assert services.variant_assess(variant_id=variant.pk) is None
+    assert scoring.variant_assess(variant_id=variant.pk) is None
     variant.refresh_from_db()
     assert variant.state == VariantState.FAILED
     # The same thresholds from the template (where they belong, copied onto the variant when it is planned) do
     # let it through: the gate reads only those.
     again = generated_variant(shop, edit="product", seed=2, fidelity_thresholds=LOOSE)
-    assert services.variant_assess(variant_id=again.pk) is not None
+    assert scoring.variant_assess(variant_id=again.pk) is not None
 
 
 def test_a_regenerated_variant_keeps_the_thresholds_it_was_planned_with(shop, reviewer) -> None:  # type: ignore[no-untyped-def]

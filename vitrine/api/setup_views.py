@@ -18,8 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from vitrine.api import examples as ex
-from vitrine.api import serializers as s
 from vitrine.api import services as api_services
+from vitrine.api import setup_serializers as ss
 from vitrine.api.authentication import Caller
 from vitrine.api.base import ApiViewSet
 from vitrine.api.models import ApiToken
@@ -42,7 +42,7 @@ from vitrine.templates.models import GlossaryEntry, TemplateRule, VariantTemplat
                                  examples=[ex.SHOP_PATCH, ex.SHOP]),
 )
 class ShopSettingsViewSet(ApiViewSet):
-    serializer_class = s.ShopSettingsSerializer
+    serializer_class = ss.ShopSettingsSerializer
     write_actions = {"partial_update": Action.EDIT_SETTINGS}
     pagination_class = None
 
@@ -67,7 +67,7 @@ class ShopSettingsViewSet(ApiViewSet):
 )
 class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     queryset = Market.objects.none()  # the model, for the schema; get_queryset scopes to the shop
-    serializer_class = s.MarketSerializer
+    serializer_class = ss.MarketSerializer
     write_actions = dict.fromkeys(["create", "update", "partial_update", "destroy"], Action.EDIT_SETTINGS)
 
     def get_queryset(self) -> QuerySet[Market]:
@@ -108,7 +108,7 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     retrieve=extend_schema(summary="One template with its versions and previews", examples=[ex.TEMPLATE]),
 )
 class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
-    serializer_class = s.TemplateSerializer
+    serializer_class = ss.TemplateSerializer
     pagination_class = None
     lookup_field = "slug"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
@@ -152,7 +152,7 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
 )
 class TemplateRuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     queryset = TemplateRule.objects.none()  # the model, for the schema; get_queryset scopes to the shop
-    serializer_class = s.TemplateRuleSerializer
+    serializer_class = ss.TemplateRuleSerializer
     write_actions = dict.fromkeys(["create", "update", "partial_update", "destroy"], Action.EDIT_SETTINGS)
 
     def get_queryset(self) -> QuerySet[TemplateRule]:
@@ -203,14 +203,14 @@ class TemplateRuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
     update=extend_schema(summary="Replace a glossary entry", examples=[ex.GLOSSARY_IN, ex.GLOSSARY]),
     partial_update=extend_schema(summary="Change a glossary entry", examples=[ex.GLOSSARY_PATCH, ex.GLOSSARY]),
     destroy=extend_schema(summary="Delete a glossary entry"),
-    import_csv=extend_schema(summary="Import glossary entries from CSV", request=s.GlossaryImportSerializer,
-                             responses={200: s.GlossaryImportResultSerializer}, examples=[ex.GLOSSARY_IMPORTED]),
+    import_csv=extend_schema(summary="Import glossary entries from CSV", request=ss.GlossaryImportSerializer,
+                             responses={200: ss.GlossaryImportResultSerializer}, examples=[ex.GLOSSARY_IMPORTED]),
     export_csv=extend_schema(summary="Export the glossary as CSV", responses={
         (200, CSV_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR, examples=[ex.GLOSSARY_CSV])}),
 )
 class GlossaryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     queryset = GlossaryEntry.objects.none()  # the model, for the schema; get_queryset scopes to the shop
-    serializer_class = s.GlossaryEntrySerializer
+    serializer_class = ss.GlossaryEntrySerializer
     write_actions = dict.fromkeys(["create", "update", "partial_update", "destroy", "import_csv"],
                                   Action.EDIT_SETTINGS)
 
@@ -251,14 +251,14 @@ class GlossaryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser],
             filter_backends=[], pagination_class=None)
     def import_csv(self, request: Request) -> Response:
-        serializer = s.GlossaryImportSerializer(data=request.data)
+        serializer = ss.GlossaryImportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             upload = serializer.validated_data["file"]
             result = template_services.glossary_import_csv(shop=self.shop, data=upload.read())
         except ValueError as exc:
             raise serializers.ValidationError({"file": [str(exc)]}) from None
-        return Response(s.GlossaryImportResultSerializer(result).data)
+        return Response(ss.GlossaryImportResultSerializer(result).data)
 
     @action(detail=False, methods=["get"], url_path="export", filter_backends=[], pagination_class=None,
             renderer_classes=[CsvRenderer, JSONRenderer])
@@ -273,14 +273,14 @@ class GlossaryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
 @extend_schema_view(
     list=extend_schema(summary="Members of the shop and their roles", examples=[ex.MEMBERSHIP]),
     retrieve=extend_schema(summary="One member", examples=[ex.MEMBERSHIP]),
-    create=extend_schema(summary="Invite a person by e-mail with a role", request=s.InviteSerializer,
-                         responses={201: s.MembershipSerializer}, examples=[ex.INVITE, ex.MEMBERSHIP]),
+    create=extend_schema(summary="Invite a person by e-mail with a role", request=ss.InviteSerializer,
+                         responses={201: ss.MembershipSerializer}, examples=[ex.INVITE, ex.MEMBERSHIP]),
     partial_update=extend_schema(summary="Change a member's role", examples=[ex.ROLE_PATCH, ex.MEMBERSHIP]),
     destroy=extend_schema(summary="Remove a member from the shop"),
 )
 class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     queryset = ShopMembership.objects.none()  # the model, for the schema; get_queryset scopes to the shop
-    serializer_class = s.MembershipSerializer
+    serializer_class = ss.MembershipSerializer
     write_actions = dict.fromkeys(["create", "partial_update", "destroy"], Action.MANAGE_TEAM)
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -288,10 +288,10 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
         return ShopMembership.objects.filter(shop=self.shop).select_related("user")
 
     def create(self, request: Request) -> Response:
-        serializer = s.InviteSerializer(data=request.data)
+        serializer = ss.InviteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         membership = platform_services.membership_invite(shop=self.shop, actor=self.actor, **serializer.validated_data)
-        return Response(s.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+        return Response(ss.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str) -> Response:
         membership = self.get_object()
@@ -311,13 +311,13 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     list=extend_schema(summary="API tokens (yours; every member's for owners)", examples=[ex.TOKEN]),
     retrieve=extend_schema(summary="One API token", examples=[ex.TOKEN]),
     create=extend_schema(summary="Create a personal API token (shown once)",
-                         responses={201: s.ApiTokenCreatedSerializer},
+                         responses={201: ss.ApiTokenCreatedSerializer},
                          examples=[ex.TOKEN_IN, ex.TOKEN_CREATED]),
     destroy=extend_schema(summary="Revoke an API token"),
 )
 class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     queryset = ApiToken.objects.none()  # the model, for the schema; get_queryset scopes to the shop
-    serializer_class = s.ApiTokenSerializer
+    serializer_class = ss.ApiTokenSerializer
     # Any member may make and revoke tokens for themselves; other members' tokens need MANAGE_TEAM.
     write_actions = {"create": Action.VIEW, "destroy": Action.VIEW}
     http_method_names = ["get", "post", "delete", "head", "options"]
@@ -342,7 +342,7 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
             raise serializers.ValidationError({"role": [f"a token cannot have more rights than you ({ceiling})"]})
         token, raw = api_services.api_token_create(shop=self.shop, user=request.user, role=role,
                                                    name=serializer.validated_data.get("name", ""), actor=self.actor)
-        data = {**s.ApiTokenSerializer(token).data, "token": raw}
+        data = {**ss.ApiTokenSerializer(token).data, "token": raw}
         return Response(data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, pk: str) -> Response:

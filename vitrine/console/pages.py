@@ -14,7 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from vitrine.api import serializers as api_serializers
+from vitrine.api import setup_serializers
 from vitrine.console import forms, selectors
 from vitrine.platform.models import Shop
 from vitrine.platform.roles import Action, user_can
@@ -81,7 +81,7 @@ def posted_policy(request: HttpRequest) -> dict[str, Any] | None:
     if not form.is_valid():
         messages.error(request, _("That could not be done: %(reason)s") % {"reason": form.errors_text()})
         return None
-    return validated(request, api_serializers.ShopSettingsSerializer, form.cleaned_data, form, partial=True)
+    return validated(request, setup_serializers.ShopSettingsSerializer, form.cleaned_data, form, partial=True)
 
 
 def ints(values: Iterable[str]) -> list[int]:

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from vitrine.api import selectors as api_selectors
-from vitrine.api import serializers as api_serializers
 from vitrine.api import services as api_services
+from vitrine.api import setup_serializers
 from vitrine.console import forms, selectors
 from vitrine.console import services as console_services
 from vitrine.console.pages import (
@@ -75,7 +75,7 @@ def _onboarding_save(request: HttpRequest, shop: Shop, step: str) -> HttpRespons
     try:
         if step == "markets":
             if request.POST.get("add"):
-                data = validated(request, api_serializers.MarketSerializer, posted_fields(request, "locale", "name"),
+                data = validated(request, setup_serializers.MarketSerializer, posted_fields(request, "locale", "name"),
                                   forms.MarketForm())
                 if data is not None:
                     platform_services.market_create(shop=shop, actor=actor, **data)
@@ -139,7 +139,7 @@ def glossary(request: HttpRequest, shop: Shop) -> HttpResponse:
     if request.method == "POST":
         if not user_can(request.user, shop, Action.EDIT_SETTINGS):
             raise PermissionDenied
-        data = validated(request, api_serializers.GlossaryEntrySerializer,
+        data = validated(request, setup_serializers.GlossaryEntrySerializer,
                           posted_fields(request, "source_text", "locale", "translation"), forms.GlossaryForm())
         if data is not None:
             try:
@@ -168,7 +168,7 @@ def glossary_delete(request: HttpRequest, shop: Shop, entry_id: int) -> HttpResp
 @require_POST
 @console_page(Action.EDIT_SETTINGS)
 def glossary_import(request: HttpRequest, shop: Shop) -> HttpResponse:
-    data = validated(request, api_serializers.GlossaryImportSerializer, request.FILES.dict(),
+    data = validated(request, setup_serializers.GlossaryImportSerializer, request.FILES.dict(),
                       forms.GlossaryImportForm())
     if data is None:
         return HttpResponseRedirect(reverse("console:glossary"))
@@ -218,7 +218,7 @@ def _team_post(request: HttpRequest, shop: Shop) -> str | None:
             fields = posted_fields(request, "name", "role")
             if not fields.get("role"):
                 fields.pop("role", None)  # the API's default: the same role as mine
-            data = validated(request, api_serializers.ApiTokenSerializer, fields, forms.TokenForm())
+            data = validated(request, setup_serializers.ApiTokenSerializer, fields, forms.TokenForm())
             if data is None:
                 return None
             _row, raw = api_services.api_token_create(shop=shop, user=request.user, role=data.get("role"),
@@ -236,7 +236,7 @@ def _team_post(request: HttpRequest, shop: Shop) -> str | None:
         if not user_can(request.user, shop, Action.MANAGE_TEAM):
             raise PermissionDenied
         if what == "invite":
-            data = validated(request, api_serializers.InviteSerializer, posted_fields(request, "email", "role"),
+            data = validated(request, setup_serializers.InviteSerializer, posted_fields(request, "email", "role"),
                               forms.InviteForm())
             if data is None:
                 return None
@@ -291,7 +291,7 @@ def _settings_save(request: HttpRequest, shop: Shop) -> HttpResponse:
                 return HttpResponseRedirect(here)
             retention.retention_set(shop=shop, actor=actor, **form.cleaned_data)
         elif what == "market-add":
-            data = validated(request, api_serializers.MarketSerializer, posted_fields(request, "locale", "name"),
+            data = validated(request, setup_serializers.MarketSerializer, posted_fields(request, "locale", "name"),
                               forms.MarketForm())
             if data is None:
                 return HttpResponseRedirect(here)

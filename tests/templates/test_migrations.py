@@ -10,7 +10,7 @@ BEFORE = [("templates", "0003_alter_varianttemplate_kind_and_more"), ("platform"
 AFTER = [("templates", "0004_variant_fidelity_thresholds_backfill")]
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_existing_variants_get_their_template_versions_thresholds() -> None:
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)

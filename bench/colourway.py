@@ -31,7 +31,7 @@ from skimage.color import rgb2lab
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vitrine.inference import testing
+from tests import photos
 from vitrine.inference.colourspace import delta_e00, dominant_lab, rgb_to_lab_exact
 from vitrine.inference.config import EngineConfig
 from vitrine.inference.engine import Engine, RenderRequest
@@ -106,7 +106,7 @@ def main() -> None:
     rows = []
     for kind in KINDS:
         for source_name, colour in SOURCES.items():
-            image, mask, logo = testing.textured_product(args.side, kind=kind, color=colour, logo=True, seed=1)
+            image, mask, logo = photos.textured_product(args.side, kind=kind, color=colour, logo=True, seed=1)
             source = np.asarray(image)
             body = erode(mask, 3) & ~dilate(logo, 4)
             for target_name, target in TARGETS.items():

@@ -25,7 +25,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vitrine.inference import testing
+from tests import photos
 from vitrine.inference.config import EngineConfig
 from vitrine.inference.engine import Engine, RenderRequest
 
@@ -35,7 +35,7 @@ TARGETS_MS = {"background": 300.0, "text_localize": 1500.0}
 
 def text_card() -> Image.Image:
     """A 1024 px product card with a Chinese headline and a sub-line beside a packshot."""
-    return testing.text_photo(
+    return photos.text_photo(
         [("纯棉T恤", (64, 96), 96), ("限时优惠 包邮", (64, 260), 64)],
         size=(SIDE, SIDE),
         background=(248, 246, 240),
@@ -56,10 +56,10 @@ def mug() -> Image.Image:
 
 
 def cases() -> list[tuple[str, RenderRequest]]:
-    shot, _ = testing.packshot(SIDE, background=(240, 240, 240))
+    shot, _ = photos.packshot(SIDE, background=(240, 240, 240))
     # The same product filling more of the frame: a 1000 px main image needs it >= 800 px, unenlarged.
-    close_up = testing.packshot(1200, background=(240, 240, 240))[0].crop((88, 88, 88 + SIDE, 88 + SIDE))
-    cutout = testing.cutout(np.asarray(Image.fromarray(skimage.data.astronaut()).resize((SIDE, SIDE))))
+    close_up = photos.packshot(1200, background=(240, 240, 240))[0].crop((88, 88, 88 + SIDE, 88 + SIDE))
+    cutout = photos.cutout(np.asarray(Image.fromarray(skimage.data.astronaut()).resize((SIDE, SIDE))))
     scene = Image.fromarray(skimage.data.rocket())
     translations = {"纯棉T恤": "Cotton tee", "限时优惠包邮": "Sale, free shipping"}
     return [

@@ -36,7 +36,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vitrine.inference import testing
+from tests import photos
+from tests.inference import tiny_models
 from vitrine.inference.config import EngineConfig
 from vitrine.inference.engine import Engine, RenderRequest
 from vitrine.inference.pipelines import denoiser_of
@@ -56,7 +57,7 @@ def build_model(folder: Path, *, tiny: bool, device: torch.device) -> None:
 
     torch.manual_seed(0)
     with torch.device(device if device.type == "cuda" else "cpu"):
-        components = testing.sdxl_components(tiny=tiny, directory=folder)
+        components = tiny_models.sdxl_components(tiny=tiny, directory=folder)
     pipe = StableDiffusionXLInpaintPipeline(**components, requires_aesthetics_score=False)
     for component in pipe.components.values():
         if isinstance(component, torch.nn.Module):
@@ -98,7 +99,7 @@ def denoiser_tflop_per_pass(pipe, resolution: int, device: torch.device) -> floa
 
 
 def source_and_mask(resolution: int) -> tuple[Image.Image, np.ndarray]:
-    shot, truth = testing.packshot(resolution)
+    shot, truth = photos.packshot(resolution)
     return shot, truth
 
 
@@ -182,12 +183,9 @@ FAMILY_ROWS = (
 
 def tiny_family_registry(folder: Path) -> Path:
     """The family rows' ids pointed at tiny random instances (smoke runs without weights)."""
-    from tests.inference import tiny_models
-    from vitrine.inference.testing import build_tiny_sdxl_inpaint
-
     common = {"dtype": "float32", "default_steps": 2, "resolution": 64}
     built = {
-        FAMILY_ROWS[0][0]: {"location": build_tiny_sdxl_inpaint(folder / "sdxl")},
+        FAMILY_ROWS[0][0]: {"location": tiny_models.build_tiny_sdxl_inpaint(folder / "sdxl")},
         FAMILY_ROWS[1][0]: {"location": tiny_models.build_tiny_flux2_klein_inpaint(folder / "klein")},
         FAMILY_ROWS[2][0]: {
             "location": tiny_models.build_tiny_qwen_image_edit_plus(folder / "qwen"),

@@ -38,3 +38,12 @@ def make_variant(shop: Shop, *, market: Market | None = None, kind: str = "backg
         shop=shop, source_image=image, market=market or shop.markets.first(), kind=kind,
         template_slug=template_slug, template_version=1, source_sha256=image.sha256, seed=seed,
     )
+
+
+def render_one(variant_id: int):  # type: ignore[no-untyped-def]
+    """Render one variant the way the worker's task does (a batch of one): its outcome, or None when there was
+    nothing to do (rendered already, or in another worker's hands)."""
+    from vitrine.inference.services import variants_render
+
+    outcomes = variants_render(variant_ids=[variant_id])
+    return outcomes[0] if outcomes else None

@@ -17,8 +17,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from PIL import Image
 
+from tests.inference import tiny_models
 from vitrine.connectors.csvfile.services import MarketSpec, catalogue_import, csv_shop_ensure
-from vitrine.inference import testing
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Blob, Event, Market, Product, Shop, SourceImage, Variant
 from vitrine.review.models import Decision, ReviewItem
@@ -125,10 +125,9 @@ def test_demo_reaches_a_review_queue_with_items_and_a_second_run_duplicates_noth
     tmp_path: Path, capsys, settings
 ) -> None:
     # The demo's machine has no diffusion model: a registry that knows a tiny one, none chosen yet.
-    tiny = testing.build_tiny_sd_inpaint(tmp_path / "tiny-sd")
-    settings.INFERENCE_MODEL_REGISTRY_FILE = str(
-        testing.tiny_registry_file(tmp_path / "registry.json", {"tiny/sd": ("StableDiffusionInpaintPipeline", tiny)})
-    )
+    tiny = tiny_models.build_tiny_sd_inpaint(tmp_path / "tiny-sd")
+    registry = {"tiny/sd": ("StableDiffusionInpaintPipeline", tiny)}
+    settings.INFERENCE_MODEL_REGISTRY_FILE = str(tiny_models.tiny_registry_file(tmp_path / "registry.json", registry))
     settings.INFERENCE_DEFAULT_MODEL = ""
     settings.INFERENCE_DEVICE = "cpu"
     settings.FIDELITY_OCR = False  # reading printed text is the slow part of scoring; not tested here

@@ -168,7 +168,8 @@ def test_a_console_session_in_several_shops_names_the_shop(shop: Shop, other_sho
 
 # --- settings, templates, glossary, activity -----------------------------------------------------------
 def test_review_policy_auto_approves_passing_variants_above_the_score(api_as, shop: Shop) -> None:
-    from vitrine.review.services import _apply_review_policy, review_item_open
+    from vitrine.review.scoring import _apply_review_policy
+    from vitrine.review.services import review_item_open
 
     api = api_as("owner")
     body = api.patch("/api/v1/shop/", {"review_mode": "auto_publish_pass", "auto_publish_min_score": 0.9},

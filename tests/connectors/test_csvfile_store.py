@@ -18,6 +18,7 @@ from vitrine.platform import events
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Event, Product, Shop, SourceImage, Variant
 from vitrine.platform.services import blob_put, variant_transition
+from vitrine.templates import planner
 from vitrine.templates import services as template_services
 
 pytestmark = pytest.mark.django_db
@@ -318,7 +319,7 @@ def test_importing_the_export_back_never_plans_from_our_own_images(imported: Sho
     catalogue_import(shop=imported, csv_path=export / "products.csv", images_dir=export)
     ours = SourceImage.objects.get(remote_id=f"images/{variant.remote_media_id}")
     assert ours.published_by_us
-    outcome = template_services.product_plan(product_id=ours.product_id)
+    outcome = planner.product_plan(product_id=ours.product_id)
     assert not Variant.objects.filter(source_image=ours).exists()
     assert outcome.created  # the merchant's own photos are still planned
 

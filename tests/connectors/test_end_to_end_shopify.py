@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests import photos
 from tests.connectors.conftest import SHOP_DOMAIN
 from tests.fakes.shopify import FakeShopify
+from tests.inference import tiny_models
 from vitrine.connectors.shopify.publishing import marker_key
-from vitrine.inference import testing
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Event, Product, Shop, SourceImage, Variant
 from vitrine.review.models import Decision, ReviewItem
@@ -34,13 +35,13 @@ TINY_MODEL = "tiny/sd-inpaint"
 @pytest.fixture(scope="module")
 def tiny_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("e2e-models")
-    pipeline = testing.build_tiny_sd_inpaint(root / "sd-inpaint")
-    return testing.tiny_registry_file(root / "registry.json",
+    pipeline = tiny_models.build_tiny_sd_inpaint(root / "sd-inpaint")
+    return tiny_models.tiny_registry_file(root / "registry.json",
                                       {TINY_MODEL: ("StableDiffusionInpaintPipeline", pipeline)})
 
 
 def packshot_png(seed: int) -> bytes:
-    image, _ = testing.packshot(160, seed=seed)
+    image, _ = photos.packshot(160, seed=seed)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()

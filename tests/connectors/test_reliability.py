@@ -146,7 +146,7 @@ def test_shopify_refuses_to_resize_an_approved_image_and_renders_are_fitted_befo
 def test_taobao_render_is_fitted_at_render_time_and_published_pixel_for_pixel(db, settings,
                                                                              django_capture_on_commit_callbacks):
     from tests.factories import make_variant
-    from vitrine.inference.testing import packshot
+    from tests.photos import packshot
 
     settings.TAOBAO_PICTURE_MAX_BYTES = _DISCLOSURE_ROOM + 12_000
     shop = Shop.objects.create(provider="taobao", external_id="2200000009", name="Seller")

@@ -13,7 +13,8 @@ from vitrine.connectors.errors import ApiUnavailable
 from vitrine.connectors.models import TaobaoCategory
 from vitrine.platform.catalog import product_sync
 from vitrine.platform.models import Variant
-from vitrine.templates.services import catalogue_sync, product_plan, rule_set
+from vitrine.templates.planner import product_plan
+from vitrine.templates.services import catalogue_sync, rule_set
 
 pytest_plugins = ["tests.fakes.taobao.fixtures"]
 

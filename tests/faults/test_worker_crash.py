@@ -11,7 +11,7 @@ from django.db import transaction
 from tests.conftest import celery_on_broker
 from tests.factories import make_variant
 from tests.faults.conftest import wait_for
-from vitrine.inference.testing import packshot
+from tests.photos import packshot
 from vitrine.platform import events
 from vitrine.platform.models import Event, Product, SourceImage, Variant, VariantTransition
 from vitrine.platform.services import image_intake

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from vitrine.inference import testing
+from tests.inference import tiny_models as builders
 from vitrine.inference.config import EngineConfig
 from vitrine.inference.engine import Engine
 
@@ -30,9 +30,9 @@ def _one_ocr_thread(settings) -> None:  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("tiny-models")
-    sd = testing.build_tiny_sd_inpaint(root / "sd-inpaint")
-    sdxl = testing.build_tiny_sdxl_inpaint(root / "sdxl-inpaint")
-    registry = testing.tiny_registry_file(
+    sd = builders.build_tiny_sd_inpaint(root / "sd-inpaint")
+    sdxl = builders.build_tiny_sdxl_inpaint(root / "sdxl-inpaint")
+    registry = builders.tiny_registry_file(
         root / "registry.json",
         {TINY_SD: ("StableDiffusionInpaintPipeline", sd), TINY_SDXL: ("StableDiffusionXLInpaintPipeline", sdxl)},
     )
@@ -40,8 +40,8 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "sd": sd,
         "sdxl": sdxl,
         "registry": registry,
-        "segformer": testing.build_tiny_segformer(root / "segformer"),
-        "translator": testing.build_tiny_translator(root / "translator"),
+        "segformer": builders.build_tiny_segformer(root / "segformer"),
+        "translator": builders.build_tiny_translator(root / "translator"),
     }
 
 

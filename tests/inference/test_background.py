@@ -5,7 +5,7 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from vitrine.inference import testing
+from tests import photos
 from vitrine.inference.config import EngineConfig
 from vitrine.inference.engine import Engine, RenderRequest
 from vitrine.inference.errors import BadInput, UnsupportedParameter
@@ -34,7 +34,7 @@ def assert_product_exact(source: Image.Image, result, *, erosion: int = 1) -> No
     ],
 )
 def test_classical_modes_keep_the_product_and_replace_the_rest(classical_engine: Engine, params) -> None:
-    image, _ = testing.packshot(128)
+    image, _ = photos.packshot(128)
     result = classical_engine.render(RenderRequest(image=image, recipe="background", params=params))
     assert_product_exact(image, result)
     assert result.metadata.backend == "classical" and result.metadata.model_id == ""
@@ -46,7 +46,7 @@ def test_classical_modes_keep_the_product_and_replace_the_rest(classical_engine:
 
 
 def test_solid_background_is_exactly_the_colour_away_from_the_product(classical_engine: Engine) -> None:
-    image, truth = testing.packshot(128)
+    image, truth = photos.packshot(128)
     result = classical_engine.render(
         RenderRequest(image=image, recipe="background", params={"mode": "solid", "color": "#102030", "shadow": False})
     )
@@ -55,7 +55,7 @@ def test_solid_background_is_exactly_the_colour_away_from_the_product(classical_
 
 
 def test_contact_shadow_darkens_the_floor_under_the_product(classical_engine: Engine) -> None:
-    image, truth = testing.packshot(128)
+    image, truth = photos.packshot(128)
     rows = np.flatnonzero(truth.any(axis=1))
     params = {"mode": "solid", "color": "#FFFFFF"}
     with_shadow = np.asarray(
@@ -72,7 +72,7 @@ def test_contact_shadow_darkens_the_floor_under_the_product(classical_engine: En
 
 
 def test_scene_mode_composites_onto_a_real_photo(classical_engine: Engine) -> None:
-    image, _ = testing.packshot(128)
+    image, _ = photos.packshot(128)
     scene = Image.fromarray(skimage.data.rocket())
     result = classical_engine.render(
         RenderRequest(
@@ -90,7 +90,7 @@ def test_scene_mode_composites_onto_a_real_photo(classical_engine: Engine) -> No
 
 
 def test_transparent_cutout_of_a_real_photo_blends_its_own_rim(classical_engine: Engine) -> None:
-    cutout = testing.cutout(skimage.data.chelsea())
+    cutout = photos.cutout(skimage.data.chelsea())
     result = classical_engine.render(
         RenderRequest(image=cutout, recipe="background", params={"mode": "solid", "color": "#000000"})
     )
@@ -124,7 +124,7 @@ def test_real_photo_without_a_mask_is_refused_not_guessed(classical_engine: Engi
 
 
 def test_marketplace_main_image(classical_engine: Engine) -> None:
-    image, _ = testing.packshot(1300, background=(236, 236, 236))
+    image, _ = photos.packshot(1300, background=(236, 236, 236))
     result = classical_engine.render(RenderRequest(image=image, recipe="background", params={"mode": "marketplace"}))
     out = np.asarray(result.image)
     side = out.shape[0]
@@ -141,7 +141,7 @@ def test_marketplace_main_image(classical_engine: Engine) -> None:
 
 @pytest.mark.parametrize(("size", "review"), [(400, True), (800, False)])
 def test_marketplace_enlarges_a_small_product_and_records_the_factor(classical_engine: Engine, size, review) -> None:
-    image, truth = testing.packshot(size)
+    image, truth = photos.packshot(size)
     result = classical_engine.render(RenderRequest(image=image, recipe="background", params={"mode": "marketplace"}))
     out = np.asarray(result.image)
     details = result.metadata.details
@@ -176,7 +176,7 @@ def test_marketplace_enlarges_with_a_super_resolution_model_when_configured(tmp_
     path = tmp_path / "tiny-sr.pt2"
     torch.export.save(export(model, (torch.rand(1, 3, 16, 16),), dynamic_shapes=(dims,)), str(path))
     engine = Engine(EngineConfig(device="cpu", upscale_model=str(path)))
-    image, _ = testing.packshot(400)
+    image, _ = photos.packshot(400)
     params = {"mode": "marketplace", "min_side": 500}
     result = engine.render(RenderRequest(image=image, recipe="background", params=params))
     details = result.metadata.details
@@ -191,7 +191,7 @@ def test_marketplace_enlarges_with_a_super_resolution_model_when_configured(tmp_
 
 
 def test_parameters_are_checked(classical_engine: Engine) -> None:
-    image, _ = testing.packshot(64)
+    image, _ = photos.packshot(64)
     cases = [
         ({"colour": "#fff"}, "has no parameter 'colour'"),
         ({"mode": "neon"}, "must be one of solid, gradient"),
@@ -206,7 +206,7 @@ def test_parameters_are_checked(classical_engine: Engine) -> None:
 
 
 def test_parameters_for_another_mode_are_reported(classical_engine: Engine) -> None:
-    image, _ = testing.packshot(64)
+    image, _ = photos.packshot(64)
     result = classical_engine.render(
         RenderRequest(image=image, recipe="background", params={"mode": "solid", "prompt": "a beach"})
     )

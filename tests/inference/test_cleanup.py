@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from PIL import Image
 
-from vitrine.inference import testing
+from tests import photos
 from vitrine.inference.engine import Engine, RenderRequest
 from vitrine.inference.errors import NoTextFound, UnsupportedParameter
 from vitrine.inference.ocr import fold
@@ -22,7 +22,7 @@ def read(engine: Engine, image: Image.Image) -> str:
 
 
 def test_cli_removes_stickers_and_keeps_the_product(tmp_path: Path, classical_engine: Engine, capsys) -> None:
-    image, mask = testing.promo_packshot()
+    image, mask = photos.promo_packshot()
     assert all(fold(text).strip("¥") in read(classical_engine, image).replace("￥", "") for text in STICKERS)
     image.save(tmp_path / "promo.png")
     call_command("edit", str(tmp_path / "promo.png"), "--recipe", "cleanup", "--out", str(tmp_path / "out.png"))
@@ -37,7 +37,7 @@ def test_cli_removes_stickers_and_keeps_the_product(tmp_path: Path, classical_en
 
 
 def test_fill_matches_the_background_and_text_on_the_product_stays(classical_engine: Engine) -> None:
-    image, mask = testing.promo_packshot(background=(236, 240, 244), product_text="ABC")
+    image, mask = photos.promo_packshot(background=(236, 240, 244), product_text="ABC")
     result = classical_engine.render(RenderRequest(image=image, recipe="cleanup", mask=mask))
     details = result.metadata.details
     assert set(details["removed_text"]) >= {"包邮", "限时特价"}
@@ -51,7 +51,7 @@ def test_fill_matches_the_background_and_text_on_the_product_stays(classical_eng
 
 
 def test_textured_background_is_filled_with_a_patch(classical_engine: Engine) -> None:
-    image, mask = testing.promo_packshot(stickers=("包邮",), background=(200, 200, 200))
+    image, mask = photos.promo_packshot(stickers=("包邮",), background=(200, 200, 200))
     rng = np.random.default_rng(1)
     rgb = np.asarray(image).copy()
     y, x = np.mgrid[0 : rgb.shape[0], 0 : rgb.shape[1]]
@@ -71,7 +71,7 @@ def test_textured_background_is_filled_with_a_patch(classical_engine: Engine) ->
 
 
 def test_merchant_box_removes_text_on_the_product_only_there(classical_engine: Engine) -> None:
-    image, mask = testing.promo_packshot(stickers=(), product_text="SALE")
+    image, mask = photos.promo_packshot(stickers=(), product_text="SALE")
     ys, xs = np.nonzero(mask)
     box = f"{xs.min()},{ys.min()},{xs.max() + 1},{ys.max() + 1}"
     with pytest.raises(NoTextFound):
@@ -86,7 +86,7 @@ def test_merchant_box_removes_text_on_the_product_only_there(classical_engine: E
 
 
 def test_text_localize_removes_a_line_translated_as_nothing(classical_engine: Engine) -> None:
-    photo = testing.text_photo([("SALE", (20, 20), 36), ("COTTON", (20, 70), 30)], size=(224, 120))
+    photo = photos.text_photo([("SALE", (20, 20), 36), ("COTTON", (20, 70), 30)], size=(224, 120))
     result = classical_engine.render(
         RenderRequest(image=photo, recipe="text_localize",
                       params={"target_language": "de", "translations": {"SALE": "", "COTTON": "COTTON"}})
@@ -100,7 +100,7 @@ def test_text_localize_removes_a_line_translated_as_nothing(classical_engine: En
 
 
 def test_a_small_sticker_beside_a_large_product_goes_whole(classical_engine: Engine) -> None:
-    image, mask = testing.promo_packshot((640, 480), stickers=("包邮",))
+    image, mask = photos.promo_packshot((640, 480), stickers=("包邮",))
     # Grow the product so the sticker is well under 2% of it.
     rgb = np.asarray(image).copy()
     big = np.zeros(mask.shape, bool)

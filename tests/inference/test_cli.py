@@ -9,13 +9,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
 
+from tests import photos
 from tests.inference.conftest import TINY_SD
-from vitrine.inference import testing
 from vitrine.inference.management.commands.edit import parse_param
 
 
 def test_edit_writes_the_image_and_mask(tmp_path: Path, capsys) -> None:
-    image, _ = testing.packshot(96, transparent=True)
+    image, _ = photos.packshot(96, transparent=True)
     image.save(tmp_path / "shot.png")
     call_command(
         "edit",
@@ -41,7 +41,7 @@ def test_edit_writes_the_image_and_mask(tmp_path: Path, capsys) -> None:
 def test_edit_with_a_mask_seed_and_a_diffusion_model(tmp_path: Path, tiny_models, settings) -> None:
     settings.INFERENCE_MODEL_REGISTRY_FILE = str(tiny_models["registry"])
     settings.INFERENCE_DEVICE = "cpu"
-    photo, truth = testing.packshot(64)
+    photo, truth = photos.packshot(64)
     photo.save(tmp_path / "shot.png")
     Image.fromarray(np.where(truth, 255, 0).astype(np.uint8)).save(tmp_path / "mask.png")
     outputs = []

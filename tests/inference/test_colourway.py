@@ -11,7 +11,7 @@ from django.core.management import call_command
 from PIL import Image
 from skimage.color import rgb2lab
 
-from vitrine.inference import testing
+from tests import photos
 from vitrine.inference.colourspace import delta_e00, dominant_lab, parse_lab, rgb_to_lab_exact
 from vitrine.inference.engine import Engine, RenderRequest
 from vitrine.inference.errors import ColourOutOfReach, UnsupportedParameter
@@ -46,7 +46,7 @@ def highpass_correlation(
 def test_colourway_reaches_the_target_and_keeps_detail(
     classical_engine: Engine, kind: str, color: tuple[int, int, int], target: str
 ) -> None:
-    image, mask, logo = testing.textured_product(160, kind=kind, color=color, logo=color[0] < 200)
+    image, mask, logo = photos.textured_product(160, kind=kind, color=color, logo=color[0] < 200)
     result = classical_engine.render(
         RenderRequest(image=image, recipe="colourway", params={"target": target}, mask=mask)
     )
@@ -63,10 +63,10 @@ def test_colourway_reaches_the_target_and_keeps_detail(
 
 
 def test_exclusion_mask_and_photo_target(classical_engine: Engine) -> None:
-    image, mask, _ = testing.textured_product(128, color=(40, 60, 150), logo=False)
+    image, mask, _ = photos.textured_product(128, color=(40, 60, 150), logo=False)
     keep = np.zeros(mask.shape, bool)
     keep[60:80, 50:80] = True
-    other_sku, _, _ = testing.textured_product(128, color=(30, 130, 60), logo=False, seed=3)
+    other_sku, _, _ = photos.textured_product(128, color=(30, 130, 60), logo=False, seed=3)
     result = classical_engine.render(
         RenderRequest(
             image=image,
@@ -85,7 +85,7 @@ def test_exclusion_mask_and_photo_target(classical_engine: Engine) -> None:
 
 
 def test_target_must_be_given_once_and_be_reachable(classical_engine: Engine) -> None:
-    image, mask, _ = testing.textured_product(96)
+    image, mask, _ = photos.textured_product(96)
     with pytest.raises(UnsupportedParameter, match="exactly one of 'target'"):
         classical_engine.render(RenderRequest(image=image, recipe="colourway", mask=mask))
     with pytest.raises(UnsupportedParameter, match="exactly one of"):
@@ -109,7 +109,7 @@ def test_parse_lab() -> None:
 
 
 def test_cli_colourway_on_a_textured_packshot(tmp_path: Path, capsys) -> None:
-    image, mask, logo = testing.textured_product(160, kind="packshot", color=(196, 120, 40))
+    image, mask, logo = photos.textured_product(160, kind="packshot", color=(196, 120, 40))
     image.save(tmp_path / "shot.png")
     mask_to_image(mask).save(tmp_path / "mask.png")
     call_command(

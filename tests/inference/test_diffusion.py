@@ -7,9 +7,9 @@ import pytest
 import skimage.data
 from PIL import Image
 
+from tests import photos
 from tests.inference.conftest import TINY_SD, TINY_SDXL
 from tests.inference.test_background import assert_product_exact
-from vitrine.inference import testing
 from vitrine.inference.config import EngineConfig
 from vitrine.inference.diffusion import working_size
 from vitrine.inference.engine import Engine, RenderRequest
@@ -23,7 +23,7 @@ def generate(prompt: str = "a sunny beach", **extra: object) -> dict:
 
 @pytest.mark.parametrize("model", [TINY_SD, TINY_SDXL])
 def test_background_inpainting_keeps_the_product_exact(diffusion_engine: Engine, model: str) -> None:
-    image, _ = testing.packshot(64)
+    image, _ = photos.packshot(64)
     result = diffusion_engine.render(
         RenderRequest(image=image, recipe="background", params=generate(model=model), seed=7)
     )
@@ -39,7 +39,7 @@ def test_background_inpainting_keeps_the_product_exact(diffusion_engine: Engine,
 
 
 def test_same_seed_same_image_other_seed_other_image(diffusion_engine: Engine) -> None:
-    image, _ = testing.packshot(64)
+    image, _ = photos.packshot(64)
     first, again, other = (
         diffusion_engine.render(RenderRequest(image=image, recipe="background", params=generate(), seed=seed))
         for seed in (11, 11, 12)
@@ -49,7 +49,7 @@ def test_same_seed_same_image_other_seed_other_image(diffusion_engine: Engine) -
 
 
 def test_batched_requests_share_one_call_with_one_generator_per_image(diffusion_engine: Engine) -> None:
-    image, _ = testing.packshot(64)
+    image, _ = photos.packshot(64)
     requests = [RenderRequest(image=image, recipe="background", params=generate(), seed=s) for s in (1, 2, 3)]
     batched = diffusion_engine.render_batch(requests)
     assert [r.metadata.details["diffusion_batch"] for r in batched] == [3, 3, 3]
@@ -60,7 +60,7 @@ def test_batched_requests_share_one_call_with_one_generator_per_image(diffusion_
 
 
 def test_batch_mixes_results_and_errors(diffusion_engine: Engine) -> None:
-    image, _ = testing.packshot(64)
+    image, _ = photos.packshot(64)
     outcomes = diffusion_engine.render_batch([
         RenderRequest(image=image, recipe="background", params=generate(), seed=1),
         RenderRequest(image=image, recipe="background", params=generate(model="nobody/unknown")),
@@ -74,7 +74,7 @@ def test_batch_mixes_results_and_errors(diffusion_engine: Engine) -> None:
 
 
 def test_different_sizes_run_as_separate_calls(diffusion_engine: Engine) -> None:
-    square, _ = testing.packshot(64)
+    square, _ = photos.packshot(64)
     wide = Image.new("RGB", (96, 64), "white")
     wide.paste(square, (16, 0))
     results = diffusion_engine.render_batch([
@@ -97,7 +97,7 @@ def test_real_photo_background_with_a_supplied_mask(diffusion_engine: Engine) ->
 
 
 def test_time_limit_stops_the_denoising_loop(diffusion_engine: Engine) -> None:
-    image, _ = testing.packshot(64)
+    image, _ = photos.packshot(64)
     [outcome] = diffusion_engine.render_batch(
         [RenderRequest(image=image, recipe="background", params=generate())], time_limit_s=1e-9
     )
@@ -106,7 +106,7 @@ def test_time_limit_stops_the_denoising_loop(diffusion_engine: Engine) -> None:
 
 
 def test_no_model_configured_names_the_setting(classical_engine: Engine) -> None:
-    image, _ = testing.packshot(64)
+    image, _ = photos.packshot(64)
     with pytest.raises(ModelNotConfigured, match="set INFERENCE_DEFAULT_MODEL"):
         classical_engine.render(RenderRequest(image=image, recipe="background", params=generate()))
 

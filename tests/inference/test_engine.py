@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vitrine.inference import testing
+from tests import photos
 from vitrine.inference.engine import Engine, RenderRequest, derive_seed, shared_engine
 from vitrine.inference.errors import ImageTooSmall, InferenceError, UnknownRecipe
 
 
 def test_unknown_recipe(classical_engine: Engine) -> None:
-    image, _ = testing.packshot(64)
+    image, _ = photos.packshot(64)
     known = "background, cleanup, colourway, model_swap"
     with pytest.raises(UnknownRecipe, match=f"unknown edit recipe 'cartoonify'; known: {known}"):
         classical_engine.render(RenderRequest(image=image, recipe="cartoonify"))
@@ -22,7 +22,7 @@ def test_tiny_images_are_refused(classical_engine: Engine) -> None:
 
 
 def test_every_error_has_a_merchant_message_and_a_retry_decision(classical_engine: Engine) -> None:
-    image, _ = testing.packshot(64)
+    image, _ = photos.packshot(64)
     outcomes = classical_engine.render_batch([
         RenderRequest(image=image, recipe="background", params={"mode": "generate", "prompt": "x"}),
         RenderRequest(image=image, recipe="background", params={"feather": -1}),
@@ -33,7 +33,7 @@ def test_every_error_has_a_merchant_message_and_a_retry_decision(classical_engin
 
 
 def test_result_metadata(classical_engine: Engine) -> None:
-    image, _ = testing.packshot(64, transparent=True)
+    image, _ = photos.packshot(64, transparent=True)
     result = classical_engine.render(RenderRequest(image=image, recipe="background", seed=42))
     metadata = result.metadata
     assert metadata.recipe == "background" and metadata.seed == 42 and metadata.backend == "classical"

@@ -5,7 +5,7 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from vitrine.inference import testing
+from tests import photos
 from vitrine.inference.errors import BadInput, InvalidMask, LowConfidenceMask, NoProductFound
 from vitrine.inference.masks import (
     ProtectMask,
@@ -21,14 +21,14 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def test_alpha_channel_is_the_mask() -> None:
-    image, truth = testing.packshot(96, transparent=True)
+    image, truth = photos.packshot(96, transparent=True)
     protect = estimate_protect_mask(image)
     assert protect.method == "alpha" and protect.confidence == 1.0
     assert np.array_equal(protect.mask, truth)
 
 
 def test_real_photo_cutout_uses_its_alpha() -> None:
-    cutout = testing.cutout(skimage.data.coffee())
+    cutout = photos.cutout(skimage.data.coffee())
     protect = estimate_protect_mask(cutout)
     assert protect.method == "alpha"
     assert np.array_equal(protect.mask, np.asarray(cutout)[..., 3] >= 250)
@@ -40,7 +40,7 @@ def test_real_photo_cutout_uses_its_alpha() -> None:
     [((255, 255, 255), (40, 90, 160)), ((235, 235, 238), (150, 30, 30)), ((20, 20, 20), (220, 200, 60))],
 )
 def test_classical_mask_finds_a_packshot_on_a_plain_background(background, product) -> None:
-    image, truth = testing.packshot(128, background=background, product_color=product)
+    image, truth = photos.packshot(128, background=background, product_color=product)
     protect = estimate_protect_mask(image)
     assert protect.method == "classical"
     assert iou(protect.mask, truth) > 0.97
@@ -49,7 +49,7 @@ def test_classical_mask_finds_a_packshot_on_a_plain_background(background, produ
 
 
 def test_classical_mask_fills_enclosed_background_coloured_parts() -> None:
-    image, truth = testing.packshot(128)
+    image, truth = photos.packshot(128)
     pixels = np.asarray(image).copy()
     pixels[60:70, 60:68] = 255  # a white label inside the product
     protect = classical_protect_mask(pixels)
@@ -67,7 +67,7 @@ def test_classical_mask_is_not_trusted_on_real_scenes(photo) -> None:
 
 
 def test_classical_mask_reports_a_product_barely_distinct_from_the_background() -> None:
-    image, _ = testing.packshot(128, background=(250, 250, 250), product_color=(238, 238, 238))
+    image, _ = photos.packshot(128, background=(250, 250, 250), product_color=(238, 238, 238))
     protect = classical_protect_mask(np.asarray(image))
     assert "close to the background" in " ".join(protect.warnings)
     assert protect.confidence < 0.6

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests import photos
 from tests.inference import tiny_models
-from vitrine.inference import testing
 from vitrine.inference.config import EngineConfig
 from vitrine.inference.engine import Engine, RenderRequest
 from vitrine.inference.errors import ConfigurationError, TextReadBackFailed
@@ -53,7 +53,7 @@ def family_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 
 @pytest.mark.parametrize("model", [KLEIN, QWEN_EDIT, LONGCAT])
 def test_generated_background_keeps_the_product_exactly(family_engine: Engine, model: str) -> None:
-    image, mask = testing.packshot(80, seed=2)
+    image, mask = photos.packshot(80, seed=2)
     result = family_engine.render(
         RenderRequest(image=image, recipe="background", mask=mask, seed=7,
                       params={"mode": "generate", "prompt": "a marble table", "model": model})
@@ -67,8 +67,8 @@ def test_generated_background_keeps_the_product_exactly(family_engine: Engine, m
 
 
 def test_model_swap_with_a_reference_photo_through_the_edit_model(family_engine: Engine) -> None:
-    image, garment = testing.packshot(64, seed=3)
-    reference, _ = testing.packshot(64, product_color=(200, 150, 120), seed=4)
+    image, garment = photos.packshot(64, seed=3)
+    reference, _ = photos.packshot(64, product_color=(200, 150, 120), seed=4)
     result = family_engine.render(
         RenderRequest(image=image, recipe="model_swap", mask=garment, assets={"who": reference},
                       params={"model": QWEN_EDIT, "gender": "woman", "reference": "who", "keep_background": False})
@@ -79,7 +79,7 @@ def test_model_swap_with_a_reference_photo_through_the_edit_model(family_engine:
 
 
 def test_generative_text_localization_pastes_back_outside_the_text_and_reads_back(family_engine: Engine) -> None:
-    photo = testing.text_photo([("SALE", (20, 20), 36), ("COTTON", (20, 70), 30)], size=(224, 120))
+    photo = photos.text_photo([("SALE", (20, 20), 36), ("COTTON", (20, 70), 30)], size=(224, 120))
     source = np.asarray(photo)
     # Removing a line ("remove, don't translate"): the edit model's pixels are used only in that line's area.
     result = family_engine.render(
@@ -102,7 +102,7 @@ def test_generative_text_localization_pastes_back_outside_the_text_and_reads_bac
 
 
 def test_an_inpainting_model_cannot_rewrite_text(family_engine: Engine) -> None:
-    photo = testing.text_photo([("SALE", (20, 20), 36)], size=(160, 80))
+    photo = photos.text_photo([("SALE", (20, 20), 36)], size=(160, 80))
     with pytest.raises(ConfigurationError, match="is a inpaint model and cannot be used for rewriting text"):
         family_engine.render(
             RenderRequest(image=photo, recipe="text_localize",
@@ -113,7 +113,7 @@ def test_an_inpainting_model_cannot_rewrite_text(family_engine: Engine) -> None:
 
 def test_sam_refines_the_classical_mask_from_its_box(family_engine: Engine, tmp_path: Path) -> None:
     location = family_engine.registry.get(SAM).location
-    image, _ = testing.packshot(96, seed=5)
+    image, _ = photos.packshot(96, seed=5)
     segmented = BoxSegmenter(location).segment(np.asarray(image), (20, 10, 80, 90))
     assert segmented.mask.shape == (96, 96) and segmented.method == "sam"
     assert 0.0 <= segmented.confidence <= 1.0

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
 
-from vitrine.inference import testing
+from tests import photos
 from vitrine.inference.engine import Engine, RenderRequest
 from vitrine.inference.errors import BadInput
 from vitrine.inference.masks import erode
@@ -110,7 +110,7 @@ WORDS = {"Sale": "Rabatt", "New": "Neu", "Cotton": "Baumwolle", "Gift": "Geschen
     st.integers(0, 2**32 - 1),
 )
 def test_text_localize(classical_engine: Engine, word, x, y, font_px, background, seed) -> None:
-    image = testing.text_photo([(word, (x, y), font_px)], size=(200, 120), background=background)
+    image = photos.text_photo([(word, (x, y), font_px)], size=(200, 120), background=background)
     # A random product below the text: it may touch the line, so the rewrite must work around it.
     rng = np.random.default_rng(seed)
     product = np.zeros((120, 200), bool)

@@ -10,13 +10,13 @@ import pytest
 from django.db import transaction
 from PIL import Image
 
-from tests.factories import make_variant
+from tests.factories import make_variant, render_one
 from tests.inference.conftest import TINY_SD
+from tests.photos import packshot, text_photo
 from vitrine.inference import services
 from vitrine.inference.engine import Engine
 from vitrine.inference.errors import TransientInferenceError
 from vitrine.inference.tasks import render_variants
-from vitrine.inference.testing import packshot, text_photo
 from vitrine.platform import events
 from vitrine.platform.celery import app as celery_app
 from vitrine.platform.models import Event, Market, Product, SourceImage, Variant
@@ -87,7 +87,7 @@ def test_requested_variant_is_rendered_stored_and_handed_on(shop, django_capture
 def test_a_second_render_does_nothing(shop, django_capture_on_commit_callbacks) -> None:
     variant = make_variant(shop, source_image=source_image(shop, packshot(64)[0]))
     request_render(variant, django_capture_on_commit_callbacks)
-    assert services.variant_render(variant_id=variant.pk) is None
+    assert render_one(variant.pk) is None
     render_variants.apply(args=[[variant.pk]])
     variant.refresh_from_db()
     assert variant.state == "generated" and len(transitions(variant)) == 2
@@ -198,7 +198,7 @@ def test_an_unexpected_error_fails_the_variant_and_propagates(shop, monkeypatch)
     monkeypatch.setattr(Engine, "render_batch", broken)
     variant = make_variant(shop, source_image=source_image(shop, packshot(64)[0]))
     with pytest.raises(RuntimeError, match="bug"):
-        services.variant_render(variant_id=variant.pk)
+        render_one(variant.pk)
     variant.refresh_from_db()
     assert variant.state == "failed" and variant.failure_reason == services.INTERNAL_FAILURE
 
@@ -206,10 +206,10 @@ def test_an_unexpected_error_fails_the_variant_and_propagates(shop, monkeypatch)
 def test_a_variant_left_generating_is_taken_over_only_when_stale(shop, settings) -> None:
     variant = make_variant(shop, source_image=source_image(shop, packshot(64)[0]))
     Variant.objects.filter(pk=variant.pk).update(state="generating")
-    assert services.variant_render(variant_id=variant.pk) is None  # another worker may be on it
+    assert render_one(variant.pk) is None  # another worker may be on it
     stale = variant.updated_at - timedelta(seconds=settings.INFERENCE_TASK_TIME_LIMIT + 60)
     Variant.objects.filter(pk=variant.pk).update(updated_at=stale)
-    outcome = services.variant_render(variant_id=variant.pk)
+    outcome = render_one(variant.pk)
     assert outcome is not None and outcome.state == "generated"
 
 
@@ -228,7 +228,7 @@ def test_a_variant_superseded_while_rendering_keeps_its_state(shop, monkeypatch)
         return original(self, requests, **kwargs)
 
     monkeypatch.setattr(Engine, "render_batch", supersede_meanwhile)
-    outcome = services.variant_render(variant_id=variant.pk)
+    outcome = render_one(variant.pk)
     assert outcome is not None and outcome.state == "superseded"
     variant.refresh_from_db()
     assert variant.state == "superseded" and variant.output_id is None
@@ -240,7 +240,7 @@ def test_a_broken_registry_file_fails_the_variant_with_the_reason(shop, settings
     registry.write_text("{not json")
     settings.INFERENCE_MODEL_REGISTRY_FILE = str(registry)
     variant = make_variant(shop, source_image=source_image(shop, packshot(64)[0]))
-    services.variant_render(variant_id=variant.pk)
+    render_one(variant.pk)
     variant.refresh_from_db()
     assert variant.state == "failed"
     assert variant.failure_reason.startswith(f"the model registry file {registry} cannot be read")

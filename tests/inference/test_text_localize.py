@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from tests import photos
 from tests.inference.conftest import TINY_SD
-from vitrine.inference import testing
 from vitrine.inference.config import EngineConfig
 from vitrine.inference.engine import Engine, RenderRequest
 from vitrine.inference.errors import (
@@ -33,7 +33,7 @@ def assert_untouched_outside_the_text(image: Image.Image, result) -> None:
 
 
 def test_chinese_to_english_reads_back(classical_engine: Engine) -> None:
-    image = testing.text_photo(CHINESE_CARD, size=(320, 128), product=128)
+    image = photos.text_photo(CHINESE_CARD, size=(320, 128), product=128)
     result = localize(
         classical_engine,
         image,
@@ -55,7 +55,7 @@ def test_chinese_to_english_reads_back(classical_engine: Engine) -> None:
 
 
 def test_english_to_german_with_the_shop_glossary(classical_engine: Engine) -> None:
-    image = testing.text_photo(ENGLISH_CARD, size=(320, 128), product=128)
+    image = photos.text_photo(ENGLISH_CARD, size=(320, 128), product=128)
     result = localize(
         classical_engine,
         image,
@@ -73,14 +73,14 @@ def test_english_to_german_with_the_shop_glossary(classical_engine: Engine) -> N
 
 
 def test_german_umlauts_and_eszett_read_back(classical_engine: Engine) -> None:
-    image = testing.text_photo([("Size guide", (16, 20), 26)], size=(256, 96))
+    image = photos.text_photo([("Size guide", (16, 20), 26)], size=(256, 96))
     result = localize(classical_engine, image, target_language="de", translations={"Size guide": "Größentabelle"})
     [line] = result.metadata.details["lines"]
     assert line["similarity"] == 1.0  # read as "GroBentabelle": no "ö"/"ß" in the recogniser's alphabet
 
 
 def test_supplied_translations_win_over_the_glossary(classical_engine: Engine) -> None:
-    image = testing.text_photo([("Pure cotton", (16, 20), 26)], size=(256, 96))
+    image = photos.text_photo([("Pure cotton", (16, 20), 26)], size=(256, 96))
     result = localize(
         classical_engine,
         image,
@@ -94,7 +94,7 @@ def test_supplied_translations_win_over_the_glossary(classical_engine: Engine) -
 def test_centred_text_stays_centred(classical_engine: Engine) -> None:
     image = Image.new("RGB", (256, 96), (30, 60, 120))
     font_px = 24
-    card = testing.text_photo(
+    card = photos.text_photo(
         [("SALE", (0, 0), font_px)], size=(80, 40), background=(30, 60, 120), color=(255, 255, 255)
     )
     image.paste(card.crop((0, 0, 70, 34)), (98, 30))
@@ -121,7 +121,7 @@ def test_size_and_weight_follow_the_original(classical_engine: Engine, font: str
 
 
 def test_diffusion_erase_path(diffusion_engine: Engine) -> None:
-    image = testing.text_photo([("Pure cotton", (16, 20), 26)], size=(256, 96))
+    image = photos.text_photo([("Pure cotton", (16, 20), 26)], size=(256, 96))
     result = localize(
         diffusion_engine,
         image,
@@ -138,7 +138,7 @@ def test_diffusion_erase_path(diffusion_engine: Engine) -> None:
 
 def test_a_translation_too_long_for_its_place_is_refused(classical_engine: Engine) -> None:
     # The product sits right of the line: the translation may not grow over it.
-    image = testing.text_photo([("Pure cotton", (16, 40), 26)], size=(256, 128), product=128)
+    image = photos.text_photo([("Pure cotton", (16, 40), 26)], size=(256, 128), product=128)
     with pytest.raises(TextDoesNotFit, match=r"does not fit where 'Pure ?cotton' was"):
         localize(
             classical_engine,
@@ -149,7 +149,7 @@ def test_a_translation_too_long_for_its_place_is_refused(classical_engine: Engin
 
 
 def test_missing_translation_fails_or_is_kept(classical_engine: Engine) -> None:
-    image = testing.text_photo(ENGLISH_CARD, size=(320, 128))
+    image = photos.text_photo(ENGLISH_CARD, size=(320, 128))
     with pytest.raises(MissingTranslation, match=r"no translation of 'Limited ?offer' into de"):
         localize(classical_engine, image, target_language="de", translations={"Pure cotton": "Reine Baumwolle"})
     result = localize(
@@ -164,25 +164,25 @@ def test_missing_translation_fails_or_is_kept(classical_engine: Engine) -> None:
 
 
 def test_photo_without_text(classical_engine: Engine) -> None:
-    image, _ = testing.packshot(96)
+    image, _ = photos.packshot(96)
     with pytest.raises(NoTextFound, match="no text was found"):
         localize(classical_engine, image, target_language="de")
 
 
 def test_text_that_needs_no_change(classical_engine: Engine) -> None:
-    image = testing.text_photo([("ACME 100", (16, 20), 26)], size=(256, 96))
+    image = photos.text_photo([("ACME 100", (16, 20), 26)], size=(256, 96))
     with pytest.raises(NoTextFound, match="none of the text in the photo needs changing for de"):
         localize(classical_engine, image, target_language="de", translations={"ACME 100": "ACME 100"})
 
 
 def test_a_script_the_ocr_cannot_read_is_refused_before_rendering(classical_engine: Engine) -> None:
-    image = testing.text_photo([("Pure cotton", (16, 20), 26)], size=(256, 96))
+    image = photos.text_photo([("Pure cotton", (16, 20), 26)], size=(256, 96))
     with pytest.raises(TextReadBackFailed, match="could not be checked"):
         localize(classical_engine, image, target_language="ru", translations={"Pure cotton": "Чистый хлопок"})
 
 
 def test_target_language_is_required(classical_engine: Engine) -> None:
-    image = testing.text_photo([("Pure cotton", (16, 20), 26)], size=(256, 96))
+    image = photos.text_photo([("Pure cotton", (16, 20), 26)], size=(256, 96))
     with pytest.raises(UnsupportedParameter, match="needs 'target_language'"):
         localize(classical_engine, image)
 
@@ -218,7 +218,7 @@ def test_language_guess_from_script() -> None:
 def test_translation_model_is_used_for_unknown_lines(tiny_models) -> None:
     location = str(tiny_models["translator"])
     engine = Engine(EngineConfig(device="cpu", translation_models={"*-de": location}))
-    image = testing.text_photo([("Pure cotton", (16, 20), 26)], size=(256, 96))
+    image = photos.text_photo([("Pure cotton", (16, 20), 26)], size=(256, 96))
     [line] = engine.text_reader.find_lines(np.asarray(image))
     [expected] = Translator({"*-de": location}).translate([line.text], target="de")
     assert expected.origin == "model" and expected.text

@@ -19,7 +19,7 @@ from tests.factories import make_source_image
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Market, Product, Shop, ShopMembership, SourceImage, Variant
 from vitrine.platform.services import blob_put, image_intake
-from vitrine.review import services
+from vitrine.review import scoring
 from vitrine.review.models import ReviewItem
 
 PASSWORD = "review-tests-pw-4821"
@@ -85,19 +85,31 @@ def photo_source_image(shop: Shop, *, seed: int, product: Product | None = None)
 
 def generated_variant(shop: Shop, *, edit: str = "background", seed: int = 1, kind: str = "background",
                       market: Market | None = None, template_slug: str = "studio-white",
-                      params: dict[str, Any] | None = None) -> Variant:
-    """A variant in state ``generated`` whose output is ``edit`` applied to a product photo."""
+                      params: dict[str, Any] | None = None,
+                      fidelity_thresholds: dict[str, Any] | None = None) -> Variant:
+    """A variant in state ``generated`` whose output is ``edit`` applied to a product photo.
+
+    ``fidelity_thresholds`` are those the planner would have copied from the template version."""
     source, image, mask = photo_source_image(shop, seed=seed)
-    output = edited(image, mask, edit)
-    side = image.shape[0]
-    return Variant.objects.create(
+    variant = Variant.objects.create(
         shop=shop, source_image=source, market=market or shop.markets.first(), kind=kind,
         template_slug=template_slug, template_version=1, source_sha256=source.sha256, seed=seed,
         params=params if params is not None else {"prompt": "a sunlit oak table", "color": "#78AADC"},
-        state=VariantState.GENERATED, backend="classical", model_id="", model_licence="",
-        output=blob_put(data=png(output), content_type="image/png", width=side, height=side),
-        used_mask=blob_put(data=png(mask.astype(np.uint8) * 255), content_type="image/png", width=side, height=side),
+        fidelity_thresholds=fidelity_thresholds or {},
     )
+    return rendered(variant, image, mask, edit)
+
+
+def rendered(variant: Variant, image: np.ndarray, mask: np.ndarray, edit: str) -> Variant:
+    """``variant`` as the renderer leaves it: ``generated``, its output ``edit`` applied to ``image``."""
+    side = image.shape[0]
+    variant.state, variant.backend = VariantState.GENERATED, "classical"
+    variant.model_id = variant.model_licence = ""
+    variant.output = blob_put(data=png(edited(image, mask, edit)), content_type="image/png", width=side, height=side)
+    variant.used_mask = blob_put(data=png(mask.astype(np.uint8) * 255), content_type="image/png", width=side,
+                                 height=side)
+    variant.save()
+    return variant
 
 
 def queued_item(shop: Shop, *, seed: int, due_in: timedelta = timedelta(hours=4), priority: int = 0,
@@ -159,7 +171,7 @@ def scored_item(shop: Shop) -> Callable[..., ReviewItem]:
 
     def build(edit: str = "background", *, seed: int = 1, **kwargs: Any) -> ReviewItem:
         variant = generated_variant(shop, edit=edit, seed=seed, **kwargs)
-        item = services.variant_assess(variant_id=variant.pk)
+        item = scoring.variant_assess(variant_id=variant.pk)
         assert item is not None, f"edit {edit!r} was failed by the fidelity check instead of queued"
         return item
 

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.review.conftest import generated_variant, png, product_photo
+from tests.review.conftest import generated_variant, photo_source_image, png, product_photo, rendered
 from vitrine.fidelity import FidelityReport
 from vitrine.platform import events
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Event, Variant, VariantTransition
 from vitrine.platform.services import blob_put, blob_read
-from vitrine.review import services
+from vitrine.review import scoring
 from vitrine.review.models import ReviewArtefact, ReviewItem
 from vitrine.templates.models import VariantTemplate
 
@@ -38,7 +38,7 @@ def test_generated_event_scores_the_variant_and_opens_a_review_item(shop, django
 
 def test_a_changed_product_is_queued_with_its_regions(shop):
     variant = generated_variant(shop, edit="patch")
-    item = services.variant_assess(variant_id=variant.pk)
+    item = scoring.variant_assess(variant_id=variant.pk)
     variant.refresh_from_db()
     assert item is not None and variant.fidelity_verdict == "review"
     [region] = variant.fidelity["regions"]
@@ -48,7 +48,7 @@ def test_a_changed_product_is_queued_with_its_regions(shop):
 
 def test_below_the_hard_floor_the_variant_fails_with_reasons(shop):
     variant = generated_variant(shop, edit="product")
-    assert services.variant_assess(variant_id=variant.pk) is None
+    assert scoring.variant_assess(variant_id=variant.pk) is None
     variant.refresh_from_db()
     assert variant.state == VariantState.FAILED
     assert variant.fidelity_verdict == "fail"
@@ -61,17 +61,11 @@ def test_below_the_hard_floor_the_variant_fails_with_reasons(shop):
 
 def test_assessing_twice_changes_nothing(shop):
     variant = generated_variant(shop, edit="background")
-    first = services.variant_assess(variant_id=variant.pk)
-    second = services.variant_assess(variant_id=variant.pk)
+    first = scoring.variant_assess(variant_id=variant.pk)
+    second = scoring.variant_assess(variant_id=variant.pk)
     assert first.pk == second.pk
     assert ReviewItem.objects.count() == 1
     assert VariantTransition.objects.filter(variant=variant, to_state="in_review").count() == 1
-
-
-def template_with_thresholds(thresholds: dict) -> VariantTemplate:
-    """Version 1 of the template the test variants name, carrying threshold overrides (as written there)."""
-    return VariantTemplate.objects.create(slug="studio-white", version=1, kind="background", title="Studio white",
-                                          description="", fidelity_thresholds=thresholds)
 
 
 def test_template_thresholds_apply(shop):
@@ -79,18 +73,16 @@ def test_template_thresholds_apply(shop):
     strict = {"fidelity_thresholds": {"hard_floor": 0.0, "changed_share_pass": 0.00001,
                                       "changed_share_fail": 0.00002, "delta_e_p95_pass": 0.00001,
                                       "delta_e_p95_fail": 0.00002}}
-    template_with_thresholds(strict["fidelity_thresholds"])
-    variant = generated_variant(shop, edit="patch")
-    services.variant_assess(variant_id=variant.pk)
+    variant = generated_variant(shop, edit="patch", fidelity_thresholds=strict["fidelity_thresholds"])
+    scoring.variant_assess(variant_id=variant.pk)
     variant.refresh_from_db()
     assert variant.fidelity["thresholds"]["changed_share_pass"] == 0.00001
     assert variant.state == VariantState.IN_REVIEW and variant.fidelity_verdict == "review"
 
 
 def test_invalid_template_thresholds_fail_the_variant_clearly(shop):
-    template_with_thresholds({"ssim_pass": "high"})
-    variant = generated_variant(shop)
-    services.variant_assess(variant_id=variant.pk)
+    variant = generated_variant(shop, fidelity_thresholds={"ssim_pass": "high"})
+    scoring.variant_assess(variant_id=variant.pk)
     variant.refresh_from_db()
     assert variant.state == VariantState.FAILED
     assert variant.failure_reason == (
@@ -114,9 +106,9 @@ def test_rewritten_text_lines_are_left_out_of_the_comparison(shop, django_captur
 
 def test_rewritten_boxes_join_the_old_text_and_the_new_ink_in_source_pixels():
     details = {"lines": [{"box": [10, 10, 20, 20], "ink": [14, 12, 26, 22]}, {"box": [30, 5, 40, 9]}]}
-    assert services.rewritten_text_boxes(details, (2, 2)) == [(10, 10, 24, 20), (30, 5, 40, 9)]
+    assert scoring.rewritten_text_boxes(details, (2, 2)) == [(10, 10, 24, 20), (30, 5, 40, 9)]
     with pytest.raises(ValueError, match=r"must carry a box \[x0, y0, x1, y1\]; got \{'ink': \[1, 2, 3, 4\]\}"):
-        services.rewritten_text_boxes({"lines": [{"ink": [1, 2, 3, 4]}]}, (0, 0))
+        scoring.rewritten_text_boxes({"lines": [{"ink": [1, 2, 3, 4]}]}, (0, 0))
 
 
 def test_a_recentred_product_is_compared_with_its_own_mask(shop, django_capture_on_commit_callbacks):
@@ -144,7 +136,7 @@ def test_a_recentred_product_is_compared_with_its_own_mask(shop, django_capture_
 def test_unreadable_output_fails_the_variant(shop):
     variant = generated_variant(shop)
     Variant.objects.filter(pk=variant.pk).update(output=blob_put(data=b"not an image", content_type="image/png"))
-    services.variant_assess(variant_id=variant.pk)
+    scoring.variant_assess(variant_id=variant.pk)
     variant.refresh_from_db()
     assert variant.state == VariantState.FAILED
     assert variant.failure_reason.startswith("The images could not be read for the fidelity check")
@@ -154,7 +146,7 @@ def test_a_check_that_cannot_run_sends_the_variant_to_a_person(shop):
     variant = generated_variant(shop)
     tiny = blob_put(data=png(np.zeros((8, 8, 3), np.uint8)), content_type="image/png", width=8, height=8)
     Variant.objects.filter(pk=variant.pk).update(output=tiny)
-    item = services.variant_assess(variant_id=variant.pk)
+    item = scoring.variant_assess(variant_id=variant.pk)
     variant.refresh_from_db()
     assert item is not None and variant.state == VariantState.IN_REVIEW
     assert variant.fidelity_verdict == "review" and variant.fidelity_score is None
@@ -165,22 +157,50 @@ def test_a_check_that_cannot_run_sends_the_variant_to_a_person(shop):
 def test_printed_text_is_read_when_ocr_is_on(shop, settings):
     settings.FIDELITY_OCR = True
     variant = generated_variant(shop, edit="background")
-    services.variant_assess(variant_id=variant.pk)
+    scoring.variant_assess(variant_id=variant.pk)
     variant.refresh_from_db()
     assert variant.fidelity["ocr"] is True
     assert "printed text was not read (OCR skipped)" not in variant.fidelity["notes"]
 
 
-def test_thresholds_of_the_template_version_reach_the_report(shop):
+STRICT = {"hard_floor": 0.0, "changed_share_pass": 0.00001, "changed_share_fail": 0.00002,
+          "delta_e_p95_pass": 0.00001, "delta_e_p95_fail": 0.00002}
+
+
+def _planned_from_strict_template(shop) -> tuple[Variant, VariantTemplate, np.ndarray, np.ndarray]:
+    """A variant the planner made from a new template with STRICT thresholds (a merchant's request)."""
+    from vitrine.templates.planner import variants_request
     from vitrine.templates.services import template_create
 
-    strict = {"hard_floor": 0.0, "changed_share_pass": 0.00001, "changed_share_fail": 0.00002,
-              "delta_e_p95_pass": 0.00001, "delta_e_p95_fail": 0.00002}
     template = template_create(slug="strict-patch", kind="background", title="Strict", description="Strict.",
-                               fidelity_thresholds=strict)
-    variant = generated_variant(shop, edit="patch")
-    Variant.objects.filter(pk=variant.pk).update(template_slug=template.slug, template_version=template.version)
-    services.variant_assess(variant_id=variant.pk)
+                               fidelity_thresholds=STRICT)
+    source, image, mask = photo_source_image(shop, seed=1)
+    outcome = variants_request(shop=shop, product_ids=[source.product_id], template_slugs=[template.slug],
+                               market_ids=[shop.markets.first().pk], actor="user:test")
+    (variant_id,) = outcome.created
+    return Variant.objects.get(pk=variant_id), template, image, mask
+
+
+def test_thresholds_of_the_template_version_reach_the_report(shop):
+    variant, _, image, mask = _planned_from_strict_template(shop)
+    assert variant.fidelity_thresholds == STRICT  # copied when planned
+    scoring.variant_assess(variant_id=rendered(variant, image, mask, "patch").pk)
     variant.refresh_from_db()
     assert variant.fidelity["thresholds"]["changed_share_pass"] == 0.00001
     assert variant.fidelity_verdict == "review"
+
+
+def test_the_thresholds_a_reviewer_sees_are_those_at_planning_time(shop):
+    """A template changed after planning (a new version, or even its planned version's row edited) does not
+    move the gate of a variant planned before."""
+    from tests.review.test_regenerate_params import LOOSE
+    from vitrine.templates.services import template_revise
+
+    variant, template, image, mask = _planned_from_strict_template(shop)
+    revised = template_revise(template_id=template.pk, changes={"fidelity_thresholds": LOOSE})
+    assert revised.version == 2  # the planned version was used, so the change is a new version
+    VariantTemplate.objects.filter(pk=template.pk).update(fidelity_thresholds=LOOSE)
+    scoring.variant_assess(variant_id=rendered(variant, image, mask, "patch").pk)
+    variant.refresh_from_db()
+    assert variant.fidelity["thresholds"]["changed_share_pass"] == 0.00001
+    assert variant.fidelity_verdict == "review"  # LOOSE would have passed the recoloured patch

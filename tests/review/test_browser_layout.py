@@ -9,7 +9,7 @@ import pytest
 from tests.review.conftest import PASSWORD, generated_variant, make_reviewer
 from tests.review.test_browser import page  # noqa: F401  (the Chromium page fixture)
 from vitrine.fidelity.registry import PASS_CHECKS, measure_names_for
-from vitrine.review import services
+from vitrine.review import scoring
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -52,7 +52,7 @@ def _text_item(shop):  # type: ignore[no-untyped-def]
     variant = generated_variant(shop, kind="text_localize", seed=7, template_slug="text-de-de", params={})
     variant.render_details = {"lines": LINES, "skipped": SKIPPED, "mask_method": "alpha", "offset": [0, 0]}
     variant.save(update_fields=["render_details"])
-    item = services.variant_assess(variant_id=variant.pk)
+    item = scoring.variant_assess(variant_id=variant.pk)
     assert item is not None
     return item
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests import photos
 from vitrine.fidelity import compare
-from vitrine.inference import testing
 from vitrine.inference.colourspace import rgb_to_lab_exact
 from vitrine.inference.config import EngineConfig
 from vitrine.inference.engine import Engine, RenderRequest
@@ -15,7 +15,7 @@ from vitrine.inference.engine import Engine, RenderRequest
 
 @pytest.fixture(scope="module")
 def recoloured() -> tuple[Image.Image, np.ndarray, np.ndarray, Image.Image, tuple[float, ...]]:
-    image, mask, logo = testing.textured_product(192, color=(178, 34, 52))
+    image, mask, logo = photos.textured_product(192, color=(178, 34, 52))
     engine = Engine(EngineConfig(device="cpu", cpu_threads=1))
     result = engine.render(RenderRequest(image=image, recipe="colourway", params={"target": "#1F3A93"}, mask=mask))
     target = tuple(float(v) for v in rgb_to_lab_exact((0x1F, 0x3A, 0x93))[0])
@@ -73,14 +73,14 @@ def _colourway_variant(shop, recoloured, target_hex: str):  # type: ignore[no-un
 
 
 def test_review_judges_a_colourway_variant_against_its_swatch(shop, recoloured) -> None:  # type: ignore[no-untyped-def]
-    from vitrine.review import services
+    from vitrine.review import scoring
 
     good = _colourway_variant(shop, recoloured, "#1F3A93")
-    assert services.variant_assess(variant_id=good.pk) is not None
+    assert scoring.variant_assess(variant_id=good.pk) is not None
     good.refresh_from_db()
     assert good.fidelity["kind"] == "colourway" and good.fidelity["measures"]["target_delta_e"] <= 3.0
     # The same picture filed as the mustard SKU missed its colour: failed without review.
     wrong = _colourway_variant(shop, recoloured, "#F2D16B")
-    assert services.variant_assess(variant_id=wrong.pk) is None
+    assert scoring.variant_assess(variant_id=wrong.pk) is None
     wrong.refresh_from_db()
     assert wrong.state == "failed" and "misses its target colour" in wrong.failure_reason

@@ -7,9 +7,8 @@ import pytest
 from tests.review.conftest import generated_variant, queued_item
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Variant
-from vitrine.review import services
+from vitrine.review import scoring, services
 from vitrine.review.services import DecisionInput, InvalidDecision, review_item_decide
-from vitrine.templates.models import VariantTemplate
 
 # Valid thresholds that let almost anything through.
 LOOSE = {"hard_floor": 0.0, **{
@@ -53,14 +52,22 @@ def test_a_generation_parameter_change_is_taken(shop, reviewer) -> None:  # type
 def test_thresholds_in_a_variants_own_parameters_do_not_loosen_the_gate(shop) -> None:  # type: ignore[no-untyped-def]
     """A painted-over product is failed by the hard floor, whatever its parameters say."""
     variant = generated_variant(shop, edit="product", params={"fidelity_thresholds": LOOSE})
-    assert services.variant_assess(variant_id=variant.pk) is None
+    assert scoring.variant_assess(variant_id=variant.pk) is None
     variant.refresh_from_db()
     assert variant.state == VariantState.FAILED
-    # The same thresholds on the template (where they belong) do let it through: the gate reads only there.
-    VariantTemplate.objects.create(slug="studio-white", version=1, kind="background", title="Loose",
-                                   description="", fidelity_thresholds=LOOSE)
-    again = generated_variant(shop, edit="product", seed=2)
-    assert services.variant_assess(variant_id=again.pk) is not None
+    # The same thresholds from the template (where they belong, copied onto the variant when it is planned) do
+    # let it through: the gate reads only those.
+    again = generated_variant(shop, edit="product", seed=2, fidelity_thresholds=LOOSE)
+    assert scoring.variant_assess(variant_id=again.pk) is not None
+
+
+def test_a_regenerated_variant_keeps_the_thresholds_it_was_planned_with(shop, reviewer) -> None:  # type: ignore[no-untyped-def]
+    item = queued_item(shop, seed=3)
+    Variant.objects.filter(pk=item.variant_id).update(fidelity_thresholds=LOOSE)
+    regenerate(item, reviewer, {"color": "#F4F4F4"})
+    assert Variant.objects.get(supersedes=item.variant).fidelity_thresholds == LOOSE
+    generated = generated_variant(shop, seed=4, fidelity_thresholds=LOOSE)
+    assert services.variant_regenerate(variant_id=generated.pk, actor="user:merchant").fidelity_thresholds == LOOSE
 
 
 def test_only_a_role_allowing_review_claims_and_decides(shop) -> None:  # type: ignore[no-untyped-def]

@@ -12,12 +12,13 @@ import pytest
 from django.contrib.auth.models import User
 from PIL import Image
 
+from tests.factories import render_one
+from tests.photos import packshot
 from tests.review.conftest import make_reviewer
-from vitrine.inference import services as inference_services
-from vitrine.inference.testing import packshot
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Product, ShopMembership, SourceImage, Variant
 from vitrine.platform.services import image_intake
+from vitrine.review import scoring
 from vitrine.review import services as review_services
 from vitrine.review.models import ReviewItem
 
@@ -43,7 +44,7 @@ def rendered(shop, image: Image.Image, params: dict, *, seed: int = 1) -> Varian
     variant = Variant.objects.create(
         shop=shop, source_image=source, market=shop.markets.first(), kind="background", template_slug="t",
         template_version=1, source_sha256=source.sha256, seed=seed, params=params)
-    outcome = inference_services.variant_render(variant_id=variant.pk)
+    outcome = render_one(variant.pk)
     assert outcome is not None and outcome.state == VariantState.GENERATED, outcome
     variant.refresh_from_db()
     return variant
@@ -58,7 +59,7 @@ def test_a_small_product_is_enlarged_recorded_and_sent_to_review_with_the_reason
     assert details["mask_method"] == "classical" and details["mask_confidence"] > 0.9
     assert "enlarged" in details["review_reasons"][0]
 
-    item = review_services.variant_assess(variant_id=variant.pk)  # reads offset and factor from the field
+    item = scoring.variant_assess(variant_id=variant.pk)  # reads offset and factor from the field
     variant.refresh_from_db()
     assert item is not None and variant.state == VariantState.IN_REVIEW
     assert variant.fidelity_score is not None and variant.fidelity_score > 0.8  # the product itself matches
@@ -81,7 +82,7 @@ def test_an_uncertain_enclosed_area_sends_the_variant_to_review(shop):
     variant = rendered(shop, Image.fromarray(rgb), {"mode": "solid", "color": "#FFE0E0", "shadow": False})
     assert variant.render_details["mask_holes_opened"] == 0
     assert "might be background seen through it" in variant.render_details["review_reasons"][0]
-    review_services.variant_assess(variant_id=variant.pk)
+    scoring.variant_assess(variant_id=variant.pk)
     variant.refresh_from_db()
     assert variant.fidelity_verdict == "review"
     assert any("handle or strap opening" in reason for reason in variant.fidelity["reasons"])
@@ -91,7 +92,7 @@ def test_a_confident_render_passes_and_the_api_shows_its_details(shop, client):
     image, _ = packshot(160)
     variant = rendered(shop, image, {"mode": "solid", "color": "#FFE0E0"})
     assert variant.render_details["review_reasons"] == [] and variant.render_details["upscale"] == 1.0
-    review_services.variant_assess(variant_id=variant.pk)
+    scoring.variant_assess(variant_id=variant.pk)
     variant.refresh_from_db()
     assert variant.fidelity_verdict == "pass"
     assert ReviewItem.objects.filter(variant=variant).exists()

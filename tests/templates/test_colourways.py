@@ -9,6 +9,8 @@ from vitrine.platform.models import Event, Variant
 from vitrine.templates import colourways
 from vitrine.templates.catalogue import COLOURWAYS_FROM_OPTIONS
 from vitrine.templates.models import ColourSwatch
+from vitrine.templates.selectors import template_current
+from vitrine.templates.services import template_revise
 
 
 @pytest.fixture
@@ -33,6 +35,9 @@ def test_colour_values_and_which_are_photographed(product) -> None:  # type: ign
 
 
 def test_plan_waits_for_confirmed_swatches_then_makes_one_variant_per_colour(shop, product) -> None:  # type: ignore[no-untyped-def]
+    thresholds = {"delta_e_p95_pass": 2.5}
+    template = template_current(COLOURWAYS_FROM_OPTIONS)
+    template_revise(template_id=template.pk, changes={"fidelity_thresholds": thresholds})
     first = colourways.colourways_plan(product_id=product.pk, actor="merchant")
     assert first.created == [] and first.waiting_for_swatch == ["Navy", "藏青色"]
 
@@ -46,6 +51,7 @@ def test_plan_waits_for_confirmed_swatches_then_makes_one_variant_per_colour(sho
         ("colourway", "colour:藏青色", "#202C48"),
     ]
     assert {v.template_slug for v in variants} == {COLOURWAYS_FROM_OPTIONS}
+    assert [v.fidelity_thresholds for v in variants] == [thresholds] * 2  # the template's, as planned
     assert Event.objects.filter(type="variant.requested").count() >= 2
     # Planning again finds them: one live variant per photo, template version, market and colour.
     again = colourways.colourways_plan(product_id=product.pk, actor="merchant")

@@ -15,7 +15,7 @@ from vitrine.platform.celery import app as celery_app
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Event, Variant, VariantTransition
 from vitrine.platform.services import event_deliver, variant_transition
-from vitrine.templates import selectors, services, tasks
+from vitrine.templates import planner, selectors, services, tasks
 from vitrine.templates.models import DeferredPlan
 
 pytestmark = pytest.mark.django_db
@@ -43,17 +43,17 @@ def test_a_synced_product_is_planned_once_however_often_the_event_arrives(shop, 
     assert variants.count() == 4  # 2 images x 2 markets
     assert {v.state for v in variants} == {VariantState.REQUESTED}
     assert _requested_events() == sorted(v.pk for v in variants)
-    again = services.product_plan(product_id=product.pk)
+    again = planner.product_plan(product_id=product.pk)
     assert (again.created, again.existing) == ([], 4)
 
 
 def test_the_live_plan_constraint_stops_duplicates_the_planner_did_not_see(shop, store, monkeypatch) -> None:
     services.rule_set(shop=shop, template_slug="studio-sweep-light")
     product = store.product("mug", images=2)
-    first = services.product_plan(product_id=product.pk)
+    first = planner.product_plan(product_id=product.pk)
     # A second planner that read before the first one committed sees no variants at all.
-    monkeypatch.setattr(services, "_history", lambda image_ids: {})
-    second = services.product_plan(product_id=product.pk)
+    monkeypatch.setattr(planner, "_history", lambda image_ids: {})
+    second = planner.product_plan(product_id=product.pk)
     assert len(first.created) == 4
     assert (second.created, second.existing) == ([], 4)
     assert Variant.objects.count() == 4
@@ -62,7 +62,7 @@ def test_the_live_plan_constraint_stops_duplicates_the_planner_did_not_see(shop,
 def test_seeds_are_deterministic_per_image_template_version_and_market(shop, store) -> None:
     services.rule_set(shop=shop, template_slug="studio-sweep-light")
     product = store.product("mug")
-    services.product_plan(product_id=product.pk)
+    planner.product_plan(product_id=product.pk)
     variants = list(Variant.objects.select_related("market", "source_image"))
     assert len({v.seed for v in variants}) == 2
     for variant in variants:
@@ -70,7 +70,7 @@ def test_seeds_are_deterministic_per_image_template_version_and_market(shop, sto
             variant.source_sha256, "studio-sweep-light", 1, variant.market.locale
         )
     Variant.objects.all().delete()
-    services.product_plan(product_id=product.pk)
+    planner.product_plan(product_id=product.pk)
     assert sorted(v.seed for v in Variant.objects.all()) == sorted(v.seed for v in variants)
 
 
@@ -96,7 +96,7 @@ def test_new_image_bytes_are_planned_again_and_supersede_the_old_plan_once(shop,
 def test_a_new_template_version_replaces_unpublished_variants_of_the_old_one(shop, store) -> None:
     services.rule_set(shop=shop, template_slug="studio-sweep-light")
     product = store.product("mug")
-    services.product_plan(product_id=product.pk)
+    planner.product_plan(product_id=product.pk)
     published, pending = Variant.objects.order_by("pk")
     for state in ("generating", "generated", "in_review", "approved", "publishing", "published"):
         variant_transition(variant_id=published.pk, to=state, actor="test")
@@ -104,7 +104,7 @@ def test_a_new_template_version_replaces_unpublished_variants_of_the_old_one(sho
     services.template_revise(
         template_id=template.pk, changes={"params": {**template.params, "color": "#FAFAFA"}}
     )
-    outcome = services.product_plan(product_id=product.pk)
+    outcome = planner.product_plan(product_id=product.pk)
     assert len(outcome.created) == 2
     published.refresh_from_db()
     pending.refresh_from_db()
@@ -123,8 +123,8 @@ def test_our_own_published_images_and_deleted_products_are_never_sources(shop, s
     gone = store.product("gone")
     gone.deleted_at = gone.created_at
     gone.save()
-    assert services.product_plan(product_id=ours.pk).created == []
-    assert services.product_plan(product_id=gone.pk).created == []
+    assert planner.product_plan(product_id=ours.pk).created == []
+    assert planner.product_plan(product_id=gone.pk).created == []
 
 
 def test_rules_select_products_and_markets(shop, store) -> None:
@@ -137,7 +137,7 @@ def test_rules_select_products_and_markets(shop, store) -> None:
     mug = store.product("mug", tags=("kitchen", "blue"), product_type="Mug")
     watch = store.product("watch", product_type="Watches", vendor="meridian")
     lamp = store.product("lamp", product_type="Apparel")
-    plans = {p.handle: services.product_plan(product_id=p.pk).created for p in (mug, watch, lamp)}
+    plans = {p.handle: planner.product_plan(product_id=p.pk).created for p in (mug, watch, lamp)}
     mug_variant = Variant.objects.get(pk__in=plans["mug"])
     assert (mug_variant.template_slug, mug_variant.market) == ("studio-sweep-light", german)
     assert sorted(Variant.objects.filter(pk__in=plans["watch"]).values_list("market__locale", flat=True)) == [
@@ -154,7 +154,7 @@ def test_automatic_planning_follows_the_shops_switch(shop, store) -> None:
     product = store.product("mug")
     event_deliver(event_id=_synced_event(product).pk)
     assert Variant.objects.count() == 0
-    assert len(services.product_plan(product_id=product.pk).created) == 2  # planned by hand
+    assert len(planner.product_plan(product_id=product.pk).created) == 2  # planned by hand
 
 
 def test_the_daily_cap_defers_the_rest_and_a_later_day_plans_it(shop, store) -> None:
@@ -163,13 +163,13 @@ def test_the_daily_cap_defers_the_rest_and_a_later_day_plans_it(shop, store) -> 
     shop.save()
     first = store.product("mug", images=2)
     second = store.product("lamp", images=2)
-    outcome = services.product_plan(product_id=first.pk)
+    outcome = planner.product_plan(product_id=first.pk)
     assert (len(outcome.created), outcome.deferred) == (3, 1)
-    assert services.product_plan(product_id=second.pk).deferred == 4
+    assert planner.product_plan(product_id=second.pk).deferred == 4
     assert selectors.deferred_count(shop) == 5
-    assert services.product_plan(product_id=second.pk).deferred == 4  # asking again adds nothing
+    assert planner.product_plan(product_id=second.pk).deferred == 4  # asking again adds nothing
     assert selectors.deferred_count(shop) == 5
-    assert services.deferred_plan(shop_id=shop.pk).created == []  # today's cap is spent
+    assert planner.deferred_plan(shop_id=shop.pk).created == []  # today's cap is spent
     # The next day: today's variants were made yesterday.
     Variant.objects.update(created_at=selectors.day_start() - timedelta(hours=1))
     assert tasks.plan_deferred_variants() == 3
@@ -185,11 +185,11 @@ def test_a_deferral_whose_rule_is_gone_is_dropped(shop, store) -> None:
     shop.daily_variant_cap = 0
     shop.save()
     product = store.product("mug")
-    assert services.product_plan(product_id=product.pk).deferred == 2
+    assert planner.product_plan(product_id=product.pk).deferred == 2
     services.rule_set(shop=shop, template_slug="studio-sweep-light", enabled=False)
     shop.daily_variant_cap = 10
     shop.save()
-    assert services.deferred_plan(shop_id=shop.pk).created == []
+    assert planner.deferred_plan(shop_id=shop.pk).created == []
     assert selectors.deferred_count(shop) == 0
 
 
@@ -204,7 +204,7 @@ def test_text_variants_carry_the_market_language_and_the_shops_glossary(shop, st
     )
     services.glossary_set(shop=shop, source_text="HONEY", locale="fr", translation="MIEL")
     product = store.product("honey", title="Wildflower Honey")
-    variant = Variant.objects.get(pk__in=services.product_plan(product_id=product.pk).created)
+    variant = Variant.objects.get(pk__in=planner.product_plan(product_id=product.pk).created)
     assert variant.market == german  # the template suits de-DE only
     assert variant.params["target_language"] == "de-DE"
     assert variant.params["glossary"] == {
@@ -218,7 +218,7 @@ def test_text_variants_carry_the_market_language_and_the_shops_glossary(shop, st
 def test_alt_text_is_in_the_markets_language(shop, store) -> None:
     services.rule_set(shop=shop, template_slug="marketplace-white")
     product = store.product("mug", title="Blue Mug")
-    services.product_plan(product_id=product.pk)
+    planner.product_plan(product_id=product.pk)
     alt = dict(Variant.objects.values_list("market__locale", "alt_text"))
     assert alt == {"en-US": "Blue Mug on a white background", "de-DE": "Blue Mug vor weißem Hintergrund"}
 
@@ -236,12 +236,12 @@ def test_the_deferred_planning_runs_every_night() -> None:
 def test_the_planner_handles_product_sync_of_a_removed_image(shop, store) -> None:
     services.rule_set(shop=shop, template_slug="studio-sweep-light")
     product = store.product("mug", images=2)
-    services.product_plan(product_id=product.pk)
+    planner.product_plan(product_id=product.pk)
     kept = RemoteImage(remote_id="mug-1", url="https://store.example/mug/1-0.png", position=1)
     with_one = RemoteProduct(external_id="mug", title="Mug", handle="mug", images=(kept,))
     store.files[kept.url] = png_bytes(seed=1)
     product_upsert(shop=shop, remote=with_one, connector=store)
-    outcome = services.product_plan(product_id=product.pk)
+    outcome = planner.product_plan(product_id=product.pk)
     assert (outcome.created, outcome.existing) == ([], 2)
     assert Variant.objects.filter(state=VariantState.SUPERSEDED).count() == 2
 
@@ -262,3 +262,15 @@ def test_plan_variants_command_plans_a_shop_and_its_deferrals(shop, store, capsy
     assert "ACME: 1 planned, 0 planned before, 0 deferred" in capsys.readouterr().out
     call_command("sync_templates")
     assert "0 added, 0 revised" in capsys.readouterr().out
+
+
+def test_planned_variants_carry_the_template_versions_fidelity_thresholds(shop, store) -> None:
+    template = selectors.template_current("studio-sweep-light")
+    services.template_revise(template_id=template.pk, changes={"fidelity_thresholds": {"ssim_pass": 0.9}})
+    services.rule_set(shop=shop, template_slug="studio-sweep-light")
+    product = store.product("mug")
+    planner.product_plan(product_id=product.pk)
+    assert [v.fidelity_thresholds for v in Variant.objects.all()] == [{"ssim_pass": 0.9}] * 2
+    # A later version does not reach the variants planned from the earlier one.
+    services.template_revise(template_id=template.pk, changes={"fidelity_thresholds": {"ssim_pass": 0.8}})
+    assert [v.fidelity_thresholds for v in Variant.objects.all()] == [{"ssim_pass": 0.9}] * 2

@@ -27,7 +27,8 @@ from vitrine.review.services import (
     ReviewError,
     VariantNotInReview,
 )
-from vitrine.templates.services import RequestInvalid, RuleInvalid, TemplateInvalid
+from vitrine.templates.planner import RequestInvalid
+from vitrine.templates.services import RuleInvalid, TemplateInvalid
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://vitrine.dev/problems/"

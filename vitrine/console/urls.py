@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.i18n import set_language
 
-from vitrine.console import views
+from vitrine.console import setup_views, views
 
 app_name = "console"
 
@@ -12,8 +12,8 @@ urlpatterns = [
     path("language/", set_language, name="language"),
     path("shop/", views.shop_switch, name="shop-switch"),
     path("image/<str:token>", views.image, name="image"),
-    path("welcome/", views.onboarding, name="onboarding"),
-    path("welcome/<slug:step>/", views.onboarding, name="onboarding-step"),
+    path("welcome/", setup_views.onboarding, name="onboarding"),
+    path("welcome/<slug:step>/", setup_views.onboarding, name="onboarding-step"),
     path("review/", views.review_queue, name="review"),
     path("review/<int:item_id>/decide", views.review_decide, name="review-decide"),
     path("products/", views.products, name="products"),
@@ -21,11 +21,11 @@ urlpatterns = [
     path("products/<int:product_id>/", views.product, name="product"),
     path("variants/<int:variant_id>/", views.variant, name="variant"),
     path("variants/<int:variant_id>/<slug:action>", views.variant_action, name="variant-action"),
-    path("glossary/", views.glossary, name="glossary"),
-    path("glossary/import", views.glossary_import, name="glossary-import"),
-    path("glossary/export.csv", views.glossary_export, name="glossary-export"),
-    path("glossary/<int:entry_id>/delete", views.glossary_delete, name="glossary-delete"),
-    path("team/", views.team, name="team"),
+    path("glossary/", setup_views.glossary, name="glossary"),
+    path("glossary/import", setup_views.glossary_import, name="glossary-import"),
+    path("glossary/export.csv", setup_views.glossary_export, name="glossary-export"),
+    path("glossary/<int:entry_id>/delete", setup_views.glossary_delete, name="glossary-delete"),
+    path("team/", setup_views.team, name="team"),
     path("activity/", views.activity, name="activity"),
-    path("settings/", views.shop_settings, name="settings"),
+    path("settings/", setup_views.shop_settings, name="settings"),
 ]

@@ -18,14 +18,13 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ImproperlyConfigured
 
+from vitrine.edit_kinds import BACKGROUND as KIND_BACKGROUND
+from vitrine.edit_kinds import CLEANUP as KIND_CLEANUP
+from vitrine.edit_kinds import COLOURWAY as KIND_COLOURWAY
+from vitrine.edit_kinds import KINDS
+from vitrine.edit_kinds import MODEL_SWAP as KIND_MODEL_SWAP
+from vitrine.edit_kinds import TEXT_LOCALIZE as KIND_TEXT_LOCALIZE
 from vitrine.fidelity.registry import MEASURES, PASS_CHECKS
-
-KIND_BACKGROUND = "background"
-KIND_MODEL_SWAP = "model_swap"
-KIND_TEXT_LOCALIZE = "text_localize"
-KIND_COLOURWAY = "colourway"
-KIND_CLEANUP = "cleanup"
-KINDS = (KIND_BACKGROUND, KIND_MODEL_SWAP, KIND_TEXT_LOCALIZE, KIND_COLOURWAY, KIND_CLEANUP)
 
 # Direction and ideal value of every measure, from the one registry the engine and the review page read.
 MEASURE_HIGHER_IS_BETTER: dict[str, bool] = {measure.name: measure.higher_is_better for measure in MEASURES}

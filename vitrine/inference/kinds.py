@@ -10,6 +10,7 @@ import hashlib
 import json
 from typing import Any
 
+from vitrine import edit_kinds
 from vitrine.inference.recipes.background import BackgroundRecipe
 from vitrine.inference.recipes.base import Recipe
 from vitrine.inference.recipes.cleanup import CleanupRecipe
@@ -23,6 +24,10 @@ RECIPES: dict[str, Recipe] = {
     recipe.name: recipe
     for recipe in (BackgroundRecipe(), ModelSwapRecipe(), TextLocalizeRecipe(), ColourwayRecipe(), CleanupRecipe())
 }
+# Every edit kind has its recipe and every recipe is an edit kind (checked at import, as a wrong list would
+# only show when a variant of the missing kind is rendered).
+if set(RECIPES) != set(edit_kinds.KINDS):
+    raise ImportError(f"recipes {sorted(RECIPES)} do not match the edit kinds {sorted(edit_kinds.KINDS)}")
 
 
 def derive_seed(*parts: Any) -> int:

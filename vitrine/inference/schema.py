@@ -15,7 +15,7 @@ from vitrine.inference.masks import ProtectMask
 @dataclass(frozen=True, eq=False)
 class RenderRequest:
     image: Image.Image  # the source photo (RGB or RGBA; alpha, when present, is the product mask)
-    recipe: str  # "background" | "model_swap" | "text_localize" | "colourway" | "cleanup"
+    recipe: str  # an edit kind (vitrine.edit_kinds.KINDS): the recipe that renders it
     params: Mapping[str, Any] = field(default_factory=dict)  # the recipe's parameters (JSON values)
     seed: int = 0  # drives every random choice; the same request and seed give the same image
     mask: Image.Image | np.ndarray | None = None  # a supplied protect mask: white / True = product

@@ -275,8 +275,3 @@ def variants_resume_waiting(*, shop_id: int | None = None, actor: str = "task:vi
         logger.info("resumed %d waiting variant(s)", len(resumed))
     return resumed
 
-
-def variant_render(*, variant_id: int, final_attempt: bool = False) -> RenderOutcome | None:
-    """Render one variant. None when there was nothing to do (already rendered, or in another worker's hands)."""
-    outcomes = variants_render(variant_ids=[variant_id], final_attempt=final_attempt)
-    return outcomes[0] if outcomes else None

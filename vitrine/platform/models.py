@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from vitrine import edit_kinds
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.roles import Role
 from vitrine.platform.validators import validate_language_tag
@@ -18,12 +19,8 @@ class Provider(models.TextChoices):
     CSVFILE = "csvfile", "CSV / folder"
 
 
-class EditKind(models.TextChoices):
-    MODEL_SWAP = "model_swap", "Model swap"
-    BACKGROUND = "background", "Background replacement"
-    TEXT_LOCALIZE = "text_localize", "Text localization"
-    COLOURWAY = "colourway", "Colourway (recolour to another SKU)"
-    CLEANUP = "cleanup", "Promotional overlay clean-up"
+# The choices come from the one list of edit kinds (EditKind.BACKGROUND, EditKind.values, ... as usual).
+EditKind = models.TextChoices("EditKind", [(code.upper(), (code, label)) for code, label in edit_kinds.LABELS.items()])
 
 
 class Shop(models.Model):
@@ -193,6 +190,10 @@ class Variant(models.Model):
     source_sha256 = models.CharField(max_length=64, help_text="sha256 of the source image this was made from.")
     seed = models.BigIntegerField()
     params = models.JSONField(default=dict, blank=True, help_text="Snapshot of the parameters used.")
+    fidelity_thresholds = models.JSONField(
+        default=dict, blank=True,
+        help_text="The template version's fidelity threshold overrides, copied when the variant was planned.",
+    )
     state = models.CharField(max_length=16, choices=VariantState.choices, default=VariantState.REQUESTED)
     failure_reason = models.TextField(blank=True, help_text="Why it failed, in words a merchant can act on.")
     backend = models.CharField(max_length=64, blank=True)

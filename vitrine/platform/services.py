@@ -22,7 +22,6 @@ from django.utils import timezone
 from vitrine.platform import events
 from vitrine.platform.intake import (
     FORMAT_CONTENT_TYPES,
-    ImageRejected,
     NormalizedImage,
     image_normalize,
 )
@@ -87,25 +86,6 @@ def image_intake(data: bytes, *, filename: str = "") -> IntakeResult:
         data=normalized.png, content_type="image/png", width=normalized.width, height=normalized.height
     )
     return IntakeResult(original=original, image=image, normalized=normalized)
-
-
-@dataclass(frozen=True)
-class BatchIntakeOutcome:
-    stored: dict[str, IntakeResult]
-    rejected: dict[str, ImageRejected]
-
-
-def images_intake(files: dict[str, bytes]) -> BatchIntakeOutcome:
-    """Take a batch of files; each bad one is reported on its own and never stops the good ones."""
-    stored: dict[str, IntakeResult] = {}
-    rejected: dict[str, ImageRejected] = {}
-    for name, data in files.items():
-        try:
-            stored[name] = image_intake(data, filename=name)
-        except ImageRejected as exc:
-            logger.info("image %s rejected: %s", name, exc.message)
-            rejected[name] = exc
-    return BatchIntakeOutcome(stored=stored, rejected=rejected)
 
 
 # --- variants -------------------------------------------------------------------------------------

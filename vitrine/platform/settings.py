@@ -1,4 +1,8 @@
-"""Django settings. Everything a deployment changes comes from the environment (see the README's table)."""
+"""Django settings. Everything a deployment changes comes from the environment (see the README's table).
+
+One module over 400 lines on purpose: Django reads one settings module, and each setting sits in its section
+with the comment that explains it.
+"""
 
 from __future__ import annotations
 
@@ -292,7 +296,6 @@ if SENTRY_DSN:
     )
 
 # --- inference ------------------------------------------------------------------------------------
-# (inference settings go here)
 # Where diffusion runs: "auto" (CUDA, then MPS, then CPU), or a torch device such as "cuda:1".
 INFERENCE_DEVICE = env.str("INFERENCE_DEVICE", default="auto")
 # Model registry id used when a template names no model; empty = no diffusion (classical edits only).
@@ -325,7 +328,6 @@ INFERENCE_TASK_TIME_LIMIT = env.int("INFERENCE_TASK_TIME_LIMIT", default=960)
 INFERENCE_TASK_MAX_RETRIES = env.int("INFERENCE_TASK_MAX_RETRIES", default=3)
 
 # --- fidelity -------------------------------------------------------------------------------------
-# (fidelity settings go here)
 # Deployment overrides of the SKU-fidelity thresholds (calibrated defaults per edit kind live in
 # vitrine.fidelity.thresholds; docs/fidelity.md lists them): {"*" or kind: {name: value}}, e.g.
 # FIDELITY_THRESHOLDS='{"model_swap": {"mask_erosion_px": 8}}'. A template's own overrides apply on top.
@@ -357,7 +359,6 @@ REVIEW_DUE_HOURS = env.int("REVIEW_DUE_HOURS", default=24)
 REVIEW_BULK_APPROVE_MIN_SCORE = env.float("REVIEW_BULK_APPROVE_MIN_SCORE", default=0.9)
 
 # --- connectors -----------------------------------------------------------------------------------
-# (connector settings go here)
 # Largest product CSV imported (bytes; Shopify itself imports at most 15 MB); read as a stream, never whole.
 CSV_MAX_BYTES = env.int("CSV_MAX_BYTES", default=50 * 1024 * 1024)
 # Taobao / Tmall through the Taobao Open Platform (TOP). The sandbox gateway is

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from vitrine.review import services
+from vitrine.review import scoring
 
 
 @shared_task(
@@ -23,4 +23,4 @@ from vitrine.review import services
 def assess_variant(variant_id: int, offset: list[int] | None = None, rewritten_boxes: list[list[int]] | None = None
                    ) -> None:
     # Queued before render details were kept on the variant, a task carries them as arguments.
-    services.variant_assess(variant_id=variant_id, offset=offset, rewritten_boxes=rewritten_boxes)
+    scoring.variant_assess(variant_id=variant_id, offset=offset, rewritten_boxes=rewritten_boxes)

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from vitrine.platform import selectors as platform_selectors
 from vitrine.platform.admin import ShopScopedAdmin, ShopScopedFormMixin
 from vitrine.platform.roles import Action, user_can
-from vitrine.templates import selectors, services
+from vitrine.templates import planner, selectors, services
 from vitrine.templates.models import DeferredPlan, GlossaryEntry, TemplateRule, VariantTemplate
 
 
@@ -108,7 +108,7 @@ class TemplateRuleAdmin(ShopScopedAdmin):
     @admin.action(description="Plan variants now for every product of the selected rules' shops")
     def plan_shop_now(self, request: HttpRequest, queryset: QuerySet[TemplateRule]) -> None:
         for shop_id in sorted(set(queryset.values_list("shop_id", flat=True))):
-            outcome = services.shop_plan(shop_id=shop_id, actor=f"user:{request.user.pk}")
+            outcome = planner.shop_plan(shop_id=shop_id, actor=f"user:{request.user.pk}")
             self.message_user(
                 request,
                 f"Shop {shop_id}: {len(outcome.created)} variants planned, {outcome.deferred} deferred by "
@@ -136,5 +136,5 @@ class DeferredPlanAdmin(ShopScopedAdmin):
     @admin.action(description="Plan the selected shops' deferred variants now (within today's cap)")
     def plan_now(self, request: HttpRequest, queryset: QuerySet[DeferredPlan]) -> None:
         for shop_id in sorted(set(queryset.values_list("shop_id", flat=True))):
-            outcome = services.deferred_plan(shop_id=shop_id, actor=f"user:{request.user.pk}")
+            outcome = planner.deferred_plan(shop_id=shop_id, actor=f"user:{request.user.pk}")
             self.message_user(request, f"Shop {shop_id}: {len(outcome.created)} planned; the rest waits.")

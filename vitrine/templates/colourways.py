@@ -129,6 +129,7 @@ def colourways_plan(*, product_id: int, market_id: int | None = None, actor: str
                     source_sha256=image.sha256,
                     seed=derive_seed(image.sha256, template.slug, template.version, value),
                     params={**template.params, "target": swatches[value]},
+                    fidelity_thresholds=dict(template.fidelity_thresholds),
                     alt_text=f"{product.title}, {value}"[:1000], state=VariantState.REQUESTED,
                 )  # fmt: skip
         except IntegrityError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from vitrine.platform import events
 from vitrine.platform.models import Event
-from vitrine.templates.services import product_plan
+from vitrine.templates.planner import product_plan
 
 
 @events.handles(events.CATALOG_PRODUCT_SYNCED)

@@ -40,12 +40,6 @@ def template_has_variants(template: VariantTemplate) -> bool:
     return Variant.objects.filter(template_slug=template.slug, template_version=template.version).exists()
 
 
-def fidelity_thresholds_for(variant: Variant) -> dict[str, float]:
-    """The fidelity threshold overrides of the template version a variant was made from ({} when none)."""
-    template = template_version(variant.template_slug, variant.template_version)
-    return dict(template.fidelity_thresholds) if template is not None else {}
-
-
 def _matches_locale(entry: str, market: Market) -> bool:
     entry = entry.strip().lower()
     return entry == market.locale.lower() if "-" in entry else entry == market.language

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from vitrine import edit_kinds
 from vitrine.inference.errors import UnsupportedParameter
 from vitrine.inference.jobs import InpaintJob
 from vitrine.inference.params import Color, Param, ParamSet
@@ -35,7 +36,7 @@ FILL_TOLERANCE = 0.05
 DEFAULT_NEGATIVE_PROMPT = "text, watermark, logo, blurry, distorted, extra objects, low quality"
 
 PARAMETERS = ParamSet(
-    "background",
+    edit_kinds.BACKGROUND,
     [
         Param("mode", "str", "solid", choices=MODES, help="how the new background is made"),
         Param(
@@ -261,7 +262,7 @@ class BackgroundPlan(Plan):
 
 
 class BackgroundRecipe(Recipe):
-    name = "background"
+    name = edit_kinds.BACKGROUND
     parameters = PARAMETERS
 
     def prepare(self, request: RenderRequest, source: np.ndarray, alpha: np.ndarray | None, engine: Engine) -> Plan:

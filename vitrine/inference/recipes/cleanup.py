@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
+from vitrine import edit_kinds
 from vitrine.inference.colourspace import delta_e00, rgb_to_lab_exact
 from vitrine.inference.errors import NoTextFound, OverlayRemovalFailed, UnsupportedParameter
 from vitrine.inference.masks import (
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from vitrine.inference.engine import Engine
 
 PARAMETERS = ParamSet(
-    "cleanup",
+    edit_kinds.CLEANUP,
     [
         Param(
             "boxes",
@@ -306,7 +307,7 @@ class CleanupPlan(Plan):
 
 
 class CleanupRecipe(Recipe):
-    name = "cleanup"
+    name = edit_kinds.CLEANUP
     parameters = PARAMETERS
 
     def prepare(self, request: RenderRequest, source: np.ndarray, alpha: np.ndarray | None, engine: Engine) -> Plan:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from vitrine import edit_kinds
 from vitrine.inference.colourspace import (
     Lab,
     delta_e00,
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from vitrine.inference.engine import Engine
 
 PARAMETERS = ParamSet(
-    "colourway",
+    edit_kinds.COLOURWAY,
     [
         Param("target", "color", None, help='the other SKU\'s colour as "#RRGGBB"'),
         Param("target_lab", "str", "", help='the other SKU\'s colour as CIELAB "L,a,b" (a measured swatch)'),
@@ -241,7 +242,7 @@ def _describe(lab: Lab) -> str:
 
 
 class ColourwayRecipe(Recipe):
-    name = "colourway"
+    name = edit_kinds.COLOURWAY
     parameters = PARAMETERS
 
     def prepare(self, request: RenderRequest, source: np.ndarray, alpha: np.ndarray | None, engine: Engine) -> Plan:

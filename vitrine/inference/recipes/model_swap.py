@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from vitrine import edit_kinds
 from vitrine.inference.errors import ConfigurationError, NoPersonFound, UnsupportedParameter
 from vitrine.inference.jobs import InpaintJob
 from vitrine.inference.masks import ProtectMask, dilate, mask_from_supplied, require_usable
@@ -30,7 +31,7 @@ DEFAULT_NEGATIVE_PROMPT = (
 )
 
 PARAMETERS = ParamSet(
-    "model_swap",
+    edit_kinds.MODEL_SWAP,
     [
         Param("age", "str", "", help='e.g. "in her thirties"'),
         Param("gender", "str", "", help='e.g. "woman"'),
@@ -92,7 +93,7 @@ class ModelSwapPlan(Plan):
 
 
 class ModelSwapRecipe(Recipe):
-    name = "model_swap"
+    name = edit_kinds.MODEL_SWAP
     parameters = PARAMETERS
 
     def prepare(self, request: RenderRequest, source: np.ndarray, alpha: np.ndarray | None, engine: Engine) -> Plan:

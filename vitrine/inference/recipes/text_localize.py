@@ -4,7 +4,8 @@ Each line keeps its size (the translation is set at the original's em size, shru
 ``min_font_scale``), its colour, its alignment and its vertical centre. A longer translation may widen
 over plain background next to the line, never over the product. The result is read back with OCR and
 refused when it does not read as the translation. Everything outside the rewritten lines is the source,
-byte for byte: the protected area is the product minus the text boxes being rewritten.
+byte for byte: the protected area is the product minus the text boxes being rewritten. How each line is set
+(size, weight, colour, alignment, room to grow) is in :mod:`vitrine.inference.typesetting`.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
+from vitrine import edit_kinds
 from vitrine.inference.errors import (
     BadInput,
     MissingTranslation,
     NoTextFound,
-    TextDoesNotFit,
     TextReadBackFailed,
     UnsupportedParameter,
 )
@@ -34,12 +35,13 @@ from vitrine.inference.pasteback import paste_back
 from vitrine.inference.recipes.base import Plan, Recipe, Stopwatch, product_mask
 from vitrine.inference.schema import RenderRequest, RenderResult
 from vitrine.inference.translate import lookup_key
+from vitrine.inference.typesetting import LineLayout, line_layout, model_region
 
 if TYPE_CHECKING:
     from vitrine.inference.engine import Engine
 
 PARAMETERS = ParamSet(
-    "text_localize",
+    edit_kinds.TEXT_LOCALIZE,
     [
         Param("target_language", "str", "", help='BCP 47 tag of the market\'s language, e.g. "de-DE"'),
         Param("source_language", "str", "", help='language of the text in the photo; "" = guess from the script'),
@@ -109,84 +111,6 @@ def edit_instruction(pairs: list[tuple[str, str]]) -> str:
     steps = [f'replace the text "{source}" with "{target}"' if target else f'remove the text "{source}"'
              for source, target in pairs]  # fmt: skip
     return "; ".join(steps).capitalize() + ". Keep the same font, size, colour and position; change nothing else."
-
-
-@dataclass(frozen=True)
-class LineLayout:
-    line: TextLine
-    translation: str
-    origin: str
-    font_path: str
-    font_size: int
-    stroke: int  # px of outline in the text colour: how a regular font matches a bold original
-    color: tuple[int, int, int]
-    position: tuple[float, float]  # where PIL draws the text (left, top anchor "la")
-    ink: tuple[int, int, int, int]  # the rendered text's pixels, x0 y0 x1 y1 (exclusive)
-
-
-def _colours(source: np.ndarray, box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(background colour, text colour, ink mask of the box) from the box's pixels."""
-    x0, y0, x1, y1 = box
-    patch = source[y0:y1, x0:x1].astype(np.float32)
-    rim = np.concatenate([patch[0], patch[-1], patch[:, 0], patch[:, -1]])
-    background = np.median(rim, axis=0)
-    distance = np.linalg.norm(patch - background, axis=2)
-    strongest = float(np.percentile(distance, 99)) if distance.size else 0.0
-    if strongest < 24.0:
-        # No clear ink: write in whichever of black or white contrasts with the background.
-        luminance = float(background @ np.array([0.299, 0.587, 0.114], np.float32))
-        text = np.array([0, 0, 0] if luminance > 128 else [255, 255, 255], np.float32)
-        return background, text, np.zeros(distance.shape, bool)
-    ink = distance >= 0.6 * strongest
-    return background, np.median(patch[ink], axis=0), ink
-
-
-def _body_extent(ink: np.ndarray) -> tuple[float, float]:
-    """Top and bottom rows of a line's body: the rows holding the central 96% of its ink, so a lone
-    descender or accent (which fonts draw differently) does not set the size."""
-    mass = np.cumsum(ink.sum(axis=1))
-    if mass.size == 0 or mass[-1] == 0:
-        return 0.0, float(ink.shape[0])
-    top = int(np.searchsorted(mass, 0.02 * mass[-1]))
-    bottom = int(np.searchsorted(mass, 0.98 * mass[-1])) + 1
-    return float(top), float(bottom)
-
-
-def _stroke_thickness(ink: np.ndarray) -> float:
-    """Mean stroke width of glyph pixels: twice the area over the outline length (2wL / 2L = w)."""
-    inner = cv2.erode(ink.astype(np.uint8), np.ones((3, 3), np.uint8))
-    outline = int(ink.sum()) - int(inner.sum())
-    return 2.0 * float(ink.sum()) / max(1, outline)
-
-
-def _rendered_ink(text: str, font: ImageFont.FreeTypeFont, stroke: int) -> np.ndarray:
-    left, top, right, bottom = font.getbbox(text, anchor="la", stroke_width=stroke)
-    canvas = Image.new("L", (right - left + 2, bottom - top + 2), 0)
-    ImageDraw.Draw(canvas).text(
-        (1 - left, 1 - top), text, font=font, fill=255, anchor="la", stroke_width=stroke, stroke_fill=255
-    )
-    return np.asarray(canvas) >= 128
-
-
-def _matching_stroke(original_ink: np.ndarray, text: str, font: ImageFont.FreeTypeFont) -> int:
-    """Outline width (px) that brings ``font`` closest to the original's stroke weight: 0 for a regular
-    original, 1-2 px for a bold one at common sizes."""
-    if not original_ink.any():
-        return 0
-    target = _stroke_thickness(original_ink)
-    candidates = range(max(1, int(font.size) // 8) + 1)
-    return min(candidates, key=lambda px: abs(_stroke_thickness(_rendered_ink(text, font, px)) - target))
-
-
-def _alignment(box: tuple[int, int, int, int], width: int, requested: str) -> str:
-    if requested != "auto":
-        return requested
-    x0, _, x1, _ = box
-    if abs((x0 + x1) / 2 - width / 2) < 0.05 * width:
-        return "center"
-    if width - x1 < 0.08 * width and x0 > 0.08 * width:
-        return "right"
-    return "left"
 
 
 @dataclass(eq=False)
@@ -319,7 +243,7 @@ class TextPlan(Plan):
 
 
 class TextLocalizeRecipe(Recipe):
-    name = "text_localize"
+    name = edit_kinds.TEXT_LOCALIZE
     parameters = PARAMETERS
 
     def prepare(self, request: RenderRequest, source: np.ndarray, alpha: np.ndarray | None, engine: Engine) -> Plan:
@@ -399,17 +323,17 @@ class TextLocalizeRecipe(Recipe):
             removals = []
             if params["render"] == "model":
                 for line, text, origin in to_rewrite:
-                    model_lines.append((line, text, origin, self._model_region(line, source.shape[:2], params)))
+                    model_lines.append((line, text, origin, model_region(line, source.shape[:2], params)))
             else:
                 removals = [line for line, text, _ in to_rewrite if not text]
                 layouts = [
-                    self._layout(
+                    line_layout(
                         source,
                         line,
                         text,
                         origin,
                         params,
-                        engine,
+                        engine.fonts,
                         product.mask if product_confident else None,
                         erase_mask,
                     )
@@ -463,128 +387,9 @@ class TextLocalizeRecipe(Recipe):
         return plan
 
     @staticmethod
-    def _model_region(line: TextLine, shape: tuple[int, int], params: dict[str, Any]) -> tuple[int, int, int, int]:
-        """Where the edit model may write a line: its box, grown by ``max_growth`` across and half a line
-        above and below (a translation is rarely the original's width)."""
-        x0, y0, x1, y1 = line.box
-        grow_x = round((x1 - x0) * (params["max_growth"] - 1.0) / 2)
-        grow_y = max(2, (y1 - y0) // 2)
-        height, width = shape
-        return max(0, x0 - grow_x), max(0, y0 - grow_y), min(width, x1 + grow_x), min(height, y1 + grow_y)
-
-    @staticmethod
     def _line_mask(line: TextLine, shape: tuple[int, int]) -> np.ndarray:
         """The detected quadrilateral, grown to take the anti-aliased rim and any halo along."""
         mask = np.zeros(shape, np.uint8)
         cv2.fillPoly(mask, [np.rint(np.asarray(line.quad)).astype(np.int32)], 1)
         _, y0, _, y1 = line.box
         return dilate(mask.astype(bool), max(2, round(0.12 * (y1 - y0))))
-
-    @staticmethod
-    def _layout(
-        source: np.ndarray,
-        line: TextLine,
-        translation: str,
-        origin: str,
-        params: dict[str, Any],
-        engine: Engine,
-        product: np.ndarray | None,
-        erase_mask: np.ndarray,
-    ) -> LineLayout:
-        height, width = source.shape[:2]
-        x0, y0, x1, y1 = line.box
-        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
-        background, color, ink = _colours(source, (x0, y0, x1, y1))
-        ink_rows = np.flatnonzero(ink.any(axis=1))
-        ink_top, ink_bottom = (y0 + ink_rows[0], y0 + ink_rows[-1] + 1) if ink_rows.size else (y0, y1)
-
-        # Em size of the original: its body height over the body height the same text has at 100 px.
-        original_path = params["font"] or engine.fonts.font_for(line.text)
-        body_top, body_bottom = _body_extent(ink)
-        reference_top, reference_bottom = _body_extent(_rendered_ink(line.text, truetype(original_path, 100), 0))
-        per_em = (reference_bottom - reference_top) / 100.0
-        size = max(6, round((body_bottom - body_top) / max(0.01, per_em)))
-        stroke = _matching_stroke(ink, line.text, truetype(original_path, size))
-        if stroke:
-            # The outline adds its width above and below: take it off the size so the height still matches.
-            size = max(6, round((body_bottom - body_top - 2 * stroke) / max(0.01, per_em)))
-        font_path = params["font"] or engine.fonts.font_for(translation)
-        font = truetype(font_path, size)
-        left, top, right, bottom = font.getbbox(translation, anchor="la", stroke_width=stroke)
-        needed = right - left
-
-        align = _alignment((x0, y0, x1, y1), width, params["align"])
-        room_left, room_right = TextLocalizeRecipe._room(
-            source, (x0, ink_top, x1, ink_bottom), background, product, erase_mask
-        )
-        box_width = x1 - x0
-        growth = box_width * (params["max_growth"] - 1.0)
-        if align == "left":
-            available = box_width + min(room_right, growth)
-        elif align == "right":
-            available = box_width + min(room_left, growth)
-        else:
-            available = box_width + 2 * min(room_left, room_right, growth / 2)
-        if needed > available:
-            scaled = int(size * available / needed)
-            if scaled < size * params["min_font_scale"]:
-                raise TextDoesNotFit(
-                    f"{translation!r} does not fit where {line.text!r} was: it needs {needed} px at the original "
-                    f"size and there is room for {int(available)} px even at {params['min_font_scale']:.0%} of "
-                    "that size; shorten the translation"
-                )
-            stroke = round(stroke * scaled / size)
-            size = max(6, scaled)
-            font = truetype(font_path, size)
-            left, top, right, bottom = font.getbbox(translation, anchor="la", stroke_width=stroke)
-            needed = right - left
-
-        # Bodies share a centre line: rendered canvas row r is y + top - 1 + r (see _rendered_ink).
-        rendered_top, rendered_bottom = _body_extent(_rendered_ink(translation, font, stroke))
-        y = y0 + (body_top + body_bottom) / 2.0 - (rendered_top + rendered_bottom) / 2.0 - top + 1
-        if align == "left":
-            x = x0 - left
-        elif align == "right":
-            x = x1 - right
-        else:
-            x = (x0 + x1) / 2.0 - (left + right) / 2.0
-        ink_box = (
-            max(0, int(np.floor(x + left))),
-            max(0, int(np.floor(y + top))),
-            min(width, int(np.ceil(x + right))),
-            min(height, int(np.ceil(y + bottom))),
-        )
-        return LineLayout(
-            line=line,
-            translation=translation,
-            origin=origin,
-            font_path=font_path,
-            font_size=size,
-            stroke=stroke,
-            color=tuple(round(float(c)) for c in color),
-            position=(x, y),
-            ink=ink_box,
-        )
-
-    @staticmethod
-    def _room(
-        source: np.ndarray,
-        band_box: tuple[int, int, int, int],
-        background: np.ndarray,
-        product: np.ndarray | None,
-        erase_mask: np.ndarray,
-    ) -> tuple[int, int]:
-        """Plain columns (background colour, not product) directly left and right of a line."""
-        x0, y0, x1, y1 = band_box
-        band = source[y0:y1].astype(np.float32)
-        plain = (np.linalg.norm(band - background, axis=2) < 18.0).all(axis=0)
-        plain |= erase_mask[y0:y1].all(axis=0)  # another line's erased box is free once erased
-        if product is not None:
-            plain &= ~product[y0:y1].any(axis=0)
-        blocked_left = np.flatnonzero(~plain[:x0])
-        blocked_right = np.flatnonzero(~plain[x1:])
-        room_left = x0 - (blocked_left[-1] + 1 if blocked_left.size else 0)
-        room_right = blocked_right[0] if blocked_right.size else plain.size - x1
-        # Keep a small gap to whatever blocks the line.
-        gap = max(2, (y1 - y0) // 4)
-        return max(0, room_left - gap), max(0, room_right - gap)

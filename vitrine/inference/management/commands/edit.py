@@ -13,6 +13,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from PIL import Image, UnidentifiedImageError
 
+from vitrine import edit_kinds
+
 
 def parse_param(text: str) -> tuple[str, Any]:
     """``key=value``; the value is read as JSON when it is JSON (numbers, true, {...}), else as text."""
@@ -36,17 +38,14 @@ def open_image(path: str, what: str) -> Image.Image:
 
 
 class Command(BaseCommand):
-    help = (
-        "Edit one photo with a recipe (background, model_swap, text_localize, colourway, cleanup) and write "
-        "the result."
-    )
+    help = f"Edit one photo with a recipe ({', '.join(edit_kinds.KINDS)}) and write the result."
     requires_system_checks: list[str] = []
     requires_migrations_checks = False
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("source", help="the photo to edit")
         parser.add_argument(
-            "--recipe", required=True, help="background | model_swap | text_localize | colourway | cleanup"
+            "--recipe", required=True, help=" | ".join(edit_kinds.KINDS)
         )
         parser.add_argument(
             "--param",

@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from vitrine.platform.models import Shop
 from vitrine.templates import selectors
-from vitrine.templates.services import PlanOutcome, deferred_plan, shop_plan
+from vitrine.templates.planner import PlanOutcome, deferred_plan, shop_plan
 
 
 class Command(BaseCommand):

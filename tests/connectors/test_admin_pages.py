@@ -10,6 +10,7 @@ from django.utils import timezone
 from vitrine.connectors import services
 from vitrine.connectors.models import OAuthState
 from vitrine.connectors.taobao.models import TaobaoCategory
+from vitrine.platform.models import Shop, SyncRun
 
 
 @pytest.fixture
@@ -19,12 +20,16 @@ def operator(client, db):
     return user
 
 
-@pytest.mark.parametrize("model", ["oauthstate", "taobaosyncrun", "taobaocategory"])
-def test_the_page_lists_its_rows(client, operator, model) -> None:
+@pytest.mark.parametrize("page", ["connectors_oauthstate", "platform_syncrun", "connectors_taobaocategory"])
+def test_the_page_lists_its_rows(client, operator, page) -> None:
     services.oauth_state_issue(provider="taobao", user=operator)
     TaobaoCategory.objects.create(cid="16", name="女装", fetched_at=timezone.now() - timedelta(days=1))
-    response = client.get(reverse(f"admin:connectors_{model}_changelist"))
+    shop = Shop.objects.create(provider="taobao", external_id="4242", name="Tea house")
+    SyncRun.objects.create(provider="taobao", shop=shop, full=True, mode="windows", stats={"seen": 3})
+    response = client.get(reverse(f"admin:{page}_changelist"))
     assert response.status_code == 200
+    if page == "platform_syncrun":
+        assert "Tea house" in response.content.decode()
 
 
 def test_a_state_page_does_not_show_the_nonce(client, operator) -> None:

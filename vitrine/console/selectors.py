@@ -49,16 +49,6 @@ def image_token_read(token: str) -> tuple[int, str]:
     return int(data["s"]), str(data["h"])
 
 
-def blob_belongs_to_shop(shop_id: int, sha256: str) -> bool:
-    from vitrine.platform.selectors import blob_owners
-
-    for model, fields, shop_lookup in blob_owners():
-        for name in fields:
-            if model.objects.filter(**{f"{name}_id": sha256, f"{shop_lookup}_id": shop_id}).exists():
-                return True
-    return False
-
-
 def console_shops(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Shop]:
     return shops_where(user, Action.VIEW).order_by("name", "pk")
 

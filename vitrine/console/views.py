@@ -79,7 +79,7 @@ def image(request: HttpRequest, token: str) -> FileResponse:
     except (signing.BadSignature, KeyError, ValueError, TypeError):
         raise Http404("no such image") from None
     record = Blob.objects.filter(pk=sha256).first()
-    if record is None or not selectors.blob_belongs_to_shop(shop_id, sha256):
+    if record is None or not platform_selectors.blob_in_shop(shop_id, sha256):
         raise Http404("no such image")
     response = FileResponse(default_storage.open(record.path, "rb"), content_type=record.content_type)
     response["Cache-Control"] = "private, max-age=3600"

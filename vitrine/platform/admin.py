@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from vitrine.platform import services
+from vitrine.platform import selectors, services
 from vitrine.platform.models import (
     Event,
     Market,
@@ -247,11 +246,10 @@ class DeliveryFilter(admin.SimpleListFilter):
                 ("delivered", "Delivered")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        exhausted = Q(attempts__gte=settings.EVENT_MAX_ATTEMPTS)
         if self.value() == "dead":
-            return queryset.filter(exhausted, delivered_at__isnull=True)
+            return queryset.filter(selectors.event_abandoned())
         if self.value() == "pending":
-            return queryset.filter(delivered_at__isnull=True).exclude(exhausted)
+            return queryset.filter(delivered_at__isnull=True).exclude(selectors.event_abandoned())
         if self.value() == "delivered":
             return queryset.filter(delivered_at__isnull=False)
         return queryset

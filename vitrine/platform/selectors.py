@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
+from django.utils import timezone
 
 from vitrine.platform.models import Event, Product, Shop, SourceImage, SyncRun, Variant
 from vitrine.platform.roles import Action, shops_where
@@ -61,17 +64,21 @@ def blob_owners() -> list[BlobOwner]:
     return list(_blob_owners)
 
 
+def _blob_referenced(sha256: str, shop_condition: str, shops: object) -> bool:
+    """Whether any registered owner row of the given shop(s) references the file."""
+    for model, fields, shop_lookup in blob_owners():
+        for field in fields:
+            if model.objects.filter(**{f"{field}_id": sha256, f"{shop_lookup}{shop_condition}": shops}).exists():
+                return True
+    return False
+
+
 def blob_visible_to(user: AbstractBaseUser | AnonymousUser, sha256: str) -> bool:
     if not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
-    shops = shops_visible_to(user)
-    for model, fields, shop_lookup in blob_owners():
-        for field in fields:
-            if model.objects.filter(**{f"{field}_id": sha256, f"{shop_lookup}__in": shops}).exists():
-                return True
-    return False
+    return _blob_referenced(sha256, "__in", shops_visible_to(user))
 
 
 # --- merchant overview: usage against the cap, activity -------------------------------------------
@@ -111,34 +118,31 @@ def failed_variants(shop: Shop) -> QuerySet[Variant]:
     return Variant.objects.filter(shop=shop, state="failed").select_related("market", "source_image__product")
 
 
-def blob_in_shop(shop: Shop, sha256: str) -> bool:
+def blob_in_shop(shop: Shop | int, sha256: str) -> bool:
     """Whether a file belongs to the shop (a source image, a variant, a diff image, a published file)."""
-    for model, fields, shop_lookup in blob_owners():
-        for field in fields:
-            if model.objects.filter(**{f"{field}_id": sha256, shop_lookup: shop}).exists():
-                return True
-    return False
+    return _blob_referenced(sha256, "", shop)
+
+
+def event_abandoned() -> Q:
+    """An event the relay gave up on: undelivered after ``EVENT_MAX_ATTEMPTS`` (re-driven by an operator)."""
+    return Q(delivered_at__isnull=True, attempts__gte=settings.EVENT_MAX_ATTEMPTS)
+
+
+def stuck_cutoffs(now: datetime) -> dict[str, datetime]:
+    """Per non-terminal state, the last ``updated_at`` a variant may have before it counts as stuck."""
+    return {state: now - timedelta(seconds=seconds) for state, seconds in settings.VARIANT_STUCK_AFTER.items()}
 
 
 def reliability_counts() -> dict[str, int]:
     """What the health check reports about work at risk: events the relay gave up on, tasks the broker has
     not taken yet past their grace period, and variants stuck in a non-terminal state past their deadline."""
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.db.models import Q
-    from django.utils import timezone
-
-    from vitrine.platform.models import Event
     from vitrine.platform.outbox import outbox_backlog
 
-    now = timezone.now()
-    stuck = Q()
-    for state, seconds in settings.VARIANT_STUCK_AFTER.items():
-        stuck |= Q(state=state, updated_at__lte=now - timedelta(seconds=seconds))
+    stuck = Q(pk__in=[])
+    for state, cutoff in stuck_cutoffs(timezone.now()).items():
+        stuck |= Q(state=state, updated_at__lte=cutoff)
     return {
-        "events_dead": Event.objects.filter(delivered_at__isnull=True,
-                                            attempts__gte=settings.EVENT_MAX_ATTEMPTS).count(),
+        "events_dead": Event.objects.filter(event_abandoned()).count(),
         "tasks_unsent": outbox_backlog(),
         "variants_stuck": Variant.objects.filter(stuck).count(),
     }

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from vitrine.platform import events
+from vitrine.platform import events, selectors
 from vitrine.platform.intake import (
     FORMAT_CONTENT_TYPES,
     NormalizedImage,
@@ -278,7 +278,7 @@ def events_redrive(*, event_ids: list[int] | None = None) -> int:
     them; handlers that already ran for them are not run again. Returns how many were re-driven."""
     undelivered = Event.objects.filter(delivered_at__isnull=True)
     chosen = (undelivered.filter(pk__in=event_ids) if event_ids is not None
-              else undelivered.filter(attempts__gte=settings.EVENT_MAX_ATTEMPTS))
+              else Event.objects.filter(selectors.event_abandoned()))
     ids = list(chosen.values_list("pk", flat=True))
     Event.objects.filter(pk__in=ids).update(attempts=0, next_attempt_at=None)
     for event_id in ids:
@@ -294,11 +294,10 @@ def variants_redrive(*, now: datetime | None = None) -> dict[str, int]:
     slow is not done twice. Returns the count per state (also logged)."""
     now = now or timezone.now()
     counts: dict[str, int] = {}
-    for state, seconds in settings.VARIANT_STUCK_AFTER.items():
+    for state, cutoff in selectors.stuck_cutoffs(now).items():
         redrive = events.redriver_for(state)
         if redrive is None:
             continue
-        cutoff = now - timedelta(seconds=seconds)
         stuck = Variant.objects.filter(state=state, updated_at__lte=cutoff).filter(
             Q(redriven_at__isnull=True) | Q(redriven_at__lte=cutoff))
         for variant in stuck.select_related("shop").order_by("pk")[:1000]:

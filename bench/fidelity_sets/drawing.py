@@ -44,6 +44,8 @@ def photo(name: str) -> np.ndarray:
     image = np.asarray(image)
     if image.dtype == bool:
         image = image.astype(np.uint8) * 255
+    elif image.dtype.kind == "f":  # 0..1 floats (the phantom)
+        image = np.clip(np.rint(image * 255), 0, 255).astype(np.uint8)
     if image.ndim == 2:
         image = np.repeat(image[:, :, None], 3, axis=2)
     return np.ascontiguousarray(image[:, :, :3]).astype(np.uint8)

@@ -103,6 +103,8 @@ class Frame:
 
     def cut(self, image: np.ndarray) -> np.ndarray:
         x0, y0, x1, y1 = self.crop
+        if self.size == (x1 - x0, y1 - y0):
+            return image[y0:y1, x0:x1]
         return cv2.resize(image[y0:y1, x0:x1], self.size, interpolation=cv2.INTER_AREA)
 
     def box_to_original(self, x: float, y: float, w: float, h: float) -> Box:
@@ -337,7 +339,7 @@ def _analyse(
         (original.shape[1], original.shape[0]),
         (list(keypoints), descriptors),
     )
-    analysis = _measure(original, variant, frame, product, registration, limits)
+    analysis = _measure(original, variant, frame, product, registration, limits, original_frame)
     # The same 8-bit grey conversion on both sides, so identical pixels give identical descriptors.
     composite_u8 = np.clip(analysis.composite * 255 + 0.5, 0, 255).astype(np.uint8)
     agreement = measures.keypoint_agreement(
@@ -372,11 +374,13 @@ def _measure(
     product: np.ndarray,
     registration: align.Registration,
     limits: Mapping[str, float],
+    original_frame: np.ndarray | None = None,
 ) -> Analysis:
-    original_f = frame.cut(original).astype(np.float32) / np.float32(255)
-    aligned = align.warp_antialiased(
-        variant.astype(np.float32) / np.float32(255), registration.matrix, frame.size
-    )
+    scale = np.float32(1 / 255)
+    original_f = (frame.cut(original) if original_frame is None else original_frame).astype(np.float32) * scale
+    # Resampled in 8 bits and converted after: the reduction of a full-size variant is the costly step,
+    # and a rounding of half a grey level is far below every tolerance.
+    aligned = align.warp_antialiased(variant, registration.matrix, frame.size).astype(np.float32) * scale
     valid = _inside_variant(registration.matrix, frame.size, variant.shape[:2])
     compared = _eroded(product, limits["mask_erosion_px"])
     if not compared.any():

@@ -134,7 +134,8 @@ def register(
     # phase correlation (which needs no keypoints: a plain product has none). Only when neither fits
     # well are keypoints matched (crops, zooms, large moves).
     candidates = {"resize": resize_pose}
-    shifted = levels.phase_shifted(resize_pose, first)
+    # On the finest level: coarser ones alias a small repeating pattern into false peaks.
+    shifted = levels.phase_shifted(resize_pose, finest)
     start = "resize"
     if shifted is not None:
         candidates["shift"] = shifted

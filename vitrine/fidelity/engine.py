@@ -80,6 +80,10 @@ STRUCTURE_SPECK = np.ones((3, 3), np.uint8)
 COLOUR_SPECK = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 # A changed region is a change of structure when at least this share of it lost structure.
 STRUCTURE_SHARE_OF_REGION = 0.25
+# Strong luminance edges (a Sobel magnitude on 0..1 luminance: a step of about a fifth of the range) and
+# how far beside them a JPEG's chroma bleeds (analysis pixels); see the luma_edge_delta_e threshold.
+LUMA_EDGE_GRADIENT = 0.8
+LUMA_EDGE_PX = 3.0
 # Growth of the outline (analysis pixels): how much deeper than the seam along the rest of the outline
 # the product must show, and how far out; and how far out the variant's background is sampled beside it.
 GROWTH_BAND = (2.0, 16.0)
@@ -127,6 +131,7 @@ class Analysis:
 
     frame: Frame
     registration: align.Registration
+    limits: Mapping[str, float]
     original: np.ndarray  # float32 RGB in [0, 1]
     aligned: np.ndarray  # float32 RGB: the variant resampled into the frame
     composite: np.ndarray  # aligned inside ``product``, original outside
@@ -201,11 +206,14 @@ def compare(
         raise FidelityInputError("the ignore boxes cover the whole product mask: nothing is left to compare")
 
     target_delta_e = None
+    reference_rgb = original_rgb  # what the variant's pixels must match
     if kind == KIND_COLOURWAY:
         if target_colour is not None:
             target_delta_e = colourway.target_delta_e(variant_rgb, mask, target_colour)
-        variant_rgb = colourway.undo_recolour(original_rgb, variant_rgb, mask)
-    analysis, keypoints = _analyse(original_rgb, variant_rgb, product_full, limits)
+        # The original as the recolour should have left it; text is still read on the original itself
+        # (its reading is cached per source image).
+        reference_rgb = colourway.recoloured_original(original_rgb, variant_rgb, mask)
+    analysis, keypoints = _analyse(reference_rgb, variant_rgb, product_full, limits)
     compared_area = int(analysis.compared.sum())
     product_box = _product_box(analysis)
     regions = _regions(analysis, product_box, compared_area)
@@ -396,11 +404,21 @@ def _measure(
     # Specks and lines a few pixels wide are resampling and compression noise (JPEG's chroma blocks
     # along colour edges are the widest), not a change anyone could see: both maps are opened.
     structure_changed = _opened(ssim < limits["pixel_ssim"], STRUCTURE_SPECK) & compared
-    colour_changed = _opened(delta_e > limits["pixel_delta_e"], COLOUR_SPECK) & compared
+    colour_over = delta_e > limits["pixel_delta_e"]
+    if limits.get("luma_edge_delta_e", 0.0) > 0:
+        colour_over &= ~(_near_luma_edges(original_f) & (delta_e <= limits["luma_edge_delta_e"]))
+    colour_changed = _opened(colour_over, COLOUR_SPECK) & compared
+    # .get: reports stored before these thresholds existed are redrawn without them
+    if limits.get("edge_band_px", 0.0) > 0:
+        # Along the edge a change is kept however thin: a fill run a few pixels over the product's edge
+        # is a band thinner than the speck filter, and a stronger tolerance keeps JPEG's ringing out.
+        band = compared & ~_eroded(compared, limits["edge_band_px"])
+        colour_changed |= band & (delta_e > limits["edge_band_delta_e"])
     changed = (structure_changed | colour_changed | ~valid) & compared
     return Analysis(
         frame=frame,
         registration=registration,
+        limits=limits,
         original=original_f,
         aligned=aligned,
         composite=composite,
@@ -530,6 +548,14 @@ def _near_photo_edge(frame: Frame, original_shape: tuple[int, ...]) -> np.ndarra
     return near_x[None, :] | near_y[:, None]
 
 
+def _near_luma_edges(rgb: np.ndarray) -> np.ndarray:
+    """Pixels within LUMA_EDGE_PX of a strong luminance edge (print on the product) of ``rgb``."""
+    luma = measures.luma(rgb)
+    magnitude = np.hypot(cv2.Sobel(luma, cv2.CV_32F, 1, 0), cv2.Sobel(luma, cv2.CV_32F, 0, 1))
+    strong = (magnitude <= LUMA_EDGE_GRADIENT).astype(np.uint8)
+    return cv2.distanceTransform(strong, cv2.DIST_L2, 3) <= LUMA_EDGE_PX
+
+
 def _eroded(mask: np.ndarray, radius: float) -> np.ndarray:
     size = 2 * round(radius) + 1
     if size <= 1:
@@ -622,12 +648,57 @@ def _outline_growth(analysis: Analysis) -> float:
         if np.array_equal(grown, kept):
             break
         kept = grown
+    sharpness = analysis.limits.get("growth_edge_sharpness", 0.0)
+    if sharpness > 0:
+        kept = _ending_sharply(kept, band, ys, xs, away, edge, aligned[reference[:, 1], reference[:, 0]], aligned,
+                               sharpness)
     depth_of = np.zeros(len(lookup), np.float32)
     kept_ys, kept_xs = np.nonzero(kept)
     np.maximum.at(depth_of, labels[kept_ys, kept_xs], distance[kept_ys, kept_xs])
     seam = float(np.median(depth_of[np.unique(labels[ys, xs])]))
     beyond = kept.astype(bool) & (distance > seam + GROWTH_BAND[0])
     return float(_largest_area(beyond))
+
+
+def _ending_sharply(
+    kept: np.ndarray,
+    band: np.ndarray,
+    ys: np.ndarray,
+    xs: np.ndarray,
+    away: np.ndarray,
+    edge: np.ndarray,
+    beyond: np.ndarray,
+    aligned: np.ndarray,
+    sharpness: float,
+) -> np.ndarray:
+    """``kept`` (grown areas, uint8) without those that fade out: a product grown outwards ends in its
+    own sharp edge, while a fill that diffused the product's edge colour ends in a ramp. At each pixel of
+    a grown area's outer end, the colour change across 4 px (2 px either side, outwards) is compared with
+    the full contrast between the product's edge (``edge``, Lab) and the variant's background further out
+    (``beyond``, RGB, per band pixel); an area stays when the median reaches ``sharpness`` of it."""
+    count, labels = cv2.connectedComponents(kept, connectivity=8)
+    if count <= 1:
+        return kept
+    index = np.full(band.shape, -1, np.int64)
+    index[ys, xs] = np.arange(len(ys))
+    outer = kept.astype(bool) & ~(cv2.erode(kept, np.ones((3, 3), np.uint8)) > 0)
+    ends = outer & band
+    end_ys, end_xs = np.nonzero(ends)
+    which = index[end_ys, end_xs]
+    height, width = kept.shape
+    points = np.stack([end_xs, end_ys], axis=1).astype(np.float32)
+    inward = np.clip(np.round(points - 2 * away[which]).astype(np.int32), 0, [width - 1, height - 1])
+    outward = np.clip(np.round(points + 2 * away[which]).astype(np.int32), 0, [width - 1, height - 1])
+    inside_lab = rgb_to_lab(aligned[inward[:, 1], inward[:, 0]])
+    outside_lab = rgb_to_lab(aligned[outward[:, 1], outward[:, 0]])
+    across = delta_e_ciede2000(inside_lab, outside_lab)
+    full = np.maximum(delta_e_ciede2000(edge[which], rgb_to_lab(beyond[which])), 1e-3)
+    ratio = across / full
+    keep = np.zeros(count, bool)
+    component = labels[end_ys, end_xs]
+    for label in np.unique(component):
+        keep[label] = float(np.median(ratio[component == label])) >= sharpness
+    return (keep[labels] & (labels > 0)).astype(np.uint8)
 
 
 def _product_box(analysis: Analysis) -> Box:

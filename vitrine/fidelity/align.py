@@ -45,6 +45,10 @@ IDENTICAL_CORRELATION = 0.9995
 # two such products are compared by their mean absolute difference instead.
 FLAT_STD = 1.0
 FLAT_MATCH = 1.0
+# A product whose grey levels spread less than this (a plain colour with a soft shade) gives ECC too
+# little to fit six affine parameters to, and it wanders to a wrong scale; such a product is fitted by
+# translation only.
+PLAIN_STD = 12.0
 
 
 @dataclass(frozen=True)
@@ -148,10 +152,20 @@ def register(
             candidates["keypoints"] = keypoint_pose
             refined["keypoints"] = levels.refine(keypoint_pose, first)
     converged = {name: result for name, result in refined.items() if result is not None}
+    if not converged and resize_correlation >= GOOD_COARSE_CORRELATION:
+        # Nothing left for ECC to improve on a start that already fits (a plain product barely moved).
+        return Registration(matrix=resize_pose, method="resize", correlation=resize_correlation, refined=True)
+    # How well each start fits as it stands: ECC on a product with little inside it (a plain colour, a
+    # soft shade) can wander off a start that was already right; a fit never replaces a better start.
+    unrefined = {name: levels.correlation(pose, finest) for name, pose in candidates.items() if name != "resize"}
+    best_start = max(unrefined, key=lambda n: unrefined[n], default=None)
     if not converged:
         # No candidate converged: keep the one whose product correlates best as it stands.
-        name = max(candidates, key=lambda n: levels.correlation(candidates[n], finest))
-        return Registration(matrix=candidates[name], method=name, correlation=None, refined=False)
+        if best_start is None or unrefined[best_start] <= resize_correlation:
+            return Registration(matrix=resize_pose, method="resize", correlation=None, refined=False)
+        return Registration(
+            matrix=candidates[best_start], method=best_start, correlation=unrefined[best_start], refined=False
+        )
     name = max(converged, key=lambda n: converged[n][1])
     pose = converged[name][0]
     for step in levels.steps[1:]:
@@ -160,6 +174,10 @@ def register(
             break
         pose = result[0]
     correlation = levels.correlation(pose, finest)
+    if best_start is not None and unrefined[best_start] > max(correlation, resize_correlation) + SNAP_CORRELATION:
+        return Registration(
+            matrix=candidates[best_start], method=best_start, correlation=unrefined[best_start], refined=False
+        )
     # An exact paste-back needs no fit: the plain resize wins unless the fit is measurably better.
     if (
         resize_correlation >= correlation - SNAP_CORRELATION
@@ -231,6 +249,8 @@ class _Levels:
 
     def __init__(self, original_grey: np.ndarray, product_mask: np.ndarray, variant: Reductions) -> None:
         self.variant = variant
+        plain = float(original_grey[product_mask].std()) < PLAIN_STD if product_mask.any() else False
+        self.motion = cv2.MOTION_TRANSLATION if plain else cv2.MOTION_AFFINE
         height, width = original_grey.shape
         self.frame_size = (width, height)
         original = original_grey.astype(np.float32)
@@ -282,7 +302,9 @@ class _Levels:
         original = np.where(level.mask > 0, level.original, np.float32(0))
         window = cv2.createHanningWindow(level.size, cv2.CV_32F)
         (dx, dy), response = cv2.phaseCorrelate(original, template, window)
-        if response < PHASE_MIN_RESPONSE or max(abs(dx), abs(dy)) < 0.25:
+        # A negative peak is the same match with the outline's contrast reversed (a new background
+        # brighter than the product where the zeroed one was darker).
+        if abs(response) < PHASE_MIN_RESPONSE or max(abs(dx), abs(dy)) < 0.25:
             return None
         # (dx, dy): level pixels from the original to the variant's content; in analysis-frame pixels.
         step = level.to_frame @ np.array([[1.0, 0.0, dx], [0.0, 1.0, dy], [0.0, 0.0, 1.0]]) @ np.linalg.inv(
@@ -300,7 +322,7 @@ class _Levels:
                 self._template(pose, level),
                 level.original,
                 residual,
-                cv2.MOTION_AFFINE,
+                self.motion,
                 (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, level.iterations, ECC_EPSILON),
                 level.mask,
                 3,

@@ -386,9 +386,14 @@ def _measure(
 ) -> Analysis:
     scale = np.float32(1 / 255)
     original_f = (frame.cut(original) if original_frame is None else original_frame).astype(np.float32) * scale
-    # Resampled in 8 bits and converted after: the reduction of a full-size variant is the costly step,
-    # and a rounding of half a grey level is far below every tolerance.
-    aligned = align.warp_antialiased(variant, registration.matrix, frame.size).astype(np.float32) * scale
+    if variant.shape == original.shape and np.allclose(registration.matrix, frame.to_original[:2], atol=1e-9):
+        # Same framing, plain resize: the variant is cut exactly as the original was (an exact paste-back
+        # then compares pixel for pixel, and only the product's box is resampled).
+        aligned = frame.cut(variant).astype(np.float32) * scale
+    else:
+        # Resampled in 8 bits and converted after: the reduction of a full-size variant is the costly step,
+        # and a rounding of half a grey level is far below every tolerance.
+        aligned = align.warp_antialiased(variant, registration.matrix, frame.size).astype(np.float32) * scale
     valid = _inside_variant(registration.matrix, frame.size, variant.shape[:2])
     compared = _eroded(product, limits["mask_erosion_px"])
     if not compared.any():

@@ -51,7 +51,7 @@ from bench import fidelity_sets  # noqa: E402
 from bench.fidelity_sets import heldout  # noqa: E402
 from bench.fidelity_sets.common import jpeg, paste_on, shift  # noqa: E402
 from vitrine.fidelity import compare  # noqa: E402
-from vitrine.fidelity.engine import ANALYSIS_SIDE  # noqa: E402
+from vitrine.fidelity.analysis import ANALYSIS_SIDE  # noqa: E402
 from vitrine.fidelity.text import MemoryTextCache  # noqa: E402
 
 TARGETS = {"auroc": 0.98, "altering_passed": 0.02, "preserving_passed": 0.95, "report_ms": 150.0, "speedup": 10.0}

@@ -38,7 +38,8 @@ def darker(value: Colour, factor: float = 0.6) -> Colour:
 @cache
 def photo(name: str) -> np.ndarray:
     """A scikit-image photograph as RGB uint8 (grey ones tinted later by the caller if wanted)."""
-    image = getattr(skimage_data, name)()
+    # binary_blobs draws new blobs on every call unless given a seed: fixed, so a split is reproducible.
+    image = skimage_data.binary_blobs(rng=20_261) if name == "binary_blobs" else getattr(skimage_data, name)()
     if isinstance(image, tuple):
         image = image[0]
     image = np.asarray(image)

@@ -3,7 +3,7 @@
 Each edit kind has a calibration split (the only one thresholds may be tuned on) and a held-out split
 built independently of it (see :mod:`bench.fidelity_sets.heldout`, :mod:`bench.fidelity_sets.kinds`,
 :mod:`bench.fidelity_sets.colourway` and :mod:`bench.fidelity_sets.cleanup`).
-The held-out splits are frozen: ``FROZEN`` holds the digest of each one's pixels and labels, recorded
+The held-out splits are frozen: ``frozen.json`` holds the digest of each one's pixels and labels, recorded
 before any threshold was touched; docs/fidelity.md says how thresholds may be recalibrated.
 
 Adding an edit kind is one entry in ``SETS``: a builder per split returning labelled pairs whose
@@ -14,31 +14,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from bench.fidelity_sets import calibration, cleanup, colourway, heldout, kinds
 from bench.fidelity_sets.common import Evaluation, Outcome, Pair, evaluate, fingerprint
 
-SPLITS = ("calibration", "held_out")
+# "held_out" was the first independent draw; it has been looked at while changing the report, so it is no
+# longer a clean test. "held_out_2" is a second draw of the same held-out generators (other seeds, strings
+# and photographs), frozen before any further change of the report (docs/fidelity.md, recalibration rule).
+SPLITS = ("calibration", "held_out", "held_out_2")
+HELD_OUT_SPLITS = ("held_out", "held_out_2")
 
 SETS: dict[str, dict[str, Callable[[], list[Pair]]]] = {
-    "background": {"calibration": calibration.pairs, "held_out": heldout.pairs},
-    "model_swap": {
-        "calibration": lambda: kinds.model_swap_pairs(kinds.CALIBRATION),
-        "held_out": lambda: kinds.model_swap_pairs(kinds.HELD_OUT),
+    "background": {
+        "calibration": calibration.pairs,
+        "held_out": lambda: heldout.pairs(heldout.HELD_OUT),
+        "held_out_2": lambda: heldout.pairs(heldout.HELD_OUT_2),
     },
-    "text_localize": {
-        "calibration": lambda: kinds.text_localize_pairs(kinds.CALIBRATION),
-        "held_out": lambda: kinds.text_localize_pairs(kinds.HELD_OUT),
-    },
-    "colourway": {
-        "calibration": lambda: colourway.colourway_pairs(colourway.CALIBRATION),
-        "held_out": lambda: colourway.colourway_pairs(colourway.HELD_OUT),
-    },
-    "cleanup": {
-        "calibration": lambda: cleanup.cleanup_pairs(cleanup.CALIBRATION),
-        "held_out": lambda: cleanup.cleanup_pairs(cleanup.HELD_OUT),
-    },
+    "model_swap": {split: partial(kinds.model_swap_pairs, kinds.STYLES[split]) for split in SPLITS},
+    "text_localize": {split: partial(kinds.text_localize_pairs, kinds.STYLES[split]) for split in SPLITS},
+    "colourway": {split: partial(colourway.colourway_pairs, colourway.STYLES[split]) for split in SPLITS},
+    "cleanup": {split: partial(cleanup.cleanup_pairs, cleanup.STYLES[split]) for split in SPLITS},
 }
 
 FROZEN_FILE = Path(__file__).with_name("frozen.json")
@@ -52,9 +49,21 @@ def pairs(kind: str, split: str) -> list[Pair]:
     return SETS[kind][split]()
 
 
-def frozen() -> dict[str, str]:
-    """kind -> the recorded fingerprint of its held-out split."""
-    return json.loads(FROZEN_FILE.read_text()) if FROZEN_FILE.exists() else {}
+def frozen(split: str = "held_out") -> dict[str, str]:
+    """kind -> the recorded fingerprint of its ``split`` (a held-out split)."""
+    recorded = json.loads(FROZEN_FILE.read_text()) if FROZEN_FILE.exists() else {}
+    return recorded.get(split, {})
 
 
-__all__ = ["SETS", "SPLITS", "Evaluation", "Outcome", "Pair", "evaluate", "fingerprint", "frozen", "pairs"]
+__all__ = [
+    "HELD_OUT_SPLITS",
+    "SETS",
+    "SPLITS",
+    "Evaluation",
+    "Outcome",
+    "Pair",
+    "evaluate",
+    "fingerprint",
+    "frozen",
+    "pairs",
+]

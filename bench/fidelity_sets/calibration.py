@@ -6,7 +6,8 @@ photographs, seeds and parameter ranges that the held-out split (:mod:`heldout`)
 Products: photographs that ship inside scikit-image (astronaut, coffee, chelsea, rocket, ...) with the
 product marked by a mask, some wearing a printed tag or a logo stamp, and packshots drawn with PIL on
 white (bottles, boxes, shirts, mugs, tote bags, cans, framed prints) with brand text, logos, stripes,
-checks, dots and photo prints. Each product gets
+checks, dots and photo prints, and plain products (a tube, a pebble: one shaded colour, no print, so
+nothing but the outline anchors the alignment). Each product gets
 
 * product-preserving edits (label 0): background replaced with a feathered paste-back edge, shifts up to
   8 px, small scale changes, JPEG quality 75-95, resize round trips, and a mix of them;
@@ -97,7 +98,7 @@ class Product:
     other pixels stay identical, so a changed letter or a removed logo is the only difference."""
 
     name: str
-    family: str  # "photo" or "packshot"
+    family: str  # "photo", "packshot" or "plain"
     texts: tuple[str, ...]
     has_logo: bool
     mask: np.ndarray  # bool: the product
@@ -526,7 +527,8 @@ def _photo_product(name: str, index: int) -> Product:
 
 
 def products(seed: int = 7) -> list[Product]:
-    """Nine photographs and thirteen packshots, in a fixed order (reduced runs take a slice)."""
+    """Nine photographs and thirteen packshots, interleaved, then three plain products, in a fixed order
+    (reduced runs take a slice)."""
     rng = np.random.default_rng(seed)
     made = [_photo_product(name, i) for i, name in enumerate(PHOTO_PRODUCTS)]
     made += [
@@ -550,7 +552,38 @@ def products(seed: int = 7) -> list[Product]:
     interleaved: list[Product] = []
     for i in range(max(len(photos), len(packshots))):
         interleaved += [*packshots[i : i + 1], *photos[i : i + 1]]
-    return interleaved
+    # Plain products last (their own draw, so the others stay as they were): no print, no keypoints.
+    plain_rng = np.random.default_rng(seed + 1000)
+    return interleaved + [_plain(plain_rng, 13 + i, shape) for i, shape in enumerate(("tube", "pebble", "tube"))]
+
+
+def _plain(rng: np.random.Generator, index: int, shape: str) -> Product:
+    """A plain product (a tube, a pebble): one colour, shaded towards its edge, nothing printed on it, so
+    neither keypoints nor text can anchor the alignment; only the outline can."""
+    colour = np.float32(_random_colour(rng, 60, 200))
+    cx, cy = 480 + int(rng.integers(-60, 60)), 512 + int(rng.integers(-40, 40))
+    half_w, half_h = int(rng.uniform(90, 130)), int(rng.uniform(300, 360))
+
+    def body(image, draw, mask, mask_draw, pattern) -> None:
+        steps = 24
+        for k in range(steps):  # concentric shapes, darker outside: a soft shade
+            inset = k * 3
+            box = (cx - half_w + inset, cy - half_h + inset, cx + half_w - inset, cy + half_h - inset)
+            if box[2] <= box[0] or box[3] <= box[1]:
+                break
+            shade = tuple(int(v) for v in colour * (0.8 + 0.2 * k / steps))
+            if shape == "tube":
+                draw.rounded_rectangle(box, radius=max(1, 40 - inset), fill=shade)
+            else:
+                draw.ellipse(box, fill=shade)
+        outline = (cx - half_w, cy - half_h, cx + half_w, cy + half_h)
+        if shape == "tube":
+            mask_draw.rounded_rectangle(outline, radius=40, fill=255)
+        else:
+            mask_draw.ellipse(outline, fill=255)
+
+    product = _packshot(f"plain-{shape}-{index}", (), False, body, lambda draw, current, with_logo: None)
+    return Product(product.name, "plain", (), False, product.mask, product.pattern, product.draw)
 
 
 # --- edits --------------------------------------------------------------------------------------------------
@@ -826,6 +859,8 @@ ALTERING_EDITS: dict[str, Callable[[Product, np.random.Generator], np.ndarray | 
 
 
 def _applies(edit: str, product: Product) -> bool:
+    if product.family == "plain" and edit == "pattern_blurred":
+        return False  # nothing to blur
     if edit == "letter_changed":
         return any(ch in CONFUSABLE for i, text in enumerate(product.texts) if i != product.small_print for ch in text)
     if edit == "logo_removed":

@@ -14,7 +14,7 @@ edge next to the overlay.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -72,7 +72,16 @@ HELD_OUT = Style(
     drift=(6.0, 9.0),
     smear_px=(6.0, 10.0),
 )
-STYLES = {"calibration": CALIBRATION, "held_out": HELD_OUT}
+# A second held-out draw: the held-out generator on other seeds and strings (see docs/fidelity.md).
+HELD_OUT_2 = replace(
+    HELD_OUT,
+    split="held_out_2",
+    seed=17_093,
+    brands=("Ostara", "PELICO", "Quartz", "RAVEN", "Sitka"),
+    weights=("85 g", "320 ml", "175 g", "3 kg"),
+    words=("LAST ONE", "-15%", "BUY 2", "GIFT"),
+)
+STYLES = {"calibration": CALIBRATION, "held_out": HELD_OUT, "held_out_2": HELD_OUT_2}
 
 
 @dataclass(frozen=True)

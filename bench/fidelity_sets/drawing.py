@@ -38,12 +38,15 @@ def darker(value: Colour, factor: float = 0.6) -> Colour:
 @cache
 def photo(name: str) -> np.ndarray:
     """A scikit-image photograph as RGB uint8 (grey ones tinted later by the caller if wanted)."""
-    image = getattr(skimage_data, name)()
+    # binary_blobs draws new blobs on every call unless given a seed: fixed, so a split is reproducible.
+    image = skimage_data.binary_blobs(rng=20_261) if name == "binary_blobs" else getattr(skimage_data, name)()
     if isinstance(image, tuple):
         image = image[0]
     image = np.asarray(image)
     if image.dtype == bool:
         image = image.astype(np.uint8) * 255
+    elif image.dtype.kind == "f":  # 0..1 floats (the phantom)
+        image = np.clip(np.rint(image * 255), 0, 255).astype(np.uint8)
     if image.ndim == 2:
         image = np.repeat(image[:, :, None], 3, axis=2)
     return np.ascontiguousarray(image[:, :, :3]).astype(np.uint8)

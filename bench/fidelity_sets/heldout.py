@@ -30,6 +30,30 @@ LOGOS = ("bolt", "leaf", "cross")
 GREY_PRINTS = ("coins", "clock", "moon", "cell", "page", "text", "camera")
 
 
+@dataclass(frozen=True)
+class Draw:
+    """What one held-out draw takes from outside the generator: its seeds and its strings. A second draw
+    (``HELD_OUT_2``) runs the same generator on other seeds, brands, small print and photographs."""
+
+    split: str
+    seed: int
+    brands: tuple[str, ...]
+    small_print: tuple[str, ...]
+    photos: tuple[str, ...]
+    grey_prints: tuple[str, ...] = GREY_PRINTS
+
+
+HELD_OUT = Draw("held_out", SEED, BRANDS, SMALL_PRINT, ("stereo_motorcycle", "coins", "clock", "moon", "cell", "page"))
+HELD_OUT_2 = Draw(
+    "held_out_2",
+    31_877,
+    ("MOSSO", "Kestrel", "VANTA", "Delphi", "ROOK", "Sorrel", "TAKIN", "Umber", "WAPITI", "Zinnia"),
+    ("Net wt 180 g", "330 ml e", "Lot 4419", "Use by 11/27", "Pack of 3x40 g"),
+    ("binary_blobs", "shepp_logan_phantom"),
+    ("binary_blobs", "shepp_logan_phantom", "checkerboard"),
+)
+
+
 @dataclass(frozen=True, eq=False)
 class Shot:
     """A product. ``render(texts, logo)`` redraws it with other text or another (or no) logo; every other
@@ -68,7 +92,7 @@ def _blank() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
-def _jar(rng: np.random.Generator, index: int) -> Shot:
+def _jar(rng: np.random.Generator, index: int, draw: Draw = HELD_OUT) -> Shot:
     base, mask, pattern = _blank()
     glass, lid, ink = d.colour(rng, 120, 230), d.colour(rng, 30, 120), d.colour(rng, 10, 90)
     face = TYPEFACES[index % len(TYPEFACES)]
@@ -84,7 +108,7 @@ def _jar(rng: np.random.Generator, index: int) -> Shot:
     band = d.pattern((x1 - x0, 60), "zigzag", [(246, 242, 230), ink], 28)
     base[label[1] : label[1] + 60, x0:x1] = band
     pattern[label[1] : label[3], x0:x1] = 255
-    texts = (BRANDS[index % len(BRANDS)], SMALL_PRINT[index % len(SMALL_PRINT)])
+    texts = (draw.brands[index % len(draw.brands)], draw.small_print[index % len(draw.small_print)])
     size = face.fitted(texts[0], 86, 0.8 * (x1 - x0))
 
     def marks(canvas, current, logo) -> None:
@@ -96,7 +120,7 @@ def _jar(rng: np.random.Generator, index: int) -> Shot:
     return _shot(f"jar-{index}", base, mask > 0, pattern > 0, texts, 1, LOGOS[index % 3], marks)
 
 
-def _pouch(rng: np.random.Generator, index: int) -> Shot:
+def _pouch(rng: np.random.Generator, index: int, draw: Draw = HELD_OUT) -> Shot:
     base, mask, pattern = _blank()
     body, ink = d.colour(rng, 60, 200), (250, 250, 250)
     face = TYPEFACES[(index + 1) % len(TYPEFACES)]
@@ -105,11 +129,11 @@ def _pouch(rng: np.random.Generator, index: int) -> Shot:
     cv2.fillPoly(base, [outline], body, cv2.LINE_AA)
     cv2.fillPoly(mask, [outline], 255)
     print_box = (cx - 190, 240, cx + 190, 560)
-    grey = GREY_PRINTS[index % len(GREY_PRINTS)]
+    grey = draw.grey_prints[index % len(draw.grey_prints)]
     art = d.crop_to(d.tinted(grey, d.darker(body, 0.4), (250, 240, 220)), (380, 320), rng)
     base[print_box[1] : print_box[3], print_box[0] : print_box[2]] = art
     pattern[print_box[1] : print_box[3], print_box[0] : print_box[2]] = 255
-    texts = (BRANDS[(index + 3) % len(BRANDS)], SMALL_PRINT[(index + 2) % len(SMALL_PRINT)])
+    texts = (draw.brands[(index + 3) % len(draw.brands)], draw.small_print[(index + 2) % len(draw.small_print)])
     size = face.fitted(texts[0], 90, 440)
 
     def marks(canvas, current, logo) -> None:
@@ -121,7 +145,7 @@ def _pouch(rng: np.random.Generator, index: int) -> Shot:
     return _shot(f"pouch-{grey}-{index}", base, mask > 0, pattern > 0, texts, 1, LOGOS[(index + 1) % 3], marks)
 
 
-def _carton(rng: np.random.Generator, index: int) -> Shot:
+def _carton(rng: np.random.Generator, index: int, draw: Draw = HELD_OUT) -> Shot:
     base, mask, pattern = _blank()
     colours = [d.colour(rng, 150, 240), d.colour(rng, 30, 130)]
     face = TYPEFACES[(index + 2) % len(TYPEFACES)]
@@ -136,7 +160,7 @@ def _carton(rng: np.random.Generator, index: int) -> Shot:
     cv2.fillPoly(mask, [roof], 255)
     pattern[y0:y1, x0:x1] = 255
     panel = (x0 + 40, y0 + 200, x1 - 40, y0 + 360)
-    texts = (BRANDS[(index + 5) % len(BRANDS)],)
+    texts = (draw.brands[(index + 5) % len(draw.brands)],)
     size = face.fitted(texts[0], 80, panel[2] - panel[0] - 40)
 
     def marks(canvas, current, logo) -> None:
@@ -202,10 +226,13 @@ PHOTOS: dict[str, tuple[tuple, tuple[d.Colour, d.Colour] | None]] = {
     "moon": (("ellipse", 0.5, 0.5, 0.45, 0.45), ((40, 20, 50), (250, 240, 210))),
     "cell": (("polygon", ((0.2, 0.15), (0.8, 0.2), (0.85, 0.8), (0.18, 0.85))), ((10, 50, 30), (200, 250, 210))),
     "page": (("polygon", ((0.05, 0.1), (0.95, 0.1), (0.95, 0.9), (0.05, 0.9))), ((30, 30, 30), (255, 250, 240))),
+    # second draw
+    "binary_blobs": (("ellipse", 0.5, 0.5, 0.4, 0.43), ((30, 60, 90), (240, 220, 180))),
+    "shepp_logan_phantom": (("ellipse", 0.5, 0.5, 0.36, 0.46), ((15, 25, 20), (235, 245, 225))),
 }
 
 
-def _photo(name: str, index: int) -> Shot:
+def _photo(name: str, index: int, draw: Draw = HELD_OUT) -> Shot:
     outline, tint = PHOTOS[name]
     image = d.photo(name) if tint is None else d.tinted(name, *tint)
     scale = d.CANVAS / max(image.shape[:2])
@@ -222,7 +249,7 @@ def _photo(name: str, index: int) -> Shot:
     else:
         cv2.fillPoly(mask, [np.int32([(x * width, y * height) for x, y in outline[1]])], 255)
     face = TYPEFACES[index % len(TYPEFACES)]
-    texts = (BRANDS[(index + 7) % len(BRANDS)],)
+    texts = (draw.brands[(index + 7) % len(draw.brands)],)
     centre = (0.5 * width, 0.7 * height)
 
     def render(current: tuple[str, ...], logo: str | None) -> np.ndarray:
@@ -247,12 +274,12 @@ def _photo(name: str, index: int) -> Shot:
     return Shot(f"photo-{name}", texts, None, "star", inside, inside.copy(), render)
 
 
-def products(seed: int = SEED) -> list[Shot]:
-    rng = np.random.default_rng(seed)
+def products(draw: Draw = HELD_OUT) -> list[Shot]:
+    rng = np.random.default_rng(draw.seed)
     made: list[Shot] = []
     for index in range(3):
-        made += [_jar(rng, index), _pouch(rng, index), _carton(rng, index), _plain(rng, index)]
-    made += [_photo(name, i) for i, name in enumerate(PHOTOS)]
+        made += [_jar(rng, index, draw), _pouch(rng, index, draw), _carton(rng, index, draw), _plain(rng, index)]
+    made += [_photo(name, i, draw) for i, name in enumerate(draw.photos)]
     return made
 
 
@@ -513,10 +540,10 @@ def _nuisance(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> 
     return image
 
 
-def pairs(seed: int = SEED + 1) -> list[Pair]:
-    rng = np.random.default_rng(seed)
+def pairs(draw: Draw = HELD_OUT) -> list[Pair]:
+    rng = np.random.default_rng(draw.seed + 1)
     made: list[Pair] = []
-    for shot in products():
+    for shot in products(draw):
         for edit, make in PRESERVING.items():
             made.append(Pair(f"{shot.name}/{edit}", shot.name, edit, False, shot.image, make(shot, rng), shot.mask))
         for edit, alter in ALTERING.items():

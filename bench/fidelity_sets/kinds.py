@@ -14,7 +14,7 @@ shift or JPEG). Altering, each on top of the translation: a digit of the weight 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -82,7 +82,23 @@ HELD_OUT = Style(
     feather=(3.0, 5.0),
     drift=(6.0, 9.0),
 )
-STYLES = {"calibration": CALIBRATION, "held_out": HELD_OUT}
+# A second held-out draw: the held-out generator on other seeds and strings (see docs/fidelity.md).
+HELD_OUT_2 = replace(
+    HELD_OUT,
+    split="held_out_2",
+    seed=28_559,
+    brands=("TAPIR", "Corvo", "MIRAGE", "Nimbus", "BASALT", "Pluto"),
+    lines=(
+        ("Black Tea", "Zwarte thee"),
+        ("Rice Flour", "Farine de riz"),
+        ("Goat Cheese", "Queso de cabra"),
+        ("Lemon Curd", "Zitronencreme"),
+        ("Maple Syrup", "Sirop erable"),
+        ("Chili Oil", "Olio piccante"),
+    ),
+    weights=("180 g", "60 g", "750 ml", "340 g"),
+)
+STYLES = {"calibration": CALIBRATION, "held_out": HELD_OUT, "held_out_2": HELD_OUT_2}
 
 
 def _signed(rng: np.random.Generator, span: tuple[float, float]) -> float:

@@ -159,9 +159,37 @@ def test_colourway_and_cleanup_held_out_splits_share_no_brand_font_seed_or_metho
 
 
 def test_the_frozen_held_out_splits_of_the_new_kinds_keep_their_fingerprint():
-    recorded = fidelity_sets.frozen()
+    recorded = fidelity_sets.frozen("held_out")
     for kind in ("colourway", "cleanup"):
         assert fidelity_sets.fingerprint(fidelity_sets.pairs(kind, "held_out")) == recorded[kind], kind
+
+
+def test_the_second_held_out_draw_is_frozen_for_every_kind_and_keeps_its_fingerprint():
+    recorded = fidelity_sets.frozen("held_out_2")
+    assert set(recorded) == set(fidelity_sets.SETS)
+    for kind in ("text_localize", "cleanup"):  # the quicker ones to draw
+        assert fidelity_sets.fingerprint(fidelity_sets.pairs(kind, "held_out_2")) == recorded[kind], kind
+
+
+def test_the_second_held_out_draw_shares_no_seed_string_or_photo_with_the_other_splits():
+    first, second = heldout.HELD_OUT, heldout.HELD_OUT_2
+    assert not set(second.brands) & (set(first.brands) | set(calibration.BRANDS))
+    assert not set(second.small_print) & set(first.small_print)
+    calibration_photos = set(calibration.PHOTO_PRODUCTS) | {"brick", "grass", "gravel", "camera", "rocket"}
+    assert not (set(second.photos) | set(second.grey_prints)) & (
+        set(first.photos) | set(first.grey_prints) | calibration_photos
+    )
+    for module in (kinds, colourway_set, cleanup_set):
+        styles = (module.CALIBRATION, module.HELD_OUT, module.HELD_OUT_2)
+        assert len({style.seed for style in styles}) == 3, module.__name__
+        assert not set(module.HELD_OUT_2.brands) & (set(module.HELD_OUT.brands) | set(module.CALIBRATION.brands))
+        # the same held-out generator: typefaces, methods and parameter ranges as the first draw
+        assert module.HELD_OUT_2.typefaces == module.HELD_OUT.typefaces
+    assert not {line for pair in kinds.HELD_OUT_2.lines for line in pair} & {
+        line for style in (kinds.HELD_OUT, kinds.CALIBRATION) for pair in style.lines for line in pair
+    }
+    earlier_words = set(cleanup_set.HELD_OUT.words) | set(cleanup_set.CALIBRATION.words)
+    assert not set(cleanup_set.HELD_OUT_2.words) & earlier_words
 
 
 @pytest.mark.parametrize("style", [colourway_set.CALIBRATION, colourway_set.HELD_OUT], ids=lambda s: s.split)

@@ -84,3 +84,27 @@ def test_review_judges_a_colourway_variant_against_its_swatch(shop, recoloured) 
     assert scoring.variant_assess(variant_id=wrong.pk) is None
     wrong.refresh_from_db()
     assert wrong.state == "failed" and "misses its target colour" in wrong.failure_reason
+
+
+def test_a_part_drifted_apart_from_the_recolour_is_not_mapped_away(recoloured) -> None:  # type: ignore[no-untyped-def]
+    # The map is fitted from the original to the variant: the drifted part starts from the same colours
+    # as the rest of the body and cannot be sent somewhere else by the same map.
+    image, mask, _, variant, target = recoloured
+    drifted = np.asarray(variant).astype(np.int16).copy()
+    lower = mask.copy()
+    lower[: int(0.6 * mask.shape[0])] = False
+    drifted[lower] += np.int16([18, -6, -14])  # a visible drift (ΔE00 above 5) over the lower part
+    damaged = Image.fromarray(np.clip(drifted, 0, 255).astype(np.uint8))
+    report = compare(image, damaged, mask, kind="colourway", target_colour=target, ocr=False)
+    assert report.verdict != "pass", report.measures
+
+
+def test_a_faithful_colourway_saved_as_jpeg_still_passes(recoloured) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    image, mask, _, variant, target = recoloured
+    buffer = io.BytesIO()
+    variant.save(buffer, format="JPEG", quality=75)
+    saved = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+    report = compare(image, saved, mask, kind="colourway", target_colour=target, ocr=False)
+    assert report.verdict == "pass", report.reasons

@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from tests.conftest import redis_url
 from tests.review.test_fidelity import on_backdrop, packshot, shifted
-from vitrine.fidelity import compare, engine, text
+from vitrine.fidelity import compare, reading, text
 from vitrine.review.text_cache import SharedTextCache
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,7 +84,7 @@ def test_lines_whose_pixels_did_not_change_are_not_recognised_again(ocr_calls):
 
 
 def test_without_a_cache_argument_the_process_cache_keeps_the_text(ocr_calls):
-    engine.DEFAULT_TEXT_CACHE.clear()
+    reading.DEFAULT_TEXT_CACHE.clear()
     image, mask = packshot("NOVA")
     for dx in (0.0, 1.5, 3.0):
         compare(image, shifted(on_backdrop(image, mask), dx, 0.0), mask, ocr=True)

@@ -29,6 +29,13 @@ ECC_MIN_SIDE = 40
 ECC_MIN_MASK_PIXELS = 64
 # ECC smooths with a 3x3 Gaussian; the mask is eroded so that smoothing never mixes in the background.
 ECC_MASK_EROSION = 2
+# A candidate whose coarse ECC fit already correlates this well is the pose: the keypoint candidate
+# (detection, matching, RANSAC: a third of the alignment's cost) is only fitted when no cheap one is.
+GOOD_COARSE_CORRELATION = 0.97
+# Phase correlation (a translation prior, also for products without keypoints) needs a peak this clear.
+PHASE_MIN_RESPONSE = 0.05
+# Relative size difference within which a reduction of the variant is reused (see Reductions).
+REUSE_SCALE = 0.02
 SNAP_PX = 0.15
 SNAP_CORRELATION = 1e-4
 # A plain resize correlating this well already is the answer: ECC has nothing left to improve and, on a
@@ -38,6 +45,10 @@ IDENTICAL_CORRELATION = 0.9995
 # two such products are compared by their mean absolute difference instead.
 FLAT_STD = 1.0
 FLAT_MATCH = 1.0
+# A product whose grey levels spread less than this (a plain colour with a soft shade) gives ECC too
+# little to fit six affine parameters to, and it wanders to a wrong scale; such a product is fitted by
+# translation only.
+PLAIN_STD = 12.0
 
 
 @dataclass(frozen=True)
@@ -70,15 +81,36 @@ def warp_to_frame(image: np.ndarray, pose: np.ndarray, size: tuple[int, int], bo
     )
 
 
-def warp_antialiased(image: np.ndarray, pose: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+class Reductions:
+    """Area-averaged reductions of one image, made once per size: the alignment resamples the same
+    variant a dozen times at almost the same scale, and the reduction is most of each resampling's cost."""
+
+    def __init__(self, image: np.ndarray) -> None:
+        self.image = image
+        self._made: dict[tuple[int, int], np.ndarray] = {}
+
+    def at(self, size: tuple[int, int]) -> tuple[tuple[int, int], np.ndarray]:
+        """The reduction closest to ``size`` within REUSE_SCALE (poses a fraction of a pixel apart ask
+        for sizes a pixel apart; the warp that follows absorbs the difference exactly), else a new one."""
+        for made, image in self._made.items():
+            if abs(made[0] / size[0] - 1) <= REUSE_SCALE and abs(made[1] / size[1] - 1) <= REUSE_SCALE:
+                return made, image
+        self._made[size] = cv2.resize(self.image, size, interpolation=cv2.INTER_AREA)
+        return size, self._made[size]
+
+
+def warp_antialiased(
+    image: np.ndarray | Reductions, pose: np.ndarray, size: tuple[int, int]
+) -> np.ndarray:
     """Resample ``image`` (variant pixels) into a frame of ``size`` (w, h) through ``pose`` (frame ->
     variant), replicating the border (callers track which pixels fell outside the variant)."""
+    reductions = image if isinstance(image, Reductions) else Reductions(image)
+    image = reductions.image
     sampling = float(np.sqrt(abs(np.linalg.det(pose[:2, :2]))))
     if sampling > 1.5:
         # Downscaling through warpAffine aliases; resize first with area averaging, then warp.
         height, width = image.shape[:2]
-        small_size = (max(1, round(width / sampling)), max(1, round(height / sampling)))
-        image = cv2.resize(image, small_size, interpolation=cv2.INTER_AREA)
+        small_size, image = reductions.at((max(1, round(width / sampling)), max(1, round(height / sampling))))
         pose = (np.linalg.inv(resize_map(small_size, (width, height))) @ to3(pose))[:2]
     return warp_to_frame(image, pose, size, cv2.BORDER_REPLICATE)
 
@@ -95,24 +127,45 @@ def register(
     ``frame_to_original`` (3x3) maps analysis pixels to original pixels; ``original_size`` is (w, h)."""
     height, width = variant_grey.shape
     resize_pose = (np.linalg.inv(resize_map((width, height), original_size)) @ frame_to_original)[:2]
-    candidates = {"resize": resize_pose}
-    keypoint_pose = _keypoint_pose(original_keypoints, variant_grey, resize_pose)
-    if keypoint_pose is not None:
-        candidates["keypoints"] = keypoint_pose
-
-    levels = _Levels(original_grey, product_mask, variant_grey.astype(np.float32))
+    levels = _Levels(original_grey, product_mask, Reductions(variant_grey.astype(np.float32)))
     if not levels.steps:
         return Registration(matrix=resize_pose, method="resize", correlation=None, refined=False)
     first, finest = levels.steps[0], levels.steps[-1]
     resize_correlation = levels.correlation(resize_pose, finest)
     if resize_correlation >= IDENTICAL_CORRELATION:
         return Registration(matrix=resize_pose, method="resize", correlation=resize_correlation, refined=True)
-    refined = {name: levels.refine(pose, first) for name, pose in candidates.items()}
+    # Cheap candidates first: the plain resize and, when the product moved, the plain resize shifted by
+    # phase correlation (which needs no keypoints: a plain product has none). Only when neither fits
+    # well are keypoints matched (crops, zooms, large moves).
+    candidates = {"resize": resize_pose}
+    # On the finest level: coarser ones alias a small repeating pattern into false peaks.
+    shifted = levels.phase_shifted(resize_pose, finest)
+    start = "resize"
+    if shifted is not None:
+        candidates["shift"] = shifted
+        if levels.correlation(shifted, first) > levels.correlation(resize_pose, first):
+            start = "shift"  # ECC starts from the better of the two (from the other it would end the same)
+    refined = {start: levels.refine(candidates[start], first)}
+    if max((r[1] for r in refined.values() if r is not None), default=0.0) < GOOD_COARSE_CORRELATION:
+        keypoint_pose = _keypoint_pose(original_keypoints, levels.variant, resize_pose)
+        if keypoint_pose is not None:
+            candidates["keypoints"] = keypoint_pose
+            refined["keypoints"] = levels.refine(keypoint_pose, first)
     converged = {name: result for name, result in refined.items() if result is not None}
+    if not converged and resize_correlation >= GOOD_COARSE_CORRELATION:
+        # Nothing left for ECC to improve on a start that already fits (a plain product barely moved).
+        return Registration(matrix=resize_pose, method="resize", correlation=resize_correlation, refined=True)
+    # How well each start fits as it stands: ECC on a product with little inside it (a plain colour, a
+    # soft shade) can wander off a start that was already right; a fit never replaces a better start.
+    unrefined = {name: levels.correlation(pose, finest) for name, pose in candidates.items() if name != "resize"}
+    best_start = max(unrefined, key=lambda n: unrefined[n], default=None)
     if not converged:
         # No candidate converged: keep the one whose product correlates best as it stands.
-        name = max(candidates, key=lambda n: levels.correlation(candidates[n], finest))
-        return Registration(matrix=candidates[name], method=name, correlation=None, refined=False)
+        if best_start is None or unrefined[best_start] <= resize_correlation:
+            return Registration(matrix=resize_pose, method="resize", correlation=None, refined=False)
+        return Registration(
+            matrix=candidates[best_start], method=best_start, correlation=unrefined[best_start], refined=False
+        )
     name = max(converged, key=lambda n: converged[n][1])
     pose = converged[name][0]
     for step in levels.steps[1:]:
@@ -121,6 +174,10 @@ def register(
             break
         pose = result[0]
     correlation = levels.correlation(pose, finest)
+    if best_start is not None and unrefined[best_start] > max(correlation, resize_correlation) + SNAP_CORRELATION:
+        return Registration(
+            matrix=candidates[best_start], method=best_start, correlation=unrefined[best_start], refined=False
+        )
     # An exact paste-back needs no fit: the plain resize wins unless the fit is measurably better.
     if (
         resize_correlation >= correlation - SNAP_CORRELATION
@@ -139,7 +196,7 @@ def _max_displacement(pose: np.ndarray, other: np.ndarray, shape: tuple[int, int
 
 def _keypoint_pose(
     original_keypoints: tuple[list[cv2.KeyPoint], np.ndarray | None],
-    variant_grey: np.ndarray,
+    variant: Reductions,
     resize_pose: np.ndarray,
 ) -> np.ndarray | None:
     keypoints, descriptors = original_keypoints
@@ -147,9 +204,13 @@ def _keypoint_pose(
         return None
     # Detect in the variant at about the analysis scale, so both keypoint sets see the same detail.
     variant_scale = min(1.0, 1.0 / max(np.sqrt(abs(np.linalg.det(resize_pose[:2, :2]))), 1e-6))
-    height, width = variant_grey.shape
+    height, width = variant.image.shape
     small_size = (max(1, round(width * variant_scale)), max(1, round(height * variant_scale)))
-    small = cv2.resize(variant_grey, small_size, interpolation=cv2.INTER_AREA)
+    if small_size != (width, height):
+        small_size, small = variant.at(small_size)
+    else:
+        small = variant.image
+    small = np.clip(small + 0.5, 0, 255).astype(np.uint8)
     variant_keypoints, variant_descriptors = orb_detector().detectAndCompute(small, None)
     if variant_descriptors is None or len(variant_keypoints) < MIN_KEYPOINT_INLIERS:
         return None
@@ -186,8 +247,10 @@ class _Level:
 class _Levels:
     """The original and its product mask on each ECC level, built once and shared by all candidates."""
 
-    def __init__(self, original_grey: np.ndarray, product_mask: np.ndarray, variant: np.ndarray) -> None:
+    def __init__(self, original_grey: np.ndarray, product_mask: np.ndarray, variant: Reductions) -> None:
         self.variant = variant
+        plain = float(original_grey[product_mask].std()) < PLAIN_STD if product_mask.any() else False
+        self.motion = cv2.MOTION_TRANSLATION if plain else cv2.MOTION_AFFINE
         height, width = original_grey.shape
         self.frame_size = (width, height)
         original = original_grey.astype(np.float32)
@@ -231,6 +294,24 @@ class _Levels:
         norm = float(np.linalg.norm(template) * np.linalg.norm(original))
         return float(template @ original) / norm if norm > 0 else 0.0
 
+    def phase_shifted(self, pose: np.ndarray, level: _Level) -> np.ndarray | None:
+        """``pose`` moved by the translation phase correlation finds on ``level`` between the original's
+        product (the background zeroed, so only the product can match) and the variant resampled at
+        ``pose``; None when there is no clear peak or no move."""
+        template = self._template(pose, level)
+        original = np.where(level.mask > 0, level.original, np.float32(0))
+        window = cv2.createHanningWindow(level.size, cv2.CV_32F)
+        (dx, dy), response = cv2.phaseCorrelate(original, template, window)
+        # A negative peak is the same match with the outline's contrast reversed (a new background
+        # brighter than the product where the zeroed one was darker).
+        if abs(response) < PHASE_MIN_RESPONSE or max(abs(dx), abs(dy)) < 0.25:
+            return None
+        # (dx, dy): level pixels from the original to the variant's content; in analysis-frame pixels.
+        step = level.to_frame @ np.array([[1.0, 0.0, dx], [0.0, 1.0, dy], [0.0, 0.0, 1.0]]) @ np.linalg.inv(
+            level.to_frame
+        )
+        return (to3(pose) @ step)[:2]
+
     def refine(self, pose: np.ndarray, level: _Level) -> tuple[np.ndarray, float] | None:
         """ECC from ``pose`` on one level: the refined pose and its correlation, or None if it diverged."""
         residual = np.eye(2, 3, dtype=np.float32)
@@ -241,7 +322,7 @@ class _Levels:
                 self._template(pose, level),
                 level.original,
                 residual,
-                cv2.MOTION_AFFINE,
+                self.motion,
                 (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, level.iterations, ECC_EPSILON),
                 level.mask,
                 3,

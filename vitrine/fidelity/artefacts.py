@@ -14,7 +14,8 @@ import cv2
 import numpy as np
 
 from vitrine.fidelity import align
-from vitrine.fidelity.engine import Analysis, reanalyse
+from vitrine.fidelity.analysis import Analysis
+from vitrine.fidelity.engine import reanalyse
 from vitrine.fidelity.imaging import ImageInput, as_rgb, png_bytes
 from vitrine.fidelity.report import FidelityReport
 

@@ -1,11 +1,13 @@
 """The ``colourway`` kind: a recolour is judged on what it must keep (structure, pattern, print, text) and on
 whether its colour reached the target.
 
-A colourway changes the product's colour on purpose, so before the usual measures run the variant's
-recoloured pixels are mapped back: one affine map in CIELAB, fitted from variant to original over the
-product, is applied to each pixel where it brings the pixel closer to the original. A consistent recolour
-(shading kept, hue turned) maps back almost exactly; print left in its own colour stays as it is; a lost
-logo, a changed pattern or a moved seam cannot be explained by one map, and still shows. Then the
+A colourway changes the product's colour on purpose, so the usual measures compare the variant with the
+original recoloured the same way: one map in CIELAB (lightness scaled and shifted, the a*b* plane turned,
+scaled and shifted), fitted from original to variant over the product (on the pixels it explains best),
+is applied to each of the original's pixels where that brings it
+closer to the variant. A consistent recolour (shading kept, hue turned) is reproduced almost exactly; print
+left in its own colour stays as it is; a lost logo, a changed pattern, a moved seam or a part that drifted
+apart from the rest cannot be explained by one map, and still shows. Then the
 product's dominant colour in the variant (a trimmed median) is compared with the target: ``target_delta_e``
 (CIEDE2000) is thresholded like every other measure.
 """
@@ -23,6 +25,8 @@ SAMPLE = 60_000
 # A pixel is of the dominant colour when its a*b* lie this close to the running estimate, and its L* this close.
 AB_RADIUS = 16.0
 L_RADIUS = 45.0
+# Percentiles of the pixels (best explained first) each refit of the map keeps.
+REFIT_SHARES = (70, 50, 50)
 
 
 def _lab_to_rgb8(lab: np.ndarray) -> np.ndarray:
@@ -30,33 +34,64 @@ def _lab_to_rgb8(lab: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)
 
 
-def undo_recolour(original: np.ndarray, variant: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """``variant`` with its product pixels mapped back toward the original's colours (see the module doc).
+def _fit(source: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The recolour as a colourway makes it: lightness scaled and shifted, and the a*b* plane turned,
+    scaled and shifted as a whole (a similarity: one complex factor and offset). A general affine map is
+    not used: fitted on a body of one hue it is free in the directions that body does not span, and would
+    send print or a lost logo anywhere, even onto the body's new colour."""
+    ramp = np.stack([source[:, 0], np.ones(len(source))], axis=1)
+    lightness, *_ = np.linalg.lstsq(ramp, wanted[:, 0], rcond=None)
+    plane = source[:, 1] + 1j * source[:, 2]
+    chroma, *_ = np.linalg.lstsq(
+        np.stack([plane, np.ones(len(plane), complex)], axis=1), wanted[:, 1] + 1j * wanted[:, 2], rcond=None
+    )
+    return lightness, chroma
 
-    Needs the two images in the same geometry (a colourway never moves the product); otherwise the variant
-    is returned as it is."""
+
+def _recolour(lab: np.ndarray, lightness: np.ndarray, chroma: np.ndarray) -> np.ndarray:
+    plane = chroma[0] * (lab[:, 1] + 1j * lab[:, 2]) + chroma[1]
+    return np.stack([lightness[0] * lab[:, 0] + lightness[1], plane.real, plane.imag], axis=1)
+
+
+def recoloured_original(original: np.ndarray, variant: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``original`` with its product pixels recoloured as the variant's recolour did (see the module doc):
+    the reference every pixel measure compares the variant with.
+
+    The map goes from original to variant on purpose. The other way round, a body of one hue (its colours
+    along one line in CIELAB) lets one affine map send two clusters, the recoloured body and a part that
+    drifted apart from it, back onto the same colours, and the drift disappears. From the original, both
+    parts start from the same colours and no map can send them to two places: the drift stays in full.
+    The map is kept to what a recolour does (see _fit), so colours the body does not have (print, a logo)
+    are not sent anywhere the fit happens to allow.
+    Needs the two images in the same geometry (a colourway never moves the product); otherwise the
+    original is returned as it is."""
     if original.shape != variant.shape or not mask.any():
-        return variant
+        return original
     orig_lab = rgb_to_lab(original[mask]).reshape(-1, 3).astype(np.float64)
     var_lab = rgb_to_lab(variant[mask]).reshape(-1, 3).astype(np.float64)
-    stride = max(1, len(var_lab) // SAMPLE)
-    design = np.hstack([var_lab[::stride], np.ones((len(var_lab[::stride]), 1))])
-    solution, *_ = np.linalg.lstsq(design, orig_lab[::stride], rcond=None)
-    # Refit on the pixels the first map explains (the recoloured body), so unchanged print does not bend it.
-    residual = np.linalg.norm(design @ solution - orig_lab[::stride], axis=1)
-    body = residual <= np.percentile(residual, 70)
-    if body.sum() >= 16:
-        solution, *_ = np.linalg.lstsq(design[body], orig_lab[::stride][body], rcond=None)
-    mapped = np.hstack([var_lab, np.ones((len(var_lab), 1))]) @ solution
-    mapped_rgb = _lab_to_rgb8(mapped)
-    before = np.abs(variant[mask].astype(np.int16) - original[mask].astype(np.int16)).sum(axis=1)
-    after = np.abs(mapped_rgb.astype(np.int16) - original[mask].astype(np.int16)).sum(axis=1)
-    pixels = variant[mask].copy()
-    better = after < before
-    pixels[better] = mapped_rgb[better]
-    restored = variant.copy()
-    restored[mask] = pixels
-    return restored
+    stride = max(1, len(orig_lab) // SAMPLE)
+    source, wanted = orig_lab[::stride], var_lab[::stride]
+    lightness, chroma = _fit(source, wanted)
+    # Refit on the pixels the map explains best, a few rounds: print left in its own colour must not bend
+    # the map, nor a part of the product that drifted apart from the rest.
+    for share in REFIT_SHARES:
+        residual = np.linalg.norm(_recolour(source, lightness, chroma) - wanted, axis=1)
+        kept = residual <= np.percentile(residual, share)
+        if kept.sum() < 16:
+            break
+        lightness, chroma = _fit(source[kept], wanted[kept])
+    mapped_rgb = _lab_to_rgb8(_recolour(orig_lab, lightness, chroma))
+    # Each pixel takes the recolour where that is what the variant shows (the body), and keeps its own
+    # colour where that is closer (print the recolour left alone).
+    shown = variant[mask].astype(np.int16)
+    kept = np.abs(original[mask].astype(np.int16) - shown).sum(axis=1)
+    moved = np.abs(mapped_rgb.astype(np.int16) - shown).sum(axis=1)
+    pixels = original[mask].copy()
+    recoloured = moved < kept
+    pixels[recoloured] = mapped_rgb[recoloured]
+    reference = original.copy()
+    reference[mask] = pixels
+    return reference
 
 
 def dominant_lab(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 from PIL import Image
 
-from vitrine.fidelity import align, colourway, measures, scoring, text
+from vitrine.fidelity import align, colourway, measures, reading, scoring, text
+from vitrine.fidelity.analysis import Analysis, Frame, frame_around
 from vitrine.fidelity.colour import delta_e_ciede2000, rgb_to_lab
 from vitrine.fidelity.imaging import (
     FidelityInputError,
@@ -42,28 +43,10 @@ from vitrine.fidelity.report import (
 from vitrine.fidelity.thresholds import (
     KIND_BACKGROUND,
     KIND_COLOURWAY,
-    KIND_TEXT_LOCALIZE,
     ocr_enabled_by_default,
     thresholds_resolve,
 )
 
-# Long side, in pixels, of the product's bounding box at analysis resolution (never upscaled).
-ANALYSIS_SIDE = 512
-# OCR reads small print better at a higher resolution than the pixel measures need.
-OCR_SIDE = 1024
-# Part of the text cache key: a new recogniser or a new crop rule reads differently.
-OCR_READING = "rapidocr-ppocrv4/line-crop-1"
-# Each line is recognised in its box grown by this share of its height (the detector's boxes are tight).
-LINE_PAD = 0.1
-# A line whose aligned pixels keep at least this local SSIM everywhere (full OCR resolution, after the
-# same 0.7 px smoothing as the structure measure) shows the same glyphs: it reads as the original did
-# and is not recognised again. A changed character drops local SSIM far below this.
-LINE_UNCHANGED_SSIM = 0.8
-# Edit kinds that write text, and so may add text outside the lines they were asked to rewrite.
-KINDS_WRITING_TEXT = frozenset({KIND_TEXT_LOCALIZE})
-# The original's lines when the caller brings no cache (scripts, the command): this process only.
-DEFAULT_TEXT_CACHE = text.MemoryTextCache()
-FRAME_MARGIN = 0.06
 # Share of the photo's long side: how far a variant may shift a product that the photo already crops.
 PHOTO_EDGE_SLIVER = 0.016
 # Changed regions smaller than this share of the product are noise (and never reported).
@@ -72,14 +55,15 @@ MAX_REGIONS = 12
 # Colour is compared after smoothing (in half-resolution pixels): JPEG's chroma blocks and sub-pixel
 # resampling at edges are high-frequency, a colour drift is not.
 COLOUR_SIGMA = 1.0
-# Structure is compared just above the pixel grid: resampling and JPEG soften detail finer than this
-# (in analysis pixels) without changing the product; letters and patterns are coarser.
-SSIM_PRESMOOTH_SIGMA = 0.7
 # Changed areas thinner than these kernels (a 3 px square, a 5 px disc) are noise (see _measure).
 STRUCTURE_SPECK = np.ones((3, 3), np.uint8)
 COLOUR_SPECK = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 # A changed region is a change of structure when at least this share of it lost structure.
 STRUCTURE_SHARE_OF_REGION = 0.25
+# Strong luminance edges (a Sobel magnitude on 0..1 luminance: a step of about a fifth of the range) and
+# how far beside them a JPEG's chroma bleeds (analysis pixels); see the luma_edge_delta_e threshold.
+LUMA_EDGE_GRADIENT = 0.8
+LUMA_EDGE_PX = 3.0
 # Growth of the outline (analysis pixels): how much deeper than the seam along the rest of the outline
 # the product must show, and how far out; and how far out the variant's background is sampled beside it.
 GROWTH_BAND = (2.0, 16.0)
@@ -87,55 +71,6 @@ GROWTH_REFERENCE = 22.0
 # A band pixel belongs to the product when it is within this CIEDE2000 of the product's colour at the
 # nearest point of the outline and beyond it from the background next to it.
 GROWTH_DELTA_E = 8.0
-
-
-@dataclass(frozen=True)
-class Frame:
-    crop: Box  # x0, y0, x1, y1 of the original that the frame shows
-    size: tuple[int, int]  # w, h at analysis resolution
-    to_original: np.ndarray  # 3x3: frame pixel -> original pixel
-
-    @classmethod
-    def around(cls, crop: Box, size: tuple[int, int]) -> Frame:
-        x0, y0, x1, y1 = crop
-        translate = np.array([[1.0, 0.0, x0], [0.0, 1.0, y0], [0.0, 0.0, 1.0]])
-        return cls(crop=crop, size=size, to_original=translate @ align.resize_map(size, (x1 - x0, y1 - y0)))
-
-    def cut(self, image: np.ndarray) -> np.ndarray:
-        x0, y0, x1, y1 = self.crop
-        return cv2.resize(image[y0:y1, x0:x1], self.size, interpolation=cv2.INTER_AREA)
-
-    def box_to_original(self, x: float, y: float, w: float, h: float) -> Box:
-        corners = self.to_original @ np.array([[x - 0.5, x + w - 0.5], [y - 0.5, y + h - 0.5], [1.0, 1.0]])
-        return (
-            math.floor(corners[0, 0]),
-            math.floor(corners[1, 0]),
-            math.ceil(corners[0, 1]),
-            math.ceil(corners[1, 1]),
-        )
-
-    def point_to_original(self, x: float, y: float) -> tuple[float, float]:
-        point = self.to_original @ np.array([x, y, 1.0])
-        return float(point[0]), float(point[1])
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """The maps measured on one pair in the analysis frame (the diff images are drawn from them)."""
-
-    frame: Frame
-    registration: align.Registration
-    original: np.ndarray  # float32 RGB in [0, 1]
-    aligned: np.ndarray  # float32 RGB: the variant resampled into the frame
-    composite: np.ndarray  # aligned inside ``product``, original outside
-    product: np.ndarray  # bool: the product mask minus the ignore boxes
-    compared: np.ndarray  # bool: ``product`` eroded, the pixels every measure averages over
-    valid: np.ndarray  # bool: pixels that fall inside the variant's frame
-    ssim: np.ndarray  # local SSIM of luminance
-    delta_e: np.ndarray  # CIEDE2000 (0 outside ``compared``)
-    structure_changed: np.ndarray  # bool: local SSIM under its tolerance, specks removed
-    colour_changed: np.ndarray  # bool: CIEDE2000 over its tolerance, specks removed
-    changed: np.ndarray  # bool: structure or colour changed beyond tolerance, or missing
 
 
 @dataclass(frozen=True)
@@ -199,11 +134,14 @@ def compare(
         raise FidelityInputError("the ignore boxes cover the whole product mask: nothing is left to compare")
 
     target_delta_e = None
+    reference_rgb = original_rgb  # what the variant's pixels must match
     if kind == KIND_COLOURWAY:
         if target_colour is not None:
             target_delta_e = colourway.target_delta_e(variant_rgb, mask, target_colour)
-        variant_rgb = colourway.undo_recolour(original_rgb, variant_rgb, mask)
-    analysis, keypoints = _analyse(original_rgb, variant_rgb, product_full, limits)
+        # The original as the recolour should have left it; text is still read on the original itself
+        # (its reading is cached per source image).
+        reference_rgb = colourway.recoloured_original(original_rgb, variant_rgb, mask)
+    analysis, keypoints = _analyse(reference_rgb, variant_rgb, product_full, limits)
     compared_area = int(analysis.compared.sum())
     product_box = _product_box(analysis)
     regions = _regions(analysis, product_box, compared_area)
@@ -237,14 +175,14 @@ def compare(
         notes.append("no target colour was given, so whether the colourway reached it was not checked")
     text_comparisons: list[TextComparison] = []
     if read_text:
-        text_comparisons = _read_and_compare_text(
+        text_comparisons = reading.read_and_compare_text(
             original_rgb,
             variant_rgb,
             product_full,
             analysis,
             regions,
-            text_cache if text_cache is not None else DEFAULT_TEXT_CACHE,
-            adds_text=kind in KINDS_WRITING_TEXT,
+            text_cache if text_cache is not None else reading.DEFAULT_TEXT_CACHE,
+            adds_text=kind in reading.KINDS_WRITING_TEXT,
         )
         if text_comparisons:
             values["text_match"] = min(t.similarity for t in text_comparisons)
@@ -321,7 +259,7 @@ def _analyse(
     original: np.ndarray, variant: np.ndarray, product_full: np.ndarray, limits: Mapping[str, float]
 ) -> tuple[Analysis, measures.KeypointAgreement]:
     """Register and measure one pair: RGB uint8 arrays and the bool product mask of the original's size."""
-    frame = _frame_around(product_full, variant.shape[:2])
+    frame = frame_around(product_full, variant.shape[:2])
     original_frame = frame.cut(original)
     product = frame.cut(product_full.astype(np.uint8) * 255) >= 128
     if not product.any():
@@ -337,7 +275,7 @@ def _analyse(
         (original.shape[1], original.shape[0]),
         (list(keypoints), descriptors),
     )
-    analysis = _measure(original, variant, frame, product, registration, limits)
+    analysis = _measure(original, variant, frame, product, registration, limits, original_frame)
     # The same 8-bit grey conversion on both sides, so identical pixels give identical descriptors.
     composite_u8 = np.clip(analysis.composite * 255 + 0.5, 0, 255).astype(np.uint8)
     agreement = measures.keypoint_agreement(
@@ -372,11 +310,18 @@ def _measure(
     product: np.ndarray,
     registration: align.Registration,
     limits: Mapping[str, float],
+    original_frame: np.ndarray | None = None,
 ) -> Analysis:
-    original_f = frame.cut(original).astype(np.float32) / np.float32(255)
-    aligned = align.warp_antialiased(
-        variant.astype(np.float32) / np.float32(255), registration.matrix, frame.size
-    )
+    scale = np.float32(1 / 255)
+    original_f = (frame.cut(original) if original_frame is None else original_frame).astype(np.float32) * scale
+    if variant.shape == original.shape and np.allclose(registration.matrix, frame.to_original[:2], atol=1e-9):
+        # Same framing, plain resize: the variant is cut exactly as the original was (an exact paste-back
+        # then compares pixel for pixel, and only the product's box is resampled).
+        aligned = frame.cut(variant).astype(np.float32) * scale
+    else:
+        # Resampled in 8 bits and converted after: the reduction of a full-size variant is the costly step,
+        # and a rounding of half a grey level is far below every tolerance.
+        aligned = align.warp_antialiased(variant, registration.matrix, frame.size).astype(np.float32) * scale
     valid = _inside_variant(registration.matrix, frame.size, variant.shape[:2])
     compared = _eroded(product, limits["mask_erosion_px"])
     if not compared.any():
@@ -387,16 +332,28 @@ def _measure(
     if (compared & ~sliver).any():
         compared &= ~sliver
     composite = np.where(product[:, :, None], aligned, original_f)
-    ssim = measures.ssim_map(_presmoothed(measures.luma(original_f)), _presmoothed(measures.luma(composite)))
+    ssim = measures.ssim_map(
+        measures.presmoothed(measures.luma(original_f)), measures.presmoothed(measures.luma(composite))
+    )
     delta_e = _delta_e_map(original_f, composite, compared)
     # Specks and lines a few pixels wide are resampling and compression noise (JPEG's chroma blocks
     # along colour edges are the widest), not a change anyone could see: both maps are opened.
     structure_changed = _opened(ssim < limits["pixel_ssim"], STRUCTURE_SPECK) & compared
-    colour_changed = _opened(delta_e > limits["pixel_delta_e"], COLOUR_SPECK) & compared
+    colour_over = delta_e > limits["pixel_delta_e"]
+    if limits.get("luma_edge_delta_e", 0.0) > 0:
+        colour_over &= ~(_near_luma_edges(original_f) & (delta_e <= limits["luma_edge_delta_e"]))
+    colour_changed = _opened(colour_over, COLOUR_SPECK) & compared
+    # .get: reports stored before these thresholds existed are redrawn without them
+    if limits.get("edge_band_px", 0.0) > 0:
+        # Along the edge a change is kept however thin: a fill run a few pixels over the product's edge
+        # is a band thinner than the speck filter, and a stronger tolerance keeps JPEG's ringing out.
+        band = compared & ~_eroded(compared, limits["edge_band_px"])
+        colour_changed |= band & (delta_e > limits["edge_band_delta_e"])
     changed = (structure_changed | colour_changed | ~valid) & compared
     return Analysis(
         frame=frame,
         registration=registration,
+        limits=limits,
         original=original_f,
         aligned=aligned,
         composite=composite,
@@ -474,22 +431,6 @@ def _pass_blockers(alignment: Alignment, mask_info: MaskInfo, limits: Mapping[st
     return blockers
 
 
-def _frame_around(mask: np.ndarray, variant_shape: tuple[int, ...]) -> Frame:
-    """The product's box plus a margin, at analysis resolution: at most ANALYSIS_SIDE on the long side,
-    never upscaled, and never finer than the variant's own resolution (a variant rendered smaller has no
-    finer detail to compare, and comparing above it would flag the missing detail as changed)."""
-    height, width = mask.shape
-    bx, by, bw, bh = cv2.boundingRect(mask.astype(np.uint8))
-    margin = max(8, round(FRAME_MARGIN * max(bw, bh)))
-    x0, y0 = max(0, bx - margin), max(0, by - margin)
-    x1, y1 = min(width, bx + bw + margin), min(height, by + bh + margin)
-    variant_resolution = min(variant_shape[1] / width, variant_shape[0] / height)
-    scale = min(1.0, ANALYSIS_SIDE / max(x1 - x0, y1 - y0), variant_resolution)
-    return Frame.around(
-        (x0, y0, x1, y1), (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
-    )
-
-
 def _inside_variant(
     pose: np.ndarray, frame_size: tuple[int, int], variant_shape: tuple[int, ...]
 ) -> np.ndarray:
@@ -499,10 +440,6 @@ def _inside_variant(
     vx = pose[0, 0] * xs + pose[0, 1] * ys + pose[0, 2]
     vy = pose[1, 0] * xs + pose[1, 1] * ys + pose[1, 2]
     return (vx >= -0.5) & (vy >= -0.5) & (vx <= variant_shape[1] - 0.5) & (vy <= variant_shape[0] - 0.5)
-
-
-def _presmoothed(grey: np.ndarray) -> np.ndarray:
-    return cv2.GaussianBlur(grey, (0, 0), SSIM_PRESMOOTH_SIGMA, borderType=cv2.BORDER_REFLECT)
 
 
 def _largest_area(mask: np.ndarray) -> int:
@@ -524,6 +461,14 @@ def _near_photo_edge(frame: Frame, original_shape: tuple[int, ...]) -> np.ndarra
     near_x = (xs < tolerance) | (xs > width - 1 - tolerance)
     near_y = (ys < tolerance) | (ys > height - 1 - tolerance)
     return near_x[None, :] | near_y[:, None]
+
+
+def _near_luma_edges(rgb: np.ndarray) -> np.ndarray:
+    """Pixels within LUMA_EDGE_PX of a strong luminance edge (print on the product) of ``rgb``."""
+    luma = measures.luma(rgb)
+    magnitude = np.hypot(cv2.Sobel(luma, cv2.CV_32F, 1, 0), cv2.Sobel(luma, cv2.CV_32F, 0, 1))
+    strong = (magnitude <= LUMA_EDGE_GRADIENT).astype(np.uint8)
+    return cv2.distanceTransform(strong, cv2.DIST_L2, 3) <= LUMA_EDGE_PX
 
 
 def _eroded(mask: np.ndarray, radius: float) -> np.ndarray:
@@ -618,12 +563,57 @@ def _outline_growth(analysis: Analysis) -> float:
         if np.array_equal(grown, kept):
             break
         kept = grown
+    sharpness = analysis.limits.get("growth_edge_sharpness", 0.0)
+    if sharpness > 0:
+        kept = _ending_sharply(kept, band, ys, xs, away, edge, aligned[reference[:, 1], reference[:, 0]], aligned,
+                               sharpness)
     depth_of = np.zeros(len(lookup), np.float32)
     kept_ys, kept_xs = np.nonzero(kept)
     np.maximum.at(depth_of, labels[kept_ys, kept_xs], distance[kept_ys, kept_xs])
     seam = float(np.median(depth_of[np.unique(labels[ys, xs])]))
     beyond = kept.astype(bool) & (distance > seam + GROWTH_BAND[0])
     return float(_largest_area(beyond))
+
+
+def _ending_sharply(
+    kept: np.ndarray,
+    band: np.ndarray,
+    ys: np.ndarray,
+    xs: np.ndarray,
+    away: np.ndarray,
+    edge: np.ndarray,
+    beyond: np.ndarray,
+    aligned: np.ndarray,
+    sharpness: float,
+) -> np.ndarray:
+    """``kept`` (grown areas, uint8) without those that fade out: a product grown outwards ends in its
+    own sharp edge, while a fill that diffused the product's edge colour ends in a ramp. At each pixel of
+    a grown area's outer end, the colour change across 4 px (2 px either side, outwards) is compared with
+    the full contrast between the product's edge (``edge``, Lab) and the variant's background further out
+    (``beyond``, RGB, per band pixel); an area stays when the median reaches ``sharpness`` of it."""
+    count, labels = cv2.connectedComponents(kept, connectivity=8)
+    if count <= 1:
+        return kept
+    index = np.full(band.shape, -1, np.int64)
+    index[ys, xs] = np.arange(len(ys))
+    outer = kept.astype(bool) & ~(cv2.erode(kept, np.ones((3, 3), np.uint8)) > 0)
+    ends = outer & band
+    end_ys, end_xs = np.nonzero(ends)
+    which = index[end_ys, end_xs]
+    height, width = kept.shape
+    points = np.stack([end_xs, end_ys], axis=1).astype(np.float32)
+    inward = np.clip(np.round(points - 2 * away[which]).astype(np.int32), 0, [width - 1, height - 1])
+    outward = np.clip(np.round(points + 2 * away[which]).astype(np.int32), 0, [width - 1, height - 1])
+    inside_lab = rgb_to_lab(aligned[inward[:, 1], inward[:, 0]])
+    outside_lab = rgb_to_lab(aligned[outward[:, 1], outward[:, 0]])
+    across = delta_e_ciede2000(inside_lab, outside_lab)
+    full = np.maximum(delta_e_ciede2000(edge[which], rgb_to_lab(beyond[which])), 1e-3)
+    ratio = across / full
+    keep = np.zeros(count, bool)
+    component = labels[end_ys, end_xs]
+    for label in np.unique(component):
+        keep[label] = float(np.median(ratio[component == label])) >= sharpness
+    return (keep[labels] & (labels > 0)).astype(np.uint8)
 
 
 def _product_box(analysis: Analysis) -> Box:
@@ -691,154 +681,3 @@ def _alignment(analysis: Analysis, original: np.ndarray, variant: np.ndarray) ->
         correlation=None if correlation is None else round(correlation, 5),
         refined=analysis.registration.refined,
     )
-
-
-def _read_and_compare_text(
-    original: np.ndarray,
-    variant: np.ndarray,
-    product_full: np.ndarray,
-    analysis: Analysis,
-    regions: list[ChangedRegion],
-    cache: text.TextCache,
-    *,
-    adds_text: bool,
-) -> list[TextComparison]:
-    """The original's lines (detected once per source image, then cached) compared with what the aligned
-    variant shows in the same boxes (recognition only, and only where the pixels differ). For kinds that
-    write text, changed areas away from those lines are searched for added text."""
-    x0, y0, x1, y1 = analysis.frame.crop
-    scale = min(1.0, OCR_SIDE / max(x1 - x0, y1 - y0))
-    ocr_frame = Frame.around(
-        analysis.frame.crop, (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
-    )
-    original_ocr = ocr_frame.cut(original)
-    product = ocr_frame.cut(product_full.astype(np.uint8) * 255) >= 128
-    lines = [
-        line
-        for line in _original_lines(original, original_ocr, ocr_frame, cache)
-        if _mostly_on(product, line.box)
-    ]
-    original_to_variant = align.to3(analysis.registration.matrix) @ np.linalg.inv(analysis.frame.to_original)
-    pose = original_to_variant @ ocr_frame.to_original
-
-    def aligned_at(box: Box) -> tuple[np.ndarray, np.ndarray]:
-        """The variant's pixels in ``box`` of the OCR frame (original pixels off the product)."""
-        bx0, by0, bx1, by1 = box
-        shift = np.array([[1.0, 0.0, bx0], [0.0, 1.0, by0], [0.0, 0.0, 1.0]])
-        aligned = align.warp_antialiased(variant, (pose @ shift)[:2], (bx1 - bx0, by1 - by0))
-        inside = product[by0:by1, bx0:bx1, None]
-        return original_ocr[by0:by1, bx0:bx1], np.where(inside, aligned, original_ocr[by0:by1, bx0:bx1])
-
-    comparisons: list[TextComparison] = []
-    to_read: list[tuple[text.ReadLine, np.ndarray]] = []
-    for line in lines:
-        before, after = aligned_at(_padded(line.box, ocr_frame.size))
-        if _same_glyphs(before, after):
-            comparisons.append(_text_comparison(line.text, line.text, 1.0, line.box, ocr_frame))
-        else:
-            to_read.append((line, after))
-    for (line, _), (read, confidence) in zip(to_read, text.recognise([c for _, c in to_read]), strict=True):
-        legible = read if read and confidence >= text.MIN_CONFIDENCE else None
-        similarity = text.similarity(line.text, legible) if legible is not None else 0.0
-        comparisons.append(_text_comparison(line.text, legible, similarity, line.box, ocr_frame))
-    if adds_text:
-        comparisons += _added_text(regions, lines, ocr_frame, aligned_at)
-    return comparisons
-
-
-
-def _original_lines(
-    original: np.ndarray, original_ocr: np.ndarray, ocr_frame: Frame, cache: text.TextCache
-) -> list[text.ReadLine]:
-    """Every legible line of the original's OCR frame, each read from its own padded box (exactly as the
-    variant's lines are read, so identical pixels give identical text); from ``cache`` when there."""
-    key = text.content_key(original, OCR_READING, ocr_frame.crop, ocr_frame.size)
-    cached = cache.get(key)
-    if cached is not None:
-        return text.lines_from_cache(cached)
-    found = text.read_lines(original_ocr)
-    boxes = [_padded(line.box, ocr_frame.size) for line in found]
-    readings = text.recognise([original_ocr[b[1] : b[3], b[0] : b[2]] for b in boxes])
-    lines = [
-        text.ReadLine(read, line.box)
-        for line, (read, confidence) in zip(found, readings, strict=True)
-        if read and confidence >= text.MIN_CONFIDENCE
-    ]
-    cache.set(key, text.lines_to_cache(lines))
-    return lines
-
-
-def _padded(box: tuple[float, float, float, float], size: tuple[int, int]) -> Box:
-    pad = LINE_PAD * (box[3] - box[1])
-    return (
-        max(0, math.floor(box[0] - pad)),
-        max(0, math.floor(box[1] - pad)),
-        min(size[0], math.ceil(box[2] + pad)),
-        min(size[1], math.ceil(box[3] + pad)),
-    )
-
-
-def _same_glyphs(before: np.ndarray, after: np.ndarray) -> bool:
-    if before.shape[0] < 2 or before.shape[1] < 2:
-        return bool(np.array_equal(before, after))
-    scale = np.float32(1 / 255)
-    ssim = measures.ssim_map(
-        _presmoothed(measures.luma(before.astype(np.float32) * scale)),
-        _presmoothed(measures.luma(after.astype(np.float32) * scale)),
-    )
-    return float(ssim.min()) >= LINE_UNCHANGED_SSIM
-
-
-def _text_comparison(
-    original: str, variant: str | None, similarity: float, box: tuple[float, ...], ocr_frame: Frame
-) -> TextComparison:
-    return TextComparison(
-        original=original,
-        variant=variant,
-        similarity=round(similarity, 4),
-        box=ocr_frame.box_to_original(box[0], box[1], box[2] - box[0], box[3] - box[1]),
-    )
-
-
-def _added_text(
-    regions: list[ChangedRegion],
-    lines: list[text.ReadLine],
-    ocr_frame: Frame,
-    aligned_at: Callable[[Box], tuple[np.ndarray, np.ndarray]],
-) -> list[TextComparison]:
-    """Text the variant shows in changed areas of structure that lie away from the original's lines: the
-    detector runs on those areas only (a variant that changed nothing there costs nothing)."""
-    from_original = np.linalg.inv(ocr_frame.to_original)
-    width, height = ocr_frame.size
-    added = []
-    for region in regions:
-        if region.cause != "structure":
-            continue
-        corners = from_original @ np.array(
-            [[region.box[0], region.box[2]], [region.box[1], region.box[3]], [1.0, 1.0]]
-        )
-        margin = 0.25 * max(corners[0, 1] - corners[0, 0], corners[1, 1] - corners[1, 0])
-        box = (
-            max(0, math.floor(corners[0, 0] - margin)),
-            max(0, math.floor(corners[1, 0] - margin)),
-            min(width, math.ceil(corners[0, 1] + margin)),
-            min(height, math.ceil(corners[1, 1] + margin)),
-        )
-        if box[2] - box[0] < 8 or box[3] - box[1] < 8:
-            continue
-        _, shown = aligned_at(box)
-        for found in text.read_lines(shown):
-            fx0, fy0, fx1, fy1 = found.box
-            placed = (fx0 + box[0], fy0 + box[1], fx1 + box[0], fy1 + box[1])
-            if any(text.cover(placed, line.box) >= text.MIN_COVER for line in lines):
-                continue  # one of the original's own lines, compared above
-            added.append(_text_comparison("", found.text, 0.0, placed, ocr_frame))
-    return added
-
-
-def _mostly_on(product: np.ndarray, box: tuple[float, float, float, float]) -> bool:
-    """Whether at least half of a text box lies on the compared product (ignore boxes are cut out of it)."""
-    height, width = product.shape
-    x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
-    x1, y1 = min(width, math.ceil(box[2])), min(height, math.ceil(box[3]))
-    return x1 > x0 and y1 > y0 and float(product[y0:y1, x0:x1].mean()) >= 0.5

@@ -22,6 +22,13 @@ GMSD_C = np.float32(0.0026)  # the paper's constant for intensities in [0, 1]
 DESCRIPTOR_MATCH_BITS = 24
 MIN_KEYPOINTS = 20
 LUMA = np.float32([0.299, 0.587, 0.114])
+# Structure is compared just above the pixel grid: resampling and JPEG soften detail finer than this
+# (in analysis pixels) without changing the product; letters and patterns are coarser.
+SSIM_PRESMOOTH_SIGMA = 0.7
+
+
+def presmoothed(grey: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(grey, (0, 0), SSIM_PRESMOOTH_SIGMA, borderType=cv2.BORDER_REFLECT)
 
 
 def luma(rgb: np.ndarray) -> np.ndarray:

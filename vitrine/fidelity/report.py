@@ -50,7 +50,7 @@ class Alignment:
     """How the variant was registered onto the original (variant = matrix @ [x, y, 1] of the original)."""
 
     matrix: tuple[tuple[float, float, float], tuple[float, float, float]]
-    method: str  # "keypoints+ecc", "resize+ecc", "keypoints", "resize"
+    method: str  # "keypoints+ecc", "shift+ecc", "resize+ecc", "keypoints", "shift", "resize"
     shift_px: tuple[float, float]  # how far the product centre moved from a plain resize, in variant pixels
     scale: float  # variant pixels per original pixel
     rotation_deg: float

@@ -23,6 +23,9 @@ import numpy as np
 from vitrine.inference.ocr import TextReader
 
 MIN_CONFIDENCE = 0.5
+# The report runs on one core (workers scale by processes). onnxruntime's default pool takes every core
+# and spin-waits: on a process pinned to one core that alone costs tens of milliseconds per call.
+OCR_THREADS = 1
 # A variant line belongs to an original line when it covers this share of the original line's box.
 MIN_COVER = 0.3
 
@@ -37,7 +40,7 @@ class ReadLine:
 
 @functools.lru_cache(maxsize=1)
 def _reader() -> TextReader:
-    return TextReader()
+    return TextReader(threads=OCR_THREADS)
 
 
 def read_lines(rgb: np.ndarray) -> list[ReadLine]:

@@ -71,6 +71,17 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "pixel_ssim": 0.50,
     # pixels (at analysis resolution) trimmed off the mask edge before measuring
     "mask_erosion_px": 2.0,
+    # depth (analysis pixels) of the band along the compared area's edge where a colour change is kept
+    # however thin (elsewhere changes thinner than a 5 px disc are resampling and JPEG noise), and the
+    # CIEDE2000 a pixel there must exceed; 0 = no such band (the paste-back seam may lie there)
+    "edge_band_px": 0.0,
+    "edge_band_delta_e": 6.0,
+    # beside strong luminance edges of the original (print on the product), a colour change counts only
+    # beyond this CIEDE2000; 0 = the usual pixel_delta_e everywhere
+    "luma_edge_delta_e": 0.0,
+    # outline growth counts only where the grown area ends in an edge this sharp (share of the full
+    # product-to-background contrast reached within 2 px either side); 0 = any end counts
+    "growth_edge_sharpness": 0.0,
     # each ignore box grows by this share of its height on every side (the halo of rewritten text)
     "ignore_box_margin": 0.15,
     # an estimated mask below this confidence cannot pass on its own: the verdict becomes review
@@ -97,9 +108,19 @@ KIND_THRESHOLDS: dict[str, dict[str, float]] = {
     KIND_TEXT_LOCALIZE: {},
     # The recolour is mapped back before measuring (fidelity/colourway.py); what one map cannot explain
     # (shading clipped at the gamut's edge) leaves small colour residue, so colour is a little looser.
-    KIND_COLOURWAY: {"delta_e_p50_pass": 2.5, "delta_e_p95_pass": 6.0, "delta_e_p95_fail": 15.0},
-    # Clean-up only fills around the product: the product itself is held to the strictest standard.
-    KIND_CLEANUP: {},
+    # A recolour saved as JPEG bleeds the new body colour into the print beside it (chroma is stored at
+    # half resolution in 8 px blocks): within a few pixels of print edges, colour counts from ΔE 6.
+    KIND_COLOURWAY: {
+        "delta_e_p50_pass": 2.5,
+        "delta_e_p95_pass": 6.0,
+        "delta_e_p95_fail": 15.0,
+        "luma_edge_delta_e": 6.0,
+    },
+    # Clean-up only fills around the product and pastes the product back unchanged: the product itself is
+    # held to the strictest standard, up to its edge (a fill run over the edge shows there first). The fill
+    # diffuses the product's own edge colour into the hole beside it, a soft ramp: only a grown area that
+    # ends in a sharp edge is the product grown.
+    KIND_CLEANUP: {"edge_band_px": 4.0, "growth_edge_sharpness": 0.4},
 }
 
 # Limits that are not pass/fail pairs of a measure, with the range each may take.
@@ -107,6 +128,10 @@ _SCALAR_RANGES: dict[str, tuple[float, float]] = {
     "pixel_delta_e": (0.0, 100.0),
     "pixel_ssim": (-1.0, 1.0),
     "mask_erosion_px": (0.0, 64.0),
+    "edge_band_px": (0.0, 64.0),
+    "edge_band_delta_e": (0.0, 100.0),
+    "growth_edge_sharpness": (0.0, 1.0),
+    "luma_edge_delta_e": (0.0, 100.0),
     "ignore_box_margin": (0.0, 2.0),
     "mask_confidence_min": (0.0, 1.0),
     "alignment_correlation_min": (-1.0, 1.0),

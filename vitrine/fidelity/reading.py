@@ -1,0 +1,184 @@
+"""Printed text of the original compared with the aligned variant (the OCR part of the report).
+
+The original's lines are detected once per source image and kept in a text cache with their boxes; for a
+variant, each line's box is resampled through the alignment and recognised again only where its pixels
+differ. For kinds that write text, changed areas away from those lines are searched for added text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from vitrine.fidelity import align, measures, text
+from vitrine.fidelity.analysis import Analysis, Frame
+from vitrine.fidelity.report import Box, ChangedRegion, TextComparison
+from vitrine.fidelity.thresholds import KIND_TEXT_LOCALIZE
+
+# OCR reads small print better at a higher resolution than the pixel measures need.
+OCR_SIDE = 1024
+# Part of the text cache key: a new recogniser or a new crop rule reads differently.
+OCR_READING = "rapidocr-ppocrv4/line-crop-1"
+# Each line is recognised in its box grown by this share of its height (the detector's boxes are tight).
+LINE_PAD = 0.1
+# A line whose aligned pixels keep at least this local SSIM everywhere (full OCR resolution, after the
+# same 0.7 px smoothing as the structure measure) shows the same glyphs: it reads as the original did
+# and is not recognised again. A changed character drops local SSIM far below this.
+LINE_UNCHANGED_SSIM = 0.8
+# Edit kinds that write text, and so may add text outside the lines they were asked to rewrite.
+KINDS_WRITING_TEXT = frozenset({KIND_TEXT_LOCALIZE})
+# The original's lines when the caller brings no cache (scripts, the command): this process only.
+DEFAULT_TEXT_CACHE = text.MemoryTextCache()
+
+
+def read_and_compare_text(
+    original: np.ndarray,
+    variant: np.ndarray,
+    product_full: np.ndarray,
+    analysis: Analysis,
+    regions: list[ChangedRegion],
+    cache: text.TextCache,
+    *,
+    adds_text: bool,
+) -> list[TextComparison]:
+    """The original's lines (detected once per source image, then cached) compared with what the aligned
+    variant shows in the same boxes (recognition only, and only where the pixels differ). For kinds that
+    write text, changed areas away from those lines are searched for added text."""
+    x0, y0, x1, y1 = analysis.frame.crop
+    scale = min(1.0, OCR_SIDE / max(x1 - x0, y1 - y0))
+    ocr_frame = Frame.around(
+        analysis.frame.crop, (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
+    )
+    original_ocr = ocr_frame.cut(original)
+    product = ocr_frame.cut(product_full.astype(np.uint8) * 255) >= 128
+    lines = [
+        line
+        for line in _original_lines(original, original_ocr, ocr_frame, cache)
+        if _mostly_on(product, line.box)
+    ]
+    original_to_variant = align.to3(analysis.registration.matrix) @ np.linalg.inv(analysis.frame.to_original)
+    pose = original_to_variant @ ocr_frame.to_original
+
+    def aligned_at(box: Box) -> tuple[np.ndarray, np.ndarray]:
+        """The variant's pixels in ``box`` of the OCR frame (original pixels off the product)."""
+        bx0, by0, bx1, by1 = box
+        shift = np.array([[1.0, 0.0, bx0], [0.0, 1.0, by0], [0.0, 0.0, 1.0]])
+        aligned = align.warp_antialiased(variant, (pose @ shift)[:2], (bx1 - bx0, by1 - by0))
+        inside = product[by0:by1, bx0:bx1, None]
+        return original_ocr[by0:by1, bx0:bx1], np.where(inside, aligned, original_ocr[by0:by1, bx0:bx1])
+
+    comparisons: list[TextComparison] = []
+    to_read: list[tuple[text.ReadLine, np.ndarray]] = []
+    for line in lines:
+        before, after = aligned_at(_padded(line.box, ocr_frame.size))
+        if _same_glyphs(before, after):
+            comparisons.append(_text_comparison(line.text, line.text, 1.0, line.box, ocr_frame))
+        else:
+            to_read.append((line, after))
+    for (line, _), (read, confidence) in zip(to_read, text.recognise([c for _, c in to_read]), strict=True):
+        legible = read if read and confidence >= text.MIN_CONFIDENCE else None
+        similarity = text.similarity(line.text, legible) if legible is not None else 0.0
+        comparisons.append(_text_comparison(line.text, legible, similarity, line.box, ocr_frame))
+    if adds_text:
+        comparisons += _added_text(regions, lines, ocr_frame, aligned_at)
+    return comparisons
+
+
+
+def _original_lines(
+    original: np.ndarray, original_ocr: np.ndarray, ocr_frame: Frame, cache: text.TextCache
+) -> list[text.ReadLine]:
+    """Every legible line of the original's OCR frame, each read from its own padded box (exactly as the
+    variant's lines are read, so identical pixels give identical text); from ``cache`` when there."""
+    key = text.content_key(original, OCR_READING, ocr_frame.crop, ocr_frame.size)
+    cached = cache.get(key)
+    if cached is not None:
+        return text.lines_from_cache(cached)
+    found = text.read_lines(original_ocr)
+    boxes = [_padded(line.box, ocr_frame.size) for line in found]
+    readings = text.recognise([original_ocr[b[1] : b[3], b[0] : b[2]] for b in boxes])
+    lines = [
+        text.ReadLine(read, line.box)
+        for line, (read, confidence) in zip(found, readings, strict=True)
+        if read and confidence >= text.MIN_CONFIDENCE
+    ]
+    cache.set(key, text.lines_to_cache(lines))
+    return lines
+
+
+def _padded(box: tuple[float, float, float, float], size: tuple[int, int]) -> Box:
+    pad = LINE_PAD * (box[3] - box[1])
+    return (
+        max(0, math.floor(box[0] - pad)),
+        max(0, math.floor(box[1] - pad)),
+        min(size[0], math.ceil(box[2] + pad)),
+        min(size[1], math.ceil(box[3] + pad)),
+    )
+
+
+def _same_glyphs(before: np.ndarray, after: np.ndarray) -> bool:
+    if before.shape[0] < 2 or before.shape[1] < 2:
+        return bool(np.array_equal(before, after))
+    scale = np.float32(1 / 255)
+    ssim = measures.ssim_map(
+        measures.presmoothed(measures.luma(before.astype(np.float32) * scale)),
+        measures.presmoothed(measures.luma(after.astype(np.float32) * scale)),
+    )
+    return float(ssim.min()) >= LINE_UNCHANGED_SSIM
+
+
+def _text_comparison(
+    original: str, variant: str | None, similarity: float, box: tuple[float, ...], ocr_frame: Frame
+) -> TextComparison:
+    return TextComparison(
+        original=original,
+        variant=variant,
+        similarity=round(similarity, 4),
+        box=ocr_frame.box_to_original(box[0], box[1], box[2] - box[0], box[3] - box[1]),
+    )
+
+
+def _added_text(
+    regions: list[ChangedRegion],
+    lines: list[text.ReadLine],
+    ocr_frame: Frame,
+    aligned_at: Callable[[Box], tuple[np.ndarray, np.ndarray]],
+) -> list[TextComparison]:
+    """Text the variant shows in changed areas of structure that lie away from the original's lines: the
+    detector runs on those areas only (a variant that changed nothing there costs nothing)."""
+    from_original = np.linalg.inv(ocr_frame.to_original)
+    width, height = ocr_frame.size
+    added = []
+    for region in regions:
+        if region.cause != "structure":
+            continue
+        corners = from_original @ np.array(
+            [[region.box[0], region.box[2]], [region.box[1], region.box[3]], [1.0, 1.0]]
+        )
+        margin = 0.25 * max(corners[0, 1] - corners[0, 0], corners[1, 1] - corners[1, 0])
+        box = (
+            max(0, math.floor(corners[0, 0] - margin)),
+            max(0, math.floor(corners[1, 0] - margin)),
+            min(width, math.ceil(corners[0, 1] + margin)),
+            min(height, math.ceil(corners[1, 1] + margin)),
+        )
+        if box[2] - box[0] < 8 or box[3] - box[1] < 8:
+            continue
+        _, shown = aligned_at(box)
+        for found in text.read_lines(shown):
+            fx0, fy0, fx1, fy1 = found.box
+            placed = (fx0 + box[0], fy0 + box[1], fx1 + box[0], fy1 + box[1])
+            if any(text.cover(placed, line.box) >= text.MIN_COVER for line in lines):
+                continue  # one of the original's own lines, compared above
+            added.append(_text_comparison("", found.text, 0.0, placed, ocr_frame))
+    return added
+
+
+def _mostly_on(product: np.ndarray, box: tuple[float, float, float, float]) -> bool:
+    """Whether at least half of a text box lies on the compared product (ignore boxes are cut out of it)."""
+    height, width = product.shape
+    x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
+    x1, y1 = min(width, math.ceil(box[2])), min(height, math.ceil(box[3]))
+    return x1 > x0 and y1 > y0 and float(product[y0:y1, x0:x1].mean()) >= 0.5

@@ -81,7 +81,16 @@ HELD_OUT_2 = replace(
     weights=("85 g", "320 ml", "175 g", "3 kg"),
     words=("LAST ONE", "-15%", "BUY 2", "GIFT"),
 )
-STYLES = {"calibration": CALIBRATION, "held_out": HELD_OUT, "held_out_2": HELD_OUT_2}
+# A third draw, frozen before the report was changed after held-out 2 had been run.
+HELD_OUT_3 = replace(
+    HELD_OUT,
+    split="held_out_3",
+    seed=72_541,
+    brands=("Nereid", "ORCA", "Pinyon", "TALON", "Ulmus"),
+    weights=("65 g", "275 ml", "140 g", "4 kg"),
+    words=("OUTLET", "-25%", "TODAY", "BONUS"),
+)
+STYLES = {"calibration": CALIBRATION, "held_out": HELD_OUT, "held_out_2": HELD_OUT_2, "held_out_3": HELD_OUT_3}
 
 
 @dataclass(frozen=True)

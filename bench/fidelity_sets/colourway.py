@@ -73,7 +73,9 @@ HELD_OUT = Style(
 )
 # A second held-out draw: the held-out generator on other seeds and brands (see docs/fidelity.md).
 HELD_OUT_2 = replace(HELD_OUT, split="held_out_2", seed=63_421, brands=("Sable", "KOMODO", "Tarn", "RIVET"))
-STYLES = {"calibration": CALIBRATION, "held_out": HELD_OUT, "held_out_2": HELD_OUT_2}
+# A third draw, frozen before the report was changed after held-out 2 had been run.
+HELD_OUT_3 = replace(HELD_OUT, split="held_out_3", seed=46_289, brands=("Zephyr", "BISON", "Lumo", "CRAG"))
+STYLES = {"calibration": CALIBRATION, "held_out": HELD_OUT, "held_out_2": HELD_OUT_2, "held_out_3": HELD_OUT_3}
 
 
 def _lab_of(rgb: tuple[int, int, int] | np.ndarray) -> np.ndarray:

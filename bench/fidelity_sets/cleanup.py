@@ -40,6 +40,9 @@ class Style:
     drift: tuple[float, float]
     smear_px: tuple[float, float]  # how deep the fill runs into the product, at 512 px
     products: int = 10
+    # A case added for a known weakness (calibration only): a shallower smear, drawn from a generator of its
+    # own so the pairs above stay as they were.
+    shallow_smear_px: tuple[float, float] | None = None
 
 
 CALIBRATION = Style(
@@ -56,6 +59,7 @@ CALIBRATION = Style(
     jpeg_quality=(80, 95),
     drift=(3.0, 6.0),
     smear_px=(10.0, 16.0),
+    shallow_smear_px=(4.0, 6.0),
 )
 HELD_OUT = Style(
     split="held_out",
@@ -172,6 +176,7 @@ def _fill(image: np.ndarray, holes: np.ndarray, style: Style) -> np.ndarray:
 
 def cleanup_pairs(style: Style) -> list[Pair]:
     rng = np.random.default_rng(style.seed)
+    extra_rng = np.random.default_rng(style.seed + 1)
     made: list[Pair] = []
     for index in range(style.products):
         pack = Pack(
@@ -237,4 +242,7 @@ def cleanup_pairs(style: Style) -> list[Pair]:
         near = cv2.dilate(holes.astype(np.uint8), np.ones((41, 41), np.uint8)) > 0
         smear = product & (inside <= depth) & near
         add("fill_over_product_edge", True, cleaned(_product(pack), smear))
+        if style.shallow_smear_px is not None:
+            shallow = product & (inside <= float(extra_rng.uniform(*style.shallow_smear_px))) & near
+            add("fill_over_product_edge_shallow", True, cleaned(_product(pack), shallow))
     return made

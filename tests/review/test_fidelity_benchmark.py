@@ -264,12 +264,14 @@ def test_colourway_pairs_reach_their_target_unless_labelled_as_missing_it(style)
 @pytest.mark.parametrize("style", [cleanup_set.CALIBRATION, cleanup_set.HELD_OUT], ids=lambda s: s.split)
 def test_cleanup_pairs_keep_the_product_exactly_unless_altering(style):
     pairs = cleanup_set.cleanup_pairs(replace(style, products=1))
+    shallow = {"fill_over_product_edge_shallow"} if style.shallow_smear_px is not None else set()
     assert {p.edit for p in pairs if p.altering} == {
         "letter_changed",
         "digit_changed",
         "logo_removed",
         "colour_drift",
         "fill_over_product_edge",
+        *shallow,
     }
     for pair in pairs:
         assert pair.kind == "cleanup"
@@ -283,3 +285,7 @@ def test_cleanup_pairs_keep_the_product_exactly_unless_altering(style):
     changed = np.any(smear.variant != smear.original, axis=2) & smear.mask
     inside = cv2.distanceTransform(smear.mask.astype(np.uint8), cv2.DIST_L2, 3)
     assert changed.any() and inside[changed].max() <= style.smear_px[1] + 1  # only along the edge
+    if style.shallow_smear_px is not None:
+        smear = next(p for p in pairs if p.edit == "fill_over_product_edge_shallow")
+        changed = np.any(smear.variant != smear.original, axis=2) & smear.mask
+        assert changed.any() and inside[changed].max() <= style.shallow_smear_px[1] + 1

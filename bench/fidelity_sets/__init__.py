@@ -23,14 +23,16 @@ from bench.fidelity_sets.common import Evaluation, Outcome, Pair, evaluate, fing
 # "held_out" was the first independent draw; it has been looked at while changing the report, so it is no
 # longer a clean test. "held_out_2" is a second draw of the same held-out generators (other seeds, strings
 # and photographs), frozen before any further change of the report (docs/fidelity.md, recalibration rule).
-SPLITS = ("calibration", "held_out", "held_out_2")
-HELD_OUT_SPLITS = ("held_out", "held_out_2")
+# "held_out_2" has since been run and seen too; "held_out_3" is a third draw, frozen before the next change.
+SPLITS = ("calibration", "held_out", "held_out_2", "held_out_3")
+HELD_OUT_SPLITS = ("held_out", "held_out_2", "held_out_3")
 
 SETS: dict[str, dict[str, Callable[[], list[Pair]]]] = {
     "background": {
         "calibration": calibration.pairs,
         "held_out": lambda: heldout.pairs(heldout.HELD_OUT),
         "held_out_2": lambda: heldout.pairs(heldout.HELD_OUT_2),
+        "held_out_3": lambda: heldout.pairs(heldout.HELD_OUT_3),
     },
     "model_swap": {split: partial(kinds.model_swap_pairs, kinds.STYLES[split]) for split in SPLITS},
     "text_localize": {split: partial(kinds.text_localize_pairs, kinds.STYLES[split]) for split in SPLITS},

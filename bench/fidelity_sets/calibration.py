@@ -554,7 +554,14 @@ def products(seed: int = 7) -> list[Product]:
         interleaved += [*packshots[i : i + 1], *photos[i : i + 1]]
     # Plain products last (their own draw, so the others stay as they were): no print, no keypoints.
     plain_rng = np.random.default_rng(seed + 1000)
-    return interleaved + [_plain(plain_rng, 13 + i, shape) for i, shape in enumerate(("tube", "pebble", "tube"))]
+    made = interleaved + [_plain(plain_rng, 13 + i, shape) for i, shape in enumerate(("tube", "pebble", "tube"))]
+    # Cases added for known weaknesses, each from its own draw so that everything above stays as it was:
+    # more plain products (only the outline aligns them under a shift, a zoom or JPEG) and photographs of
+    # flat shapes with soft edges (few, unstable keypoints).
+    weak_rng = np.random.default_rng(seed + 2000)
+    made += [_plain(weak_rng, 16 + i, shape) for i, shape in enumerate(("pebble", "tube", "pebble"))]
+    made += [_flat_photo(weak_rng, 19 + i) for i in range(2)]
+    return made
 
 
 def _plain(rng: np.random.Generator, index: int, shape: str) -> Product:
@@ -584,6 +591,38 @@ def _plain(rng: np.random.Generator, index: int, shape: str) -> Product:
 
     product = _packshot(f"plain-{shape}-{index}", (), False, body, lambda draw, current, with_logo: None)
     return Product(product.name, "plain", (), False, product.mask, product.pattern, product.draw)
+
+
+def _flat_photo(rng: np.random.Generator, index: int) -> Product:
+    """A photograph of flat shapes with soft edges (a scan, a diagram, a plain object lit evenly): large
+    areas of one tone, little texture, so keypoints are few and sit on a handful of edges."""
+    base = Image.new("RGB", (CANVAS, CANVAS), _random_colour(rng, 20, 80))
+    canvas = ImageDraw.Draw(base)
+    for _ in range(int(rng.integers(6, 10))):
+        cx, cy = rng.uniform(0.2, 0.8, 2) * CANVAS
+        rx, ry = rng.uniform(0.05, 0.3, 2) * CANVAS
+        canvas.ellipse((cx - rx, cy - ry, cx + rx, cy + ry), fill=_random_colour(rng, 40, 230))
+    photo = cv2.GaussianBlur(np.asarray(base), (0, 0), float(rng.uniform(1.0, 2.5)))
+    mask_image = Image.new("L", (CANVAS, CANVAS), 0)
+    rx, ry = rng.uniform(0.36, 0.46, 2)
+    ImageDraw.Draw(mask_image).ellipse(((0.5 - rx) * CANVAS, (0.5 - ry) * CANVAS, (0.5 + rx) * CANVAS,
+                                        (0.5 + ry) * CANVAS), fill=255)
+    mask = np.asarray(mask_image) >= 128
+    texts = (BRANDS[index % len(BRANDS)],)
+    size = 20
+
+    def draw(current: tuple[str, ...], with_logo: bool) -> np.ndarray:
+        image = Image.fromarray(photo)
+        canvas = ImageDraw.Draw(image)
+        x, y = 0.5 * CANVAS, 0.7 * CANVAS
+        left, top, right, bottom = canvas.textbbox((x, y), texts[0], font=_font(size), anchor="mm")
+        canvas.rectangle((left - 6, top - 6, right + 6, bottom + 6), fill=(245, 245, 235))
+        _centred_text(canvas, (x, y), current[0], texts[0], size, (20, 20, 70))
+        if with_logo:
+            _logo(canvas, (0.32 * CANVAS, 0.4 * CANVAS), 0.05 * CANVAS, (150, 30, 30), (250, 250, 250))
+        return np.asarray(image, dtype=np.uint8).copy()
+
+    return Product(f"photo-flat-{index}", "photo", texts, True, mask, mask.copy(), draw)
 
 
 # --- edits --------------------------------------------------------------------------------------------------

@@ -40,6 +40,9 @@ class Style:
     drift: tuple[float, float]
     smear_px: tuple[float, float]  # how deep the fill runs into the product, at 512 px
     products: int = 10
+    # A case added for a known weakness (calibration only): a shallower smear, drawn from a generator of its
+    # own so the pairs above stay as they were.
+    shallow_smear_px: tuple[float, float] | None = None
 
 
 CALIBRATION = Style(
@@ -56,6 +59,7 @@ CALIBRATION = Style(
     jpeg_quality=(80, 95),
     drift=(3.0, 6.0),
     smear_px=(10.0, 16.0),
+    shallow_smear_px=(4.0, 6.0),
 )
 HELD_OUT = Style(
     split="held_out",
@@ -81,7 +85,16 @@ HELD_OUT_2 = replace(
     weights=("85 g", "320 ml", "175 g", "3 kg"),
     words=("LAST ONE", "-15%", "BUY 2", "GIFT"),
 )
-STYLES = {"calibration": CALIBRATION, "held_out": HELD_OUT, "held_out_2": HELD_OUT_2}
+# A third draw, frozen before the report was changed after held-out 2 had been run.
+HELD_OUT_3 = replace(
+    HELD_OUT,
+    split="held_out_3",
+    seed=72_541,
+    brands=("Nereid", "ORCA", "Pinyon", "TALON", "Ulmus"),
+    weights=("65 g", "275 ml", "140 g", "4 kg"),
+    words=("OUTLET", "-25%", "TODAY", "BONUS"),
+)
+STYLES = {"calibration": CALIBRATION, "held_out": HELD_OUT, "held_out_2": HELD_OUT_2, "held_out_3": HELD_OUT_3}
 
 
 @dataclass(frozen=True)
@@ -163,6 +176,7 @@ def _fill(image: np.ndarray, holes: np.ndarray, style: Style) -> np.ndarray:
 
 def cleanup_pairs(style: Style) -> list[Pair]:
     rng = np.random.default_rng(style.seed)
+    extra_rng = np.random.default_rng(style.seed + 1)
     made: list[Pair] = []
     for index in range(style.products):
         pack = Pack(
@@ -228,4 +242,7 @@ def cleanup_pairs(style: Style) -> list[Pair]:
         near = cv2.dilate(holes.astype(np.uint8), np.ones((41, 41), np.uint8)) > 0
         smear = product & (inside <= depth) & near
         add("fill_over_product_edge", True, cleaned(_product(pack), smear))
+        if style.shallow_smear_px is not None:
+            shallow = product & (inside <= float(extra_rng.uniform(*style.shallow_smear_px))) & near
+            add("fill_over_product_edge_shallow", True, cleaned(_product(pack), shallow))
     return made

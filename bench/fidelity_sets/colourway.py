@@ -43,6 +43,9 @@ class Style:
     drift: tuple[float, float]  # median CIEDE2000 of a partial colour change
     push_px: tuple[float, float]  # outline pushed out, at the drawing's 2x scale
     products: int = 8
+    # A case added for a known weakness (calibration only): the recolour saved at a lower JPEG quality and
+    # at a second target, drawn from a generator of its own so the pairs above stay as they were.
+    extra_jpeg_quality: tuple[int, int] | None = None
 
 
 CALIBRATION = Style(
@@ -57,6 +60,7 @@ CALIBRATION = Style(
     missed_by=(9.0, 16.0),
     drift=(3.0, 6.0),
     push_px=(12.0, 18.0),
+    extra_jpeg_quality=(62, 70),
 )
 HELD_OUT = Style(
     split="held_out",
@@ -73,7 +77,9 @@ HELD_OUT = Style(
 )
 # A second held-out draw: the held-out generator on other seeds and brands (see docs/fidelity.md).
 HELD_OUT_2 = replace(HELD_OUT, split="held_out_2", seed=63_421, brands=("Sable", "KOMODO", "Tarn", "RIVET"))
-STYLES = {"calibration": CALIBRATION, "held_out": HELD_OUT, "held_out_2": HELD_OUT_2}
+# A third draw, frozen before the report was changed after held-out 2 had been run.
+HELD_OUT_3 = replace(HELD_OUT, split="held_out_3", seed=46_289, brands=("Zephyr", "BISON", "Lumo", "CRAG"))
+STYLES = {"calibration": CALIBRATION, "held_out": HELD_OUT, "held_out_2": HELD_OUT_2, "held_out_3": HELD_OUT_3}
 
 
 def _lab_of(rgb: tuple[int, int, int] | np.ndarray) -> np.ndarray:
@@ -230,6 +236,7 @@ def _folds(rng: np.random.Generator) -> np.ndarray:
 
 def colourway_pairs(style: Style) -> list[Pair]:
     rng = np.random.default_rng(style.seed)
+    extra_rng = np.random.default_rng(style.seed + 1)
     made: list[Pair] = []
     for index in range(style.products):
         logo = style.logos[index % len(style.logos)]
@@ -266,6 +273,11 @@ def colourway_pairs(style: Style) -> list[Pair]:
         add("recoloured", False, recoloured, target)
         add("recoloured_second_target", False, recolour(original, second), second)
         add("recoloured_jpeg", False, jpeg(recoloured, int(rng.integers(*style.jpeg_quality))), target)
+        if style.extra_jpeg_quality is not None:
+            quality = style.extra_jpeg_quality
+            add("recoloured_jpeg_low", False, jpeg(recoloured, int(extra_rng.integers(*quality))), target)
+            add("second_target_jpeg_low", False, jpeg(recolour(original, second), int(extra_rng.integers(*quality))),
+                second)
         own = np.median(rgb2lab(original[body > 0.9][None].astype(np.float64) / 255)[0], axis=0)
         add("own_colour", False, original.copy(), own)
 

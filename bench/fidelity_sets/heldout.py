@@ -52,6 +52,15 @@ HELD_OUT_2 = Draw(
     ("binary_blobs", "shepp_logan_phantom"),
     ("binary_blobs", "shepp_logan_phantom", "checkerboard"),
 )
+# A third draw, frozen before the report was changed after held-out 2 had been run (docs/fidelity.md).
+HELD_OUT_3 = Draw(
+    "held_out_3",
+    52_903,
+    ("GANNET", "Ibis", "NUTMEG", "Quince", "SPRUCE", "Vireo", "TOUCAN", "Alder", "MARTEN", "Heron"),
+    ("Net wt 275 g", "450 ml e", "Lot 8062", "Exp 05/29", "Box of 6x25 g"),
+    ("microaneurysms", "horse"),
+    ("horse", "microaneurysms"),
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -229,6 +238,9 @@ PHOTOS: dict[str, tuple[tuple, tuple[d.Colour, d.Colour] | None]] = {
     # second draw
     "binary_blobs": (("ellipse", 0.5, 0.5, 0.4, 0.43), ((30, 60, 90), (240, 220, 180))),
     "shepp_logan_phantom": (("ellipse", 0.5, 0.5, 0.36, 0.46), ((15, 25, 20), (235, 245, 225))),
+    # third draw
+    "microaneurysms": (("ellipse", 0.5, 0.5, 0.43, 0.4), ((70, 20, 10), (250, 200, 140))),
+    "horse": (("polygon", ((0.08, 0.12), (0.92, 0.08), (0.95, 0.9), (0.05, 0.88))), ((25, 45, 15), (230, 240, 200))),
 }
 
 

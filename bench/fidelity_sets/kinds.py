@@ -98,7 +98,23 @@ HELD_OUT_2 = replace(
     ),
     weights=("180 g", "60 g", "750 ml", "340 g"),
 )
-STYLES = {"calibration": CALIBRATION, "held_out": HELD_OUT, "held_out_2": HELD_OUT_2}
+# A third draw, frozen before the report was changed after held-out 2 had been run.
+HELD_OUT_3 = replace(
+    HELD_OUT,
+    split="held_out_3",
+    seed=83_117,
+    brands=("OSPREY", "Larch", "FALCON", "Mango", "GECKO", "Tansy"),
+    lines=(
+        ("Red Lentils", "Rode linzen"),
+        ("Pear Cider", "Cidre de poire"),
+        ("Sour Cherry", "Guinda agria"),
+        ("Spelt Flakes", "Dinkelflocken"),
+        ("Fig Jam", "Marmellata di fichi"),
+        ("Mint Tea", "Te de menta"),
+    ),
+    weights=("275 g", "45 g", "980 ml", "215 g"),
+)
+STYLES = {"calibration": CALIBRATION, "held_out": HELD_OUT, "held_out_2": HELD_OUT_2, "held_out_3": HELD_OUT_3}
 
 
 def _signed(rng: np.random.Generator, span: tuple[float, float]) -> float:

@@ -192,6 +192,47 @@ def test_the_second_held_out_draw_shares_no_seed_string_or_photo_with_the_other_
     assert not set(cleanup_set.HELD_OUT_2.words) & earlier_words
 
 
+def test_the_third_held_out_draw_is_frozen_for_every_kind_and_keeps_its_fingerprint():
+    recorded = fidelity_sets.frozen("held_out_3")
+    assert set(recorded) == set(fidelity_sets.SETS)
+    for kind in ("text_localize",):  # the quickest to draw
+        assert fidelity_sets.fingerprint(fidelity_sets.pairs(kind, "held_out_3")) == recorded[kind], kind
+
+
+def test_the_third_held_out_draw_shares_no_seed_string_or_photo_with_the_other_splits():
+    earlier_draws = (heldout.HELD_OUT, heldout.HELD_OUT_2)
+    third = heldout.HELD_OUT_3
+    assert third.seed not in {draw.seed for draw in earlier_draws}
+    assert not set(third.brands) & ({b for draw in earlier_draws for b in draw.brands} | set(calibration.BRANDS))
+    assert not set(third.small_print) & {line for draw in earlier_draws for line in draw.small_print}
+    calibration_photos = set(calibration.PHOTO_PRODUCTS) | {
+        "brick",
+        "grass",
+        "gravel",
+        "camera",
+        "rocket",
+        "hubble_deep_field",
+        "coffee",
+        "astronaut",
+        "chelsea",
+    }
+    earlier_photos = {name for draw in earlier_draws for name in (*draw.photos, *draw.grey_prints)}
+    assert not (set(third.photos) | set(third.grey_prints)) & (earlier_photos | calibration_photos)
+    for module in (kinds, colourway_set, cleanup_set):
+        styles = (module.CALIBRATION, module.HELD_OUT, module.HELD_OUT_2, module.HELD_OUT_3)
+        assert len({style.seed for style in styles}) == 4, module.__name__
+        earlier_brands = {b.lower() for style in styles[:3] for b in style.brands}
+        assert not {b.lower() for b in module.HELD_OUT_3.brands} & earlier_brands, module.__name__
+        assert module.HELD_OUT_3.typefaces == module.HELD_OUT.typefaces
+    assert not {line for pair in kinds.HELD_OUT_3.lines for line in pair} & {
+        line for style in (kinds.HELD_OUT, kinds.HELD_OUT_2, kinds.CALIBRATION) for pair in style.lines for line in pair
+    }
+    assert not set(kinds.HELD_OUT_3.weights) & {w for s in (kinds.HELD_OUT, kinds.HELD_OUT_2) for w in s.weights}
+    cleanup_styles = (cleanup_set.HELD_OUT, cleanup_set.HELD_OUT_2, cleanup_set.CALIBRATION)
+    earlier_words = {w for s in cleanup_styles for w in s.words}
+    assert not set(cleanup_set.HELD_OUT_3.words) & earlier_words
+
+
 @pytest.mark.parametrize("style", [colourway_set.CALIBRATION, colourway_set.HELD_OUT], ids=lambda s: s.split)
 def test_colourway_pairs_reach_their_target_unless_labelled_as_missing_it(style):
     pairs = [p for p in colourway_set.colourway_pairs(replace(style, products=2)) if p.product.endswith("-0")]
@@ -223,12 +264,14 @@ def test_colourway_pairs_reach_their_target_unless_labelled_as_missing_it(style)
 @pytest.mark.parametrize("style", [cleanup_set.CALIBRATION, cleanup_set.HELD_OUT], ids=lambda s: s.split)
 def test_cleanup_pairs_keep_the_product_exactly_unless_altering(style):
     pairs = cleanup_set.cleanup_pairs(replace(style, products=1))
+    shallow = {"fill_over_product_edge_shallow"} if style.shallow_smear_px is not None else set()
     assert {p.edit for p in pairs if p.altering} == {
         "letter_changed",
         "digit_changed",
         "logo_removed",
         "colour_drift",
         "fill_over_product_edge",
+        *shallow,
     }
     for pair in pairs:
         assert pair.kind == "cleanup"
@@ -242,3 +285,7 @@ def test_cleanup_pairs_keep_the_product_exactly_unless_altering(style):
     changed = np.any(smear.variant != smear.original, axis=2) & smear.mask
     inside = cv2.distanceTransform(smear.mask.astype(np.uint8), cv2.DIST_L2, 3)
     assert changed.any() and inside[changed].max() <= style.smear_px[1] + 1  # only along the edge
+    if style.shallow_smear_px is not None:
+        smear = next(p for p in pairs if p.edit == "fill_over_product_edge_shallow")
+        changed = np.any(smear.variant != smear.original, axis=2) & smear.mask
+        assert changed.any() and inside[changed].max() <= style.shallow_smear_px[1] + 1

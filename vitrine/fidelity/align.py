@@ -49,6 +49,11 @@ FLAT_MATCH = 1.0
 # little to fit six affine parameters to, and it wanders to a wrong scale; such a product is fitted by
 # translation only.
 PLAIN_STD = 12.0
+# Translation alone cannot follow a plain product that was zoomed: its scale is searched instead, each
+# factor refined by translation on the coarse level, then a finer grid around the best on the next level.
+# The shade towards a plain product's outline moves with the scale, which the correlation sees.
+PLAIN_SCALES = tuple(1 + 0.02 * k for k in range(-3, 4))
+PLAIN_FINE_SCALES = tuple(0.005 * k for k in range(-3, 4))
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,11 @@ def register(
         if levels.correlation(shifted, first) > levels.correlation(resize_pose, first):
             start = "shift"  # ECC starts from the better of the two (from the other it would end the same)
     refined = {start: levels.refine(candidates[start], first)}
+    if levels.plain:
+        scaled = levels.scale_search(candidates[start])
+        if scaled is not None:
+            candidates["scaled"] = scaled[0]
+            refined["scaled"] = scaled
     if max((r[1] for r in refined.values() if r is not None), default=0.0) < GOOD_COARSE_CORRELATION:
         keypoint_pose = _keypoint_pose(original_keypoints, levels.variant, resize_pose)
         if keypoint_pose is not None:
@@ -250,9 +260,12 @@ class _Levels:
     def __init__(self, original_grey: np.ndarray, product_mask: np.ndarray, variant: Reductions) -> None:
         self.variant = variant
         plain = float(original_grey[product_mask].std()) < PLAIN_STD if product_mask.any() else False
+        self.plain = plain
         self.motion = cv2.MOTION_TRANSLATION if plain else cv2.MOTION_AFFINE
         height, width = original_grey.shape
         self.frame_size = (width, height)
+        ys, xs = np.nonzero(product_mask) if product_mask.any() else (np.array([height / 2]), np.array([width / 2]))
+        self.centre = (float(xs.mean()), float(ys.mean()))
         original = original_grey.astype(np.float32)
         mask = product_mask.astype(np.uint8)
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ECC_MASK_EROSION + 1,) * 2)
@@ -311,6 +324,35 @@ class _Levels:
             level.to_frame
         )
         return (to3(pose) @ step)[:2]
+
+    def scaled(self, pose: np.ndarray, factor: float) -> np.ndarray:
+        """``pose`` preceded by a zoom of the analysis frame by ``factor`` about the product's centre."""
+        cx, cy = self.centre
+        zoom = np.array([[factor, 0.0, (1 - factor) * cx], [0.0, factor, (1 - factor) * cy], [0.0, 0.0, 1.0]])
+        return (to3(pose) @ zoom)[:2]
+
+    def scale_search(self, pose: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """For a plain product (fitted by translation only): the zoom about its centre whose translation
+        fit correlates best, on a coarse grid of PLAIN_SCALES on the first level, then PLAIN_FINE_SCALES
+        around it on the second; the pose and its first-level correlation (as ``refine`` gives them)."""
+        best: tuple[np.ndarray, float] | None = None
+        best_factor = 1.0
+        first = self.steps[0]
+        for factor in PLAIN_SCALES:
+            result = self.refine(self.scaled(pose, factor), first)
+            if result is not None and (best is None or result[1] > best[1]):
+                best, best_factor = result, factor
+        if best is None:
+            return None
+        if len(self.steps) > 1:
+            level, chosen, chosen_correlation = self.steps[1], best[0], -1.0
+            for offset in PLAIN_FINE_SCALES:
+                start = self.scaled(best[0], (best_factor + offset) / best_factor)
+                result = self.refine(start, level)
+                if result is not None and result[1] > chosen_correlation:
+                    chosen, chosen_correlation = result[0], result[1]
+            best = (chosen, self.correlation(chosen, first))
+        return best
 
     def refine(self, pose: np.ndarray, level: _Level) -> tuple[np.ndarray, float] | None:
         """ECC from ``pose`` on one level: the refined pose and its correlation, or None if it diverged."""

@@ -64,6 +64,13 @@ STRUCTURE_SHARE_OF_REGION = 0.25
 # how far beside them a JPEG's chroma bleeds (analysis pixels); see the luma_edge_delta_e threshold.
 LUMA_EDGE_GRADIENT = 0.8
 LUMA_EDGE_PX = 3.0
+# The colour of the edge band (edge_band_px) is compared at full resolution, smoothed this much, and gaps
+# along it up to this size are closed (see _band_changes).
+BAND_SIGMA = 0.7
+BAND_CLOSING = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+# How far from the compared area's edge GMSD stops (analysis pixels): its gradient kernel at half resolution
+# reaches this far, and the outline is measured elsewhere (see _gmsd).
+GMSD_EDGE_PX = 4.0
 # Growth of the outline (analysis pixels): how much deeper than the seam along the rest of the outline
 # the product must show, and how far out; and how far out the variant's background is sampled beside it.
 GROWTH_BAND = (2.0, 16.0)
@@ -348,7 +355,7 @@ def _measure(
         # Along the edge a change is kept however thin: a fill run a few pixels over the product's edge
         # is a band thinner than the speck filter, and a stronger tolerance keeps JPEG's ringing out.
         band = compared & ~_eroded(compared, limits["edge_band_px"])
-        colour_changed |= band & (delta_e > limits["edge_band_delta_e"])
+        colour_changed |= _band_changes(original_f, composite, band, limits["edge_band_delta_e"])
     changed = (structure_changed | colour_changed | ~valid) & compared
     return Analysis(
         frame=frame,
@@ -366,6 +373,24 @@ def _measure(
         colour_changed=colour_changed,
         changed=changed,
     )
+
+
+def _band_changes(original: np.ndarray, composite: np.ndarray, band: np.ndarray, tolerance: float) -> np.ndarray:
+    """Pixels of ``band`` (along the compared area's edge) whose colour changed beyond ``tolerance``,
+    compared at full resolution after a light smoothing (BAND_SIGMA): a fill run a few pixels over the
+    edge is as thin as the half-resolution colour map's smoothing, which would dilute it under the
+    tolerance. Gaps along the band are closed, so a smear broken by a pixel reads as one area."""
+    if not band.any():
+        return band
+    ys, xs = np.nonzero(band)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    crop = (slice(max(0, y0 - 2), y1 + 2), slice(max(0, x0 - 2), x1 + 2))
+    original_s = cv2.GaussianBlur(original[crop], (0, 0), BAND_SIGMA)
+    composite_s = cv2.GaussianBlur(composite[crop], (0, 0), BAND_SIGMA)
+    where = band[crop]
+    over = np.zeros(band.shape, bool)
+    over[crop] = measures.delta_e_map(original_s, composite_s, where) > tolerance
+    return (cv2.morphologyEx(over.astype(np.uint8), cv2.MORPH_CLOSE, BAND_CLOSING) > 0) & band
 
 
 def _estimated_mask(original_input: ImageInput, original: np.ndarray) -> tuple[np.ndarray, MaskInfo]:
@@ -499,9 +524,15 @@ def _gmsd(analysis: Analysis) -> float:
     gms = measures.gradient_similarity_map(
         measures.luma(analysis.original), measures.luma(analysis.composite)
     )
+    # Away from the outline: the gradient kernel (at half resolution) reaches GMSD_EDGE_PX beyond a pixel,
+    # and at the outline it would weigh the paste-back seam and a sub-pixel shift of the outline, which
+    # on a plain product (no other edges) outweigh everything else. The outline has its own measures.
+    inner = _eroded(analysis.compared, GMSD_EDGE_PX)
     where = (
         cv2.resize(
-            analysis.compared.astype(np.uint8), (gms.shape[1], gms.shape[0]), interpolation=cv2.INTER_NEAREST
+            (inner if inner.any() else analysis.compared).astype(np.uint8),
+            (gms.shape[1], gms.shape[0]),
+            interpolation=cv2.INTER_NEAREST,
         )
         > 0
     )

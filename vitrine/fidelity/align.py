@@ -122,12 +122,16 @@ def register(
     frame_to_original: np.ndarray,
     original_size: tuple[int, int],
     original_keypoints: tuple[list[cv2.KeyPoint], np.ndarray | None],
+    levels_of_original: OriginalLevels | None = None,
 ) -> Registration:
     """Fit analysis frame -> variant. ``original_grey``/``product_mask`` are the analysis crop (uint8/bool);
-    ``frame_to_original`` (3x3) maps analysis pixels to original pixels; ``original_size`` is (w, h)."""
+    ``frame_to_original`` (3x3) maps analysis pixels to original pixels; ``original_size`` is (w, h).
+    ``levels_of_original``: ``original_levels(original_grey, product_mask)`` when already built."""
     height, width = variant_grey.shape
     resize_pose = (np.linalg.inv(resize_map((width, height), original_size)) @ frame_to_original)[:2]
-    levels = _Levels(original_grey, product_mask, Reductions(variant_grey.astype(np.float32)))
+    if levels_of_original is None:
+        levels_of_original = original_levels(original_grey, product_mask)
+    levels = _Levels(levels_of_original, Reductions(variant_grey.astype(np.float32)))
     if not levels.steps:
         return Registration(matrix=resize_pose, method="resize", correlation=None, refined=False)
     first, finest = levels.steps[0], levels.steps[-1]
@@ -244,35 +248,46 @@ class _Level:
     iterations: int
 
 
-class _Levels:
-    """The original and its product mask on each ECC level, built once and shared by all candidates."""
+@dataclass(frozen=True)
+class OriginalLevels:
+    """The original and its product mask on each ECC level: they depend on the source image only, so
+    they are built once per source (see :mod:`vitrine.fidelity.source`) and shared by every candidate."""
 
-    def __init__(self, original_grey: np.ndarray, product_mask: np.ndarray, variant: Reductions) -> None:
+    motion: int
+    frame_size: tuple[int, int]
+    steps: tuple[_Level, ...]
+
+
+def original_levels(original_grey: np.ndarray, product_mask: np.ndarray) -> OriginalLevels:
+    plain = float(original_grey[product_mask].std()) < PLAIN_STD if product_mask.any() else False
+    height, width = original_grey.shape
+    original = original_grey.astype(np.float32)
+    mask = product_mask.astype(np.uint8)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ECC_MASK_EROSION + 1,) * 2)
+    steps: list[_Level] = []
+    for factor, iterations in ECC_LEVELS:
+        size = (round(width / factor), round(height / factor))
+        if min(size) < ECC_MIN_SIDE:
+            continue
+        level_mask = cv2.resize(mask, size, interpolation=cv2.INTER_AREA) if factor > 1 else mask
+        eroded = cv2.erode(level_mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+        if eroded.sum() < ECC_MIN_MASK_PIXELS:
+            eroded = level_mask  # a thin product: keep what there is
+        if eroded.sum() < ECC_MIN_MASK_PIXELS:
+            continue
+        level_original = cv2.resize(original, size, interpolation=cv2.INTER_AREA) if factor > 1 else original
+        steps.append(_Level(size, resize_map(size, (width, height)), level_original, eroded, iterations))
+    return OriginalLevels(cv2.MOTION_TRANSLATION if plain else cv2.MOTION_AFFINE, (width, height), tuple(steps))
+
+
+class _Levels:
+    """The original's levels (:class:`OriginalLevels`) and the variant to resample onto them."""
+
+    def __init__(self, original: OriginalLevels, variant: Reductions) -> None:
         self.variant = variant
-        plain = float(original_grey[product_mask].std()) < PLAIN_STD if product_mask.any() else False
-        self.motion = cv2.MOTION_TRANSLATION if plain else cv2.MOTION_AFFINE
-        height, width = original_grey.shape
-        self.frame_size = (width, height)
-        original = original_grey.astype(np.float32)
-        mask = product_mask.astype(np.uint8)
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ECC_MASK_EROSION + 1,) * 2)
-        self.steps: list[_Level] = []
-        for factor, iterations in ECC_LEVELS:
-            size = (round(width / factor), round(height / factor))
-            if min(size) < ECC_MIN_SIDE:
-                continue
-            level_mask = cv2.resize(mask, size, interpolation=cv2.INTER_AREA) if factor > 1 else mask
-            eroded = cv2.erode(level_mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
-            if eroded.sum() < ECC_MIN_MASK_PIXELS:
-                eroded = level_mask  # a thin product: keep what there is
-            if eroded.sum() < ECC_MIN_MASK_PIXELS:
-                continue
-            level_original = (
-                cv2.resize(original, size, interpolation=cv2.INTER_AREA) if factor > 1 else original
-            )
-            self.steps.append(
-                _Level(size, resize_map(size, (width, height)), level_original, eroded, iterations)
-            )
+        self.motion = original.motion
+        self.frame_size = original.frame_size
+        self.steps = list(original.steps)
 
     def _template(self, pose: np.ndarray, level: _Level) -> np.ndarray:
         # Resample into the analysis frame first, then reduce exactly as the original was reduced, so an

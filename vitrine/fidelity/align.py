@@ -29,6 +29,12 @@ ECC_MIN_SIDE = 40
 ECC_MIN_MASK_PIXELS = 64
 # ECC smooths with a 3x3 Gaussian; the mask is eroded so that smoothing never mixes in the background.
 ECC_MASK_EROSION = 2
+# ECC runs on the mask's bounding box grown by this many level pixels, not on the whole level (its cost is
+# per pixel): its smoothing and gradients reach 2 px, so every masked pixel sees the same values as on the
+# whole level as long as the fit moves no corner of the box by more than the rest of the margin; a fit
+# that does is run again on the whole level.
+ECC_CROP_MARGIN = 8
+ECC_CROP_FILTER_PX = 3
 # A candidate whose coarse ECC fit already correlates this well is the pose: the keypoint candidate
 # (detection, matching, RANSAC: a third of the alignment's cost) is only fitted when no cheap one is.
 GOOD_COARSE_CORRELATION = 0.97
@@ -246,6 +252,7 @@ class _Level:
     original: np.ndarray  # float32
     mask: np.ndarray  # uint8, eroded
     iterations: int
+    box: tuple[int, int, int, int]  # x, y, w, h: the mask's bounding box grown by ECC_CROP_MARGIN
 
 
 @dataclass(frozen=True)
@@ -276,7 +283,10 @@ def original_levels(original_grey: np.ndarray, product_mask: np.ndarray) -> Orig
         if eroded.sum() < ECC_MIN_MASK_PIXELS:
             continue
         level_original = cv2.resize(original, size, interpolation=cv2.INTER_AREA) if factor > 1 else original
-        steps.append(_Level(size, resize_map(size, (width, height)), level_original, eroded, iterations))
+        x, y, w, h = cv2.boundingRect(eroded)
+        x0, y0 = max(0, x - ECC_CROP_MARGIN), max(0, y - ECC_CROP_MARGIN)
+        box = (x0, y0, min(size[0], x + w + ECC_CROP_MARGIN) - x0, min(size[1], y + h + ECC_CROP_MARGIN) - y0)
+        steps.append(_Level(size, resize_map(size, (width, height)), level_original, eroded, iterations, box))
     return OriginalLevels(cv2.MOTION_TRANSLATION if plain else cv2.MOTION_AFFINE, (width, height), tuple(steps))
 
 
@@ -288,16 +298,24 @@ class _Levels:
         self.motion = original.motion
         self.frame_size = original.frame_size
         self.steps = list(original.steps)
+        # The same start is resampled by several steps (its correlation, phase correlation, ECC): once.
+        self._in_frame: dict[bytes, np.ndarray] = {}
+        self._templates: dict[tuple[bytes, tuple[int, int]], np.ndarray] = {}
 
     def _template(self, pose: np.ndarray, level: _Level) -> np.ndarray:
         # Resample into the analysis frame first, then reduce exactly as the original was reduced, so an
         # exact pose gives an exact match on every level.
-        in_frame = warp_antialiased(self.variant, pose, self.frame_size)
-        return (
-            cv2.resize(in_frame, level.size, interpolation=cv2.INTER_AREA)
-            if level.size != self.frame_size
-            else in_frame
-        )
+        key = np.ascontiguousarray(pose, dtype=np.float64).tobytes()
+        if (key, level.size) not in self._templates:
+            if key not in self._in_frame:
+                self._in_frame[key] = warp_antialiased(self.variant, pose, self.frame_size)
+            in_frame = self._in_frame[key]
+            self._templates[key, level.size] = (
+                cv2.resize(in_frame, level.size, interpolation=cv2.INTER_AREA)
+                if level.size != self.frame_size
+                else in_frame
+            )
+        return self._templates[key, level.size]
 
     def correlation(self, pose: np.ndarray, level: _Level) -> float:
         template = self._template(pose, level)[level.mask > 0]
@@ -329,24 +347,47 @@ class _Levels:
 
     def refine(self, pose: np.ndarray, level: _Level) -> tuple[np.ndarray, float] | None:
         """ECC from ``pose`` on one level: the refined pose and its correlation, or None if it diverged."""
-        residual = np.eye(2, 3, dtype=np.float32)
+        template = self._template(pose, level)
+        x, y, w, h = level.box
+        cropped = (w, h) != level.size
+        fitted = self._ecc(
+            template[y : y + h, x : x + w], level.original[y : y + h, x : x + w], level.mask[y : y + h, x : x + w],
+            level,
+        )
+        if fitted is None:
+            return None
+        correlation, residual = fitted
+        if cropped:
+            # Back to whole-level pixels: the crop's residual conjugated by its offset.
+            offset = np.array([[1.0, 0.0, x], [0.0, 1.0, y], [0.0, 0.0, 1.0]])
+            residual = offset @ residual @ np.linalg.inv(offset)
+            corners = np.array([[x, x + w - 1, x, x + w - 1], [y, y, y + h - 1, y + h - 1], [1, 1, 1, 1]], float)
+            if np.abs(residual @ corners - corners).max() > ECC_CROP_MARGIN - ECC_CROP_FILTER_PX:
+                fitted = self._ecc(template, level.original, level.mask, level)
+                if fitted is None:
+                    return None
+                correlation, residual = fitted
+        # ``residual`` maps template (variant) level pixels onto the original's level pixels; invert it to
+        # go from the original to the variant, expressed in analysis-frame pixels.
+        step = level.to_frame @ np.linalg.inv(residual) @ np.linalg.inv(level.to_frame)
+        return (to3(pose) @ step)[:2], correlation
+
+    def _ecc(
+        self, template: np.ndarray, original: np.ndarray, mask: np.ndarray, level: _Level
+    ) -> tuple[float, np.ndarray] | None:
+        """The ECC correlation and residual (3x3, template pixels -> original pixels), None if it diverged."""
         try:
             # Roles swapped on purpose: ECC's mask belongs to its input image, and our mask is the
             # original's product, so the original is ECC's input and the resampled variant its template.
             correlation, residual = cv2.findTransformECC(
-                self._template(pose, level),
-                level.original,
-                residual,
+                template,
+                original,
+                np.eye(2, 3, dtype=np.float32),
                 self.motion,
                 (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, level.iterations, ECC_EPSILON),
-                level.mask,
+                mask,
                 3,
             )
         except cv2.error:
             return None
-        # ``residual`` maps template (variant) level pixels onto the original's level pixels; invert it to
-        # go from the original to the variant, expressed in analysis-frame pixels.
-        step = (
-            level.to_frame @ np.linalg.inv(to3(residual.astype(np.float64))) @ np.linalg.inv(level.to_frame)
-        )
-        return (to3(pose) @ step)[:2], float(correlation)
+        return float(correlation), to3(residual.astype(np.float64))

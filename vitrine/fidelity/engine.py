@@ -462,6 +462,12 @@ def _inside_variant(
     pose: np.ndarray, frame_size: tuple[int, int], variant_shape: tuple[int, ...]
 ) -> np.ndarray:
     width, height = frame_size
+    # The map is affine: when the frame's corner pixels fall inside, every pixel does.
+    corners = pose @ np.array([[0, width - 1, 0, width - 1], [0, 0, height - 1, height - 1], [1, 1, 1, 1]], float)
+    if (corners >= -0.5).all() and (corners[0] <= variant_shape[1] - 0.5).all() and (
+        corners[1] <= variant_shape[0] - 0.5
+    ).all():
+        return np.ones((height, width), bool)
     xs = np.arange(width, dtype=np.float32)[None, :]
     ys = np.arange(height, dtype=np.float32)[:, None]
     vx = pose[0, 0] * xs + pose[0, 1] * ys + pose[0, 2]
@@ -470,7 +476,13 @@ def _inside_variant(
 
 
 def _largest_area(mask: np.ndarray) -> int:
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    # Labelled within the mask's bounding box only (most change maps are nearly empty).
+    x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
+    if w == 0 or h == 0:
+        return 0
+    count, _, stats, _ = cv2.connectedComponentsWithStats(
+        mask[y : y + h, x : x + w].astype(np.uint8), connectivity=8
+    )
     return int(stats[1:, cv2.CC_STAT_AREA].max()) if count > 1 else 0
 
 

@@ -29,12 +29,6 @@ ECC_MIN_SIDE = 40
 ECC_MIN_MASK_PIXELS = 64
 # ECC smooths with a 3x3 Gaussian; the mask is eroded so that smoothing never mixes in the background.
 ECC_MASK_EROSION = 2
-# ECC runs on the mask's bounding box grown by this many level pixels, not on the whole level (its cost is
-# per pixel): its smoothing and gradients reach 2 px, so every masked pixel sees the same values as on the
-# whole level as long as the fit moves no corner of the box by more than the rest of the margin; a fit
-# that does is run again on the whole level.
-ECC_CROP_MARGIN = 8
-ECC_CROP_FILTER_PX = 3
 # A candidate whose coarse ECC fit already correlates this well is the pose: the keypoint candidate
 # (detection, matching, RANSAC: a third of the alignment's cost) is only fitted when no cheap one is.
 GOOD_COARSE_CORRELATION = 0.97
@@ -252,7 +246,6 @@ class _Level:
     original: np.ndarray  # float32
     mask: np.ndarray  # uint8, eroded
     iterations: int
-    box: tuple[int, int, int, int]  # x, y, w, h: the mask's bounding box grown by ECC_CROP_MARGIN
 
 
 @dataclass(frozen=True)
@@ -283,10 +276,7 @@ def original_levels(original_grey: np.ndarray, product_mask: np.ndarray) -> Orig
         if eroded.sum() < ECC_MIN_MASK_PIXELS:
             continue
         level_original = cv2.resize(original, size, interpolation=cv2.INTER_AREA) if factor > 1 else original
-        x, y, w, h = cv2.boundingRect(eroded)
-        x0, y0 = max(0, x - ECC_CROP_MARGIN), max(0, y - ECC_CROP_MARGIN)
-        box = (x0, y0, min(size[0], x + w + ECC_CROP_MARGIN) - x0, min(size[1], y + h + ECC_CROP_MARGIN) - y0)
-        steps.append(_Level(size, resize_map(size, (width, height)), level_original, eroded, iterations, box))
+        steps.append(_Level(size, resize_map(size, (width, height)), level_original, eroded, iterations))
     return OriginalLevels(cv2.MOTION_TRANSLATION if plain else cv2.MOTION_AFFINE, (width, height), tuple(steps))
 
 
@@ -347,26 +337,10 @@ class _Levels:
 
     def refine(self, pose: np.ndarray, level: _Level) -> tuple[np.ndarray, float] | None:
         """ECC from ``pose`` on one level: the refined pose and its correlation, or None if it diverged."""
-        template = self._template(pose, level)
-        x, y, w, h = level.box
-        cropped = (w, h) != level.size
-        fitted = self._ecc(
-            template[y : y + h, x : x + w], level.original[y : y + h, x : x + w], level.mask[y : y + h, x : x + w],
-            level,
-        )
+        fitted = self._ecc(self._template(pose, level), level.original, level.mask, level)
         if fitted is None:
             return None
         correlation, residual = fitted
-        if cropped:
-            # Back to whole-level pixels: the crop's residual conjugated by its offset.
-            offset = np.array([[1.0, 0.0, x], [0.0, 1.0, y], [0.0, 0.0, 1.0]])
-            residual = offset @ residual @ np.linalg.inv(offset)
-            corners = np.array([[x, x + w - 1, x, x + w - 1], [y, y, y + h - 1, y + h - 1], [1, 1, 1, 1]], float)
-            if np.abs(residual @ corners - corners).max() > ECC_CROP_MARGIN - ECC_CROP_FILTER_PX:
-                fitted = self._ecc(template, level.original, level.mask, level)
-                if fitted is None:
-                    return None
-                correlation, residual = fitted
         # ``residual`` maps template (variant) level pixels onto the original's level pixels; invert it to
         # go from the original to the variant, expressed in analysis-frame pixels.
         step = level.to_frame @ np.linalg.inv(residual) @ np.linalg.inv(level.to_frame)

@@ -11,6 +11,7 @@ caller that tried to change one in place would fail loudly instead of corrupting
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 from collections import OrderedDict
@@ -80,6 +81,9 @@ def _read_only(value: Any) -> Any:
         value.flags.writeable = False
     elif isinstance(value, tuple) and not hasattr(value, "_fields"):
         value = tuple(_read_only(item) for item in value)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            _read_only(getattr(value, field.name))  # built here, so nothing else holds these arrays
     return value
 
 

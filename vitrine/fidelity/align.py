@@ -351,7 +351,8 @@ class _Levels:
         template = self._template(pose, level)
         original = np.where(level.mask > 0, level.original, np.float32(0))
         window = cv2.createHanningWindow(level.size, cv2.CV_32F)
-        (dx, dy), response = cv2.phaseCorrelate(original, template, window)
+        # A copy: phaseCorrelate windows its inputs in place, and the template is shared with other steps.
+        (dx, dy), response = cv2.phaseCorrelate(original, template.copy(), window)
         # A negative peak is the same match with the outline's contrast reversed (a new background
         # brighter than the product where the zeroed one was darker).
         if abs(response) < PHASE_MIN_RESPONSE or max(abs(dx), abs(dy)) < 0.25:

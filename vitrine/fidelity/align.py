@@ -87,7 +87,6 @@ class Reductions:
 
     def __init__(self, image: np.ndarray) -> None:
         self.image = image
-        self.shape = image.shape[:2]
         self._made: dict[tuple[int, int], np.ndarray] = {}
 
     def at(self, size: tuple[int, int]) -> tuple[tuple[int, int], np.ndarray]:
@@ -98,29 +97,6 @@ class Reductions:
                 return made, image
         self._made[size] = cv2.resize(self.image, size, interpolation=cv2.INTER_AREA)
         return size, self._made[size]
-
-
-class GreyReductions(Reductions):
-    """Float32 grey of a colour image's :class:`Reductions`: the variant is reduced once, in colour, and
-    both the alignment (grey) and the measures (colour) resample that one reduction."""
-
-    def __init__(self, colour: Reductions) -> None:  # no super().__init__(): the colour image is not copied
-        self._colour = colour
-        self.shape = colour.shape
-        self._grey: np.ndarray | None = None
-        self._made = {}
-
-    @property
-    def image(self) -> np.ndarray:  # type: ignore[override]
-        if self._grey is None:
-            self._grey = cv2.cvtColor(self._colour.image, cv2.COLOR_RGB2GRAY).astype(np.float32)
-        return self._grey
-
-    def at(self, size: tuple[int, int]) -> tuple[tuple[int, int], np.ndarray]:
-        made, colour = self._colour.at(size)
-        if made not in self._made:
-            self._made[made] = cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY).astype(np.float32)
-        return made, self._made[made]
 
 
 def warp_antialiased(
@@ -142,7 +118,7 @@ def warp_antialiased(
 def register(
     original_grey: np.ndarray,
     product_mask: np.ndarray,
-    variant_grey: np.ndarray | Reductions,
+    variant_grey: np.ndarray,
     frame_to_original: np.ndarray,
     original_size: tuple[int, int],
     original_keypoints: tuple[list[cv2.KeyPoint], np.ndarray | None],
@@ -151,14 +127,11 @@ def register(
     """Fit analysis frame -> variant. ``original_grey``/``product_mask`` are the analysis crop (uint8/bool);
     ``frame_to_original`` (3x3) maps analysis pixels to original pixels; ``original_size`` is (w, h).
     ``levels_of_original``: ``original_levels(original_grey, product_mask)`` when already built."""
-    variant = (
-        variant_grey if isinstance(variant_grey, Reductions) else Reductions(variant_grey.astype(np.float32))
-    )
-    height, width = variant.shape
+    height, width = variant_grey.shape
     resize_pose = (np.linalg.inv(resize_map((width, height), original_size)) @ frame_to_original)[:2]
     if levels_of_original is None:
         levels_of_original = original_levels(original_grey, product_mask)
-    levels = _Levels(levels_of_original, variant)
+    levels = _Levels(levels_of_original, Reductions(variant_grey.astype(np.float32)))
     if not levels.steps:
         return Registration(matrix=resize_pose, method="resize", correlation=None, refined=False)
     first, finest = levels.steps[0], levels.steps[-1]
@@ -235,7 +208,7 @@ def _keypoint_pose(
         return None
     # Detect in the variant at about the analysis scale, so both keypoint sets see the same detail.
     variant_scale = min(1.0, 1.0 / max(np.sqrt(abs(np.linalg.det(resize_pose[:2, :2]))), 1e-6))
-    height, width = variant.shape
+    height, width = variant.image.shape
     small_size = (max(1, round(width * variant_scale)), max(1, round(height * variant_scale)))
     if small_size != (width, height):
         small_size, small = variant.at(small_size)

@@ -287,18 +287,16 @@ def _analyse(
         return frame, original_frame, product, original_grey, tuple(keypoints), descriptors
 
     frame, original_frame, product, original_grey, keypoints, descriptors = work.get("frame", original_side)
-    # The variant is reduced once, in colour; the alignment resamples the grey of that reduction.
-    reductions = align.Reductions(variant)
     registration = align.register(
         original_grey,
         product,
-        align.GreyReductions(reductions),
+        cv2.cvtColor(variant, cv2.COLOR_RGB2GRAY),
         frame.to_original,
         (original.shape[1], original.shape[0]),
         (list(keypoints), descriptors),
         work.get("levels", lambda: align.original_levels(original_grey, product)),
     )
-    analysis = _measure(original, variant, frame, product, registration, limits, original_frame, work, reductions)
+    analysis = _measure(original, variant, frame, product, registration, limits, original_frame, work)
     # The same 8-bit grey conversion on both sides, so identical pixels give identical descriptors.
     composite_u8 = np.clip(analysis.composite * 255 + 0.5, 0, 255).astype(np.uint8)
     agreement = measures.keypoint_agreement(
@@ -335,7 +333,6 @@ def _measure(
     limits: Mapping[str, float],
     original_frame: np.ndarray | None = None,
     work: source.SourceWork | None = None,
-    reductions: align.Reductions | None = None,
 ) -> Analysis:
     scale = np.float32(1 / 255)
     work = work if work is not None else source.SourceWork("", "")
@@ -350,10 +347,7 @@ def _measure(
     else:
         # Resampled in 8 bits and converted after: the reduction of a full-size variant is the costly step,
         # and a rounding of half a grey level is far below every tolerance.
-        aligned = (
-            align.warp_antialiased(reductions or variant, registration.matrix, frame.size).astype(np.float32)
-            * scale
-        )
+        aligned = align.warp_antialiased(variant, registration.matrix, frame.size).astype(np.float32) * scale
     valid = _inside_variant(registration.matrix, frame.size, variant.shape[:2])
     compared = _eroded(product, limits["mask_erosion_px"])
     if not compared.any():

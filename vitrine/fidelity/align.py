@@ -127,12 +127,16 @@ def register(
     frame_to_original: np.ndarray,
     original_size: tuple[int, int],
     original_keypoints: tuple[list[cv2.KeyPoint], np.ndarray | None],
+    levels_of_original: OriginalLevels | None = None,
 ) -> Registration:
     """Fit analysis frame -> variant. ``original_grey``/``product_mask`` are the analysis crop (uint8/bool);
-    ``frame_to_original`` (3x3) maps analysis pixels to original pixels; ``original_size`` is (w, h)."""
+    ``frame_to_original`` (3x3) maps analysis pixels to original pixels; ``original_size`` is (w, h).
+    ``levels_of_original``: ``original_levels(original_grey, product_mask)`` when already built."""
     height, width = variant_grey.shape
     resize_pose = (np.linalg.inv(resize_map((width, height), original_size)) @ frame_to_original)[:2]
-    levels = _Levels(original_grey, product_mask, Reductions(variant_grey.astype(np.float32)))
+    if levels_of_original is None:
+        levels_of_original = original_levels(original_grey, product_mask)
+    levels = _Levels(levels_of_original, Reductions(variant_grey.astype(np.float32)))
     if not levels.steps:
         return Registration(matrix=resize_pose, method="resize", correlation=None, refined=False)
     first, finest = levels.steps[0], levels.steps[-1]
@@ -254,48 +258,71 @@ class _Level:
     iterations: int
 
 
-class _Levels:
-    """The original and its product mask on each ECC level, built once and shared by all candidates."""
+@dataclass(frozen=True)
+class OriginalLevels:
+    """The original and its product mask on each ECC level: they depend on the source image only, so
+    they are built once per source (see :mod:`vitrine.fidelity.source`) and shared by every candidate."""
 
-    def __init__(self, original_grey: np.ndarray, product_mask: np.ndarray, variant: Reductions) -> None:
+    motion: int
+    frame_size: tuple[int, int]
+    steps: tuple[_Level, ...]
+    plain: bool
+    centre: tuple[float, float]  # the product's centre in analysis-frame pixels (a plain product's zoom pivot)
+
+
+def original_levels(original_grey: np.ndarray, product_mask: np.ndarray) -> OriginalLevels:
+    plain = float(original_grey[product_mask].std()) < PLAIN_STD if product_mask.any() else False
+    height, width = original_grey.shape
+    ys, xs = np.nonzero(product_mask) if product_mask.any() else (np.array([height / 2]), np.array([width / 2]))
+    centre = (float(xs.mean()), float(ys.mean()))
+    original = original_grey.astype(np.float32)
+    mask = product_mask.astype(np.uint8)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ECC_MASK_EROSION + 1,) * 2)
+    steps: list[_Level] = []
+    for factor, iterations in ECC_LEVELS:
+        size = (round(width / factor), round(height / factor))
+        if min(size) < ECC_MIN_SIDE:
+            continue
+        level_mask = cv2.resize(mask, size, interpolation=cv2.INTER_AREA) if factor > 1 else mask
+        eroded = cv2.erode(level_mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+        if eroded.sum() < ECC_MIN_MASK_PIXELS:
+            eroded = level_mask  # a thin product: keep what there is
+        if eroded.sum() < ECC_MIN_MASK_PIXELS:
+            continue
+        level_original = cv2.resize(original, size, interpolation=cv2.INTER_AREA) if factor > 1 else original
+        steps.append(_Level(size, resize_map(size, (width, height)), level_original, eroded, iterations))
+    return OriginalLevels(cv2.MOTION_TRANSLATION if plain else cv2.MOTION_AFFINE, (width, height), tuple(steps),
+                          plain, centre)
+
+
+class _Levels:
+    """The original's levels (:class:`OriginalLevels`) and the variant to resample onto them."""
+
+    def __init__(self, original: OriginalLevels, variant: Reductions) -> None:
         self.variant = variant
-        plain = float(original_grey[product_mask].std()) < PLAIN_STD if product_mask.any() else False
-        self.plain = plain
-        self.motion = cv2.MOTION_TRANSLATION if plain else cv2.MOTION_AFFINE
-        height, width = original_grey.shape
-        self.frame_size = (width, height)
-        ys, xs = np.nonzero(product_mask) if product_mask.any() else (np.array([height / 2]), np.array([width / 2]))
-        self.centre = (float(xs.mean()), float(ys.mean()))
-        original = original_grey.astype(np.float32)
-        mask = product_mask.astype(np.uint8)
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ECC_MASK_EROSION + 1,) * 2)
-        self.steps: list[_Level] = []
-        for factor, iterations in ECC_LEVELS:
-            size = (round(width / factor), round(height / factor))
-            if min(size) < ECC_MIN_SIDE:
-                continue
-            level_mask = cv2.resize(mask, size, interpolation=cv2.INTER_AREA) if factor > 1 else mask
-            eroded = cv2.erode(level_mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
-            if eroded.sum() < ECC_MIN_MASK_PIXELS:
-                eroded = level_mask  # a thin product: keep what there is
-            if eroded.sum() < ECC_MIN_MASK_PIXELS:
-                continue
-            level_original = (
-                cv2.resize(original, size, interpolation=cv2.INTER_AREA) if factor > 1 else original
-            )
-            self.steps.append(
-                _Level(size, resize_map(size, (width, height)), level_original, eroded, iterations)
-            )
+        self.plain = original.plain
+        self.centre = original.centre
+        self.motion = original.motion
+        self.frame_size = original.frame_size
+        self.steps = list(original.steps)
+        # The same start is resampled by several steps (its correlation, phase correlation, ECC): once.
+        self._in_frame: dict[bytes, np.ndarray] = {}
+        self._templates: dict[tuple[bytes, tuple[int, int]], np.ndarray] = {}
 
     def _template(self, pose: np.ndarray, level: _Level) -> np.ndarray:
         # Resample into the analysis frame first, then reduce exactly as the original was reduced, so an
         # exact pose gives an exact match on every level.
-        in_frame = warp_antialiased(self.variant, pose, self.frame_size)
-        return (
-            cv2.resize(in_frame, level.size, interpolation=cv2.INTER_AREA)
-            if level.size != self.frame_size
-            else in_frame
-        )
+        key = np.ascontiguousarray(pose, dtype=np.float64).tobytes()
+        if (key, level.size) not in self._templates:
+            if key not in self._in_frame:
+                self._in_frame[key] = warp_antialiased(self.variant, pose, self.frame_size)
+            in_frame = self._in_frame[key]
+            self._templates[key, level.size] = (
+                cv2.resize(in_frame, level.size, interpolation=cv2.INTER_AREA)
+                if level.size != self.frame_size
+                else in_frame
+            )
+        return self._templates[key, level.size]
 
     def correlation(self, pose: np.ndarray, level: _Level) -> float:
         template = self._template(pose, level)[level.mask > 0]
@@ -314,7 +341,8 @@ class _Levels:
         template = self._template(pose, level)
         original = np.where(level.mask > 0, level.original, np.float32(0))
         window = cv2.createHanningWindow(level.size, cv2.CV_32F)
-        (dx, dy), response = cv2.phaseCorrelate(original, template, window)
+        # A copy: phaseCorrelate windows its inputs in place, and the template is shared with other steps.
+        (dx, dy), response = cv2.phaseCorrelate(original, template.copy(), window)
         # A negative peak is the same match with the outline's contrast reversed (a new background
         # brighter than the product where the zeroed one was darker).
         if abs(response) < PHASE_MIN_RESPONSE or max(abs(dx), abs(dy)) < 0.25:
@@ -356,24 +384,31 @@ class _Levels:
 
     def refine(self, pose: np.ndarray, level: _Level) -> tuple[np.ndarray, float] | None:
         """ECC from ``pose`` on one level: the refined pose and its correlation, or None if it diverged."""
-        residual = np.eye(2, 3, dtype=np.float32)
+        fitted = self._ecc(self._template(pose, level), level.original, level.mask, level)
+        if fitted is None:
+            return None
+        correlation, residual = fitted
+        # ``residual`` maps template (variant) level pixels onto the original's level pixels; invert it to
+        # go from the original to the variant, expressed in analysis-frame pixels.
+        step = level.to_frame @ np.linalg.inv(residual) @ np.linalg.inv(level.to_frame)
+        return (to3(pose) @ step)[:2], correlation
+
+    def _ecc(
+        self, template: np.ndarray, original: np.ndarray, mask: np.ndarray, level: _Level
+    ) -> tuple[float, np.ndarray] | None:
+        """The ECC correlation and residual (3x3, template pixels -> original pixels), None if it diverged."""
         try:
             # Roles swapped on purpose: ECC's mask belongs to its input image, and our mask is the
             # original's product, so the original is ECC's input and the resampled variant its template.
             correlation, residual = cv2.findTransformECC(
-                self._template(pose, level),
-                level.original,
-                residual,
+                template,
+                original,
+                np.eye(2, 3, dtype=np.float32),
                 self.motion,
                 (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, level.iterations, ECC_EPSILON),
-                level.mask,
+                mask,
                 3,
             )
         except cv2.error:
             return None
-        # ``residual`` maps template (variant) level pixels onto the original's level pixels; invert it to
-        # go from the original to the variant, expressed in analysis-frame pixels.
-        step = (
-            level.to_frame @ np.linalg.inv(to3(residual.astype(np.float64))) @ np.linalg.inv(level.to_frame)
-        )
-        return (to3(pose) @ step)[:2], float(correlation)
+        return float(correlation), to3(residual.astype(np.float64))

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from vitrine.fidelity import align, colourway, measures, reading, scoring, text
+from vitrine.fidelity import align, colourway, measures, reading, scoring, source, text
 from vitrine.fidelity.analysis import Analysis, Frame, frame_around
 from vitrine.fidelity.colour import delta_e_ciede2000, rgb_to_lab
 from vitrine.fidelity.imaging import (
@@ -148,7 +148,14 @@ def compare(
         # The original as the recolour should have left it; text is still read on the original itself
         # (its reading is cached per source image).
         reference_rgb = colourway.recoloured_original(original_rgb, variant_rgb, mask)
-    analysis, keypoints = _analyse(reference_rgb, variant_rgb, product_full, limits)
+    # What depends on the original alone is reused for further variants of it; a colourway's reference
+    # is recoloured per variant, so there is nothing to reuse.
+    work = (
+        source.DEFAULT_SOURCE_CACHE.work(original_rgb, product_full, variant_rgb.shape)
+        if kind != KIND_COLOURWAY
+        else None
+    )
+    analysis, keypoints = _analyse(reference_rgb, variant_rgb, product_full, limits, work)
     compared_area = int(analysis.compared.sum())
     product_box = _product_box(analysis)
     regions = _regions(analysis, product_box, compared_area)
@@ -167,7 +174,7 @@ def compare(
         "largest_change": _largest_area(analysis.structure_changed & analysis.valid) / compared_area,
         "colour_change": _largest_area(analysis.colour_changed & analysis.valid) / compared_area,
         "missing_share": float((~analysis.valid & analysis.compared).sum() / compared_area),
-        "outline_growth": _outline_growth(analysis) / compared_area,
+        "outline_growth": _outline_growth(analysis, work) / compared_area,
     }
     if kind == KIND_COLOURWAY:
         values["target_delta_e"] = target_delta_e
@@ -190,6 +197,7 @@ def compare(
             regions,
             text_cache if text_cache is not None else reading.DEFAULT_TEXT_CACHE,
             adds_text=kind in reading.KINDS_WRITING_TEXT,
+            original_digest=work.original_digest if work is not None else None,
         )
         if text_comparisons:
             values["text_match"] = min(t.similarity for t in text_comparisons)
@@ -226,7 +234,9 @@ def compare(
         frame=AnalysisFrame(
             box=analysis.frame.crop,
             scale=round(analysis.frame.size[0] / (analysis.frame.crop[2] - analysis.frame.crop[0]), 6),
-            mask_png=mask_to_base64_png(analysis.product),
+            mask_png=(work or source.SourceWork("", "")).get(
+                "mask_png", lambda: mask_to_base64_png(analysis.product)
+            ),
         ),
         thresholds=limits,
         ignore_boxes=boxes,
@@ -263,17 +273,27 @@ def assess(
 
 
 def _analyse(
-    original: np.ndarray, variant: np.ndarray, product_full: np.ndarray, limits: Mapping[str, float]
+    original: np.ndarray,
+    variant: np.ndarray,
+    product_full: np.ndarray,
+    limits: Mapping[str, float],
+    work: source.SourceWork | None = None,
 ) -> tuple[Analysis, measures.KeypointAgreement]:
-    """Register and measure one pair: RGB uint8 arrays and the bool product mask of the original's size."""
-    frame = frame_around(product_full, variant.shape[:2])
-    original_frame = frame.cut(original)
-    product = frame.cut(product_full.astype(np.uint8) * 255) >= 128
-    if not product.any():
-        raise FidelityInputError("the product mask is too thin to measure at analysis resolution")
-    original_grey = cv2.cvtColor(original_frame, cv2.COLOR_RGB2GRAY)
-    detector = align.orb_detector()
-    keypoints, descriptors = detector.detectAndCompute(original_grey, product.astype(np.uint8))
+    """Register and measure one pair: RGB uint8 arrays and the bool product mask of the original's size.
+    ``work`` keeps what depends on the original alone (None: compute everything here)."""
+    work = work if work is not None else source.SourceWork("", "")
+
+    def original_side() -> tuple[Frame, np.ndarray, np.ndarray, np.ndarray, tuple, np.ndarray | None]:
+        frame = frame_around(product_full, variant.shape[:2])
+        original_frame = frame.cut(original)
+        product = frame.cut(product_full.astype(np.uint8) * 255) >= 128
+        if not product.any():
+            raise FidelityInputError("the product mask is too thin to measure at analysis resolution")
+        original_grey = cv2.cvtColor(original_frame, cv2.COLOR_RGB2GRAY)
+        keypoints, descriptors = align.orb_detector().detectAndCompute(original_grey, product.astype(np.uint8))
+        return frame, original_frame, product, original_grey, tuple(keypoints), descriptors
+
+    frame, original_frame, product, original_grey, keypoints, descriptors = work.get("frame", original_side)
     registration = align.register(
         original_grey,
         product,
@@ -281,8 +301,9 @@ def _analyse(
         frame.to_original,
         (original.shape[1], original.shape[0]),
         (list(keypoints), descriptors),
+        work.get("levels", lambda: align.original_levels(original_grey, product)),
     )
-    analysis = _measure(original, variant, frame, product, registration, limits, original_frame)
+    analysis = _measure(original, variant, frame, product, registration, limits, original_frame, work)
     # The same 8-bit grey conversion on both sides, so identical pixels give identical descriptors.
     composite_u8 = np.clip(analysis.composite * 255 + 0.5, 0, 255).astype(np.uint8)
     agreement = measures.keypoint_agreement(
@@ -291,7 +312,7 @@ def _analyse(
         list(keypoints),
         descriptors,
         analysis.compared,
-        detector,
+        align.orb_detector(),
     )
     return analysis, agreement
 
@@ -318,9 +339,14 @@ def _measure(
     registration: align.Registration,
     limits: Mapping[str, float],
     original_frame: np.ndarray | None = None,
+    work: source.SourceWork | None = None,
 ) -> Analysis:
     scale = np.float32(1 / 255)
-    original_f = (frame.cut(original) if original_frame is None else original_frame).astype(np.float32) * scale
+    work = work if work is not None else source.SourceWork("", "")
+    original_f = work.get(
+        "original_f",
+        lambda: (frame.cut(original) if original_frame is None else original_frame).astype(np.float32) * scale,
+    )
     if variant.shape == original.shape and np.allclose(registration.matrix, frame.to_original[:2], atol=1e-9):
         # Same framing, plain resize: the variant is cut exactly as the original was (an exact paste-back
         # then compares pixel for pixel, and only the product's box is resampled).
@@ -340,9 +366,10 @@ def _measure(
         compared &= ~sliver
     composite = np.where(product[:, :, None], aligned, original_f)
     ssim = measures.ssim_map(
-        measures.presmoothed(measures.luma(original_f)), measures.presmoothed(measures.luma(composite))
+        work.get("ssim_grey", lambda: measures.presmoothed(measures.luma(original_f))),
+        measures.presmoothed(measures.luma(composite)),
     )
-    delta_e = _delta_e_map(original_f, composite, compared)
+    delta_e = _delta_e_map(original_f, composite, compared, work)
     # Specks and lines a few pixels wide are resampling and compression noise (JPEG's chroma blocks
     # along colour edges are the widest), not a change anyone could see: both maps are opened.
     structure_changed = _opened(ssim < limits["pixel_ssim"], STRUCTURE_SPECK) & compared
@@ -460,6 +487,12 @@ def _inside_variant(
     pose: np.ndarray, frame_size: tuple[int, int], variant_shape: tuple[int, ...]
 ) -> np.ndarray:
     width, height = frame_size
+    # The map is affine: when the frame's corner pixels fall inside, every pixel does.
+    corners = pose @ np.array([[0, width - 1, 0, width - 1], [0, 0, height - 1, height - 1], [1, 1, 1, 1]], float)
+    if (corners >= -0.5).all() and (corners[0] <= variant_shape[1] - 0.5).all() and (
+        corners[1] <= variant_shape[0] - 0.5
+    ).all():
+        return np.ones((height, width), bool)
     xs = np.arange(width, dtype=np.float32)[None, :]
     ys = np.arange(height, dtype=np.float32)[:, None]
     vx = pose[0, 0] * xs + pose[0, 1] * ys + pose[0, 2]
@@ -468,7 +501,13 @@ def _inside_variant(
 
 
 def _largest_area(mask: np.ndarray) -> int:
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    # Labelled within the mask's bounding box only (most change maps are nearly empty).
+    x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
+    if w == 0 or h == 0:
+        return 0
+    count, _, stats, _ = cv2.connectedComponentsWithStats(
+        mask[y : y + h, x : x + w].astype(np.uint8), connectivity=8
+    )
     return int(stats[1:, cv2.CC_STAT_AREA].max()) if count > 1 else 0
 
 
@@ -504,12 +543,17 @@ def _eroded(mask: np.ndarray, radius: float) -> np.ndarray:
     return cv2.erode(mask.astype(np.uint8), kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
 
 
-def _delta_e_map(original: np.ndarray, composite: np.ndarray, compared: np.ndarray) -> np.ndarray:
+def _delta_e_map(
+    original: np.ndarray, composite: np.ndarray, compared: np.ndarray, work: source.SourceWork | None = None
+) -> np.ndarray:
     """CIEDE2000 at half resolution (colour is low-frequency and JPEG halves chroma anyway), shown at full
     resolution."""
     height, width = compared.shape
     half = (max(1, width // 2), max(1, height // 2))
-    original_half = _smoothed(cv2.resize(original, half, interpolation=cv2.INTER_AREA))
+    work = work if work is not None else source.SourceWork("", "")
+    original_half = work.get(
+        "delta_e_original", lambda: _smoothed(cv2.resize(original, half, interpolation=cv2.INTER_AREA))
+    )
     composite_half = _smoothed(cv2.resize(composite, half, interpolation=cv2.INTER_AREA))
     where = cv2.resize(compared.astype(np.uint8), half, interpolation=cv2.INTER_NEAREST) > 0
     small = measures.delta_e_map(original_half, composite_half, where)
@@ -539,7 +583,7 @@ def _gmsd(analysis: Analysis) -> float:
     return float(gms[where].std()) if where.any() else 0.0
 
 
-def _outline_growth(analysis: Analysis) -> float:
+def _outline_growth(analysis: Analysis, work: source.SourceWork | None = None) -> float:
     """Analysis pixels of the largest area just outside the product mask where the variant still shows
     the product deeper than it does along the rest of the outline. A band pixel shows the product when
     its colour matches the product's edge next to it, differs from the variant's background further out,
@@ -548,13 +592,84 @@ def _outline_growth(analysis: Analysis) -> float:
     counts. The composite compares product with product, so this is the only place where an outline
     pushed outwards over a plain product shows."""
     product = analysis.product
+    work = work if work is not None else source.SourceWork("", "")
+    outline = work.get("outline", lambda: _outline_geometry(analysis.original, product))
+    if outline is None:
+        return 0.0
+    # The band as far as it lies inside the variant's frame (all of it, unless the variant crops it).
+    inside = analysis.valid[outline.ys, outline.xs]
+    if not inside.any():
+        return 0.0
+    every = bool(inside.all())
+    ys, xs, away, reference, judged, edge = (
+        (values if every else values[inside])
+        for values in (outline.ys, outline.xs, outline.away, outline.reference, outline.judged, outline.edge)
+    )
+    original_lab = outline.original_lab if every else outline.original_lab[inside]
+    labels, distance, lookup = outline.labels, outline.distance, outline.lookup
+    aligned = _smoothed(analysis.aligned)
+    shown = rgb_to_lab(aligned[ys, xs])
+    like = judged & (delta_e_ciede2000(shown, edge) < GROWTH_DELTA_E)
+    if like.any():
+        like[like] &= (
+            delta_e_ciede2000(shown[like], rgb_to_lab(aligned[reference[like, 1], reference[like, 0]]))
+            >= GROWTH_DELTA_E
+        )
+    if like.any():
+        like[like] &= delta_e_ciede2000(original_lab[like], edge[like]) >= GROWTH_DELTA_E
+    if not like.any():
+        return 0.0
+    shows_product = np.zeros(product.shape, np.uint8)
+    shows_product[ys[like], xs[like]] = 1
+    # Only what is connected to the product: grow from the outline outwards through such pixels.
+    kept = cv2.dilate(product.astype(np.uint8), np.ones((3, 3), np.uint8)) & shows_product
+    for _ in range(int(GROWTH_BAND[1])):
+        grown = cv2.dilate(kept, np.ones((3, 3), np.uint8)) & shows_product
+        if np.array_equal(grown, kept):
+            break
+        kept = grown
+    sharpness = analysis.limits.get("growth_edge_sharpness", 0.0)
+    if sharpness > 0:
+        band = np.zeros(product.shape, bool)
+        band[ys, xs] = True
+        kept = _ending_sharply(kept, band, ys, xs, away, edge, aligned[reference[:, 1], reference[:, 0]], aligned,
+                               sharpness)
+    depth_of = np.zeros(len(lookup), np.float32)
+    kept_ys, kept_xs = np.nonzero(kept)
+    np.maximum.at(depth_of, labels[kept_ys, kept_xs], distance[kept_ys, kept_xs])
+    seam = float(np.median(depth_of[outline.band_labels if every else np.unique(labels[ys, xs])]))
+    beyond = kept.astype(bool) & (distance > seam + GROWTH_BAND[0])
+    return float(_largest_area(beyond))
+
+
+@dataclass(frozen=True)
+class _Outline:
+    """The band just outside the product's outline (its pixels ``ys``, ``xs`` in row order), each pixel's
+    nearest product pixel, the direction away from it, the reference pixel further out, and the original's
+    colours there: all of it depends on the original and its mask only (see :func:`_outline_growth`)."""
+
+    distance: np.ndarray  # distance to the product, analysis pixels
+    labels: np.ndarray  # label of the nearest pixel of the eroded product
+    lookup: np.ndarray  # label -> (x, y) of that pixel
+    ys: np.ndarray
+    xs: np.ndarray
+    nearest: np.ndarray
+    away: np.ndarray
+    reference: np.ndarray
+    judged: np.ndarray  # the reference lies further out than the pixel
+    edge: np.ndarray  # Lab of the smoothed original at the nearest product pixel
+    original_lab: np.ndarray  # Lab of the smoothed original at the band pixel
+    band_labels: np.ndarray  # np.unique(labels[ys, xs])
+
+
+def _outline_geometry(original_f: np.ndarray, product: np.ndarray) -> _Outline | None:
     inner = _eroded(product, 2.0)
     if not inner.any():
-        return 0.0
+        return None
     distance = cv2.distanceTransform((~product).astype(np.uint8), cv2.DIST_L2, 5)
-    band = (distance > 0) & (distance <= GROWTH_BAND[1]) & analysis.valid
+    band = (distance > 0) & (distance <= GROWTH_BAND[1])
     if not band.any():
-        return 0.0
+        return None
     # The nearest pixel of the product (eroded past its anti-aliased edge) for every band pixel.
     _, labels = cv2.distanceTransformWithLabels(
         (~inner).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
@@ -571,39 +686,21 @@ def _outline_growth(analysis: Analysis) -> float:
     # edge, which still has to lie further out than the pixel it is compared with.
     reference = np.clip(np.round(nearest + GROWTH_REFERENCE * away).astype(np.int32), 0, [width - 1, height - 1])
     judged = distance[reference[:, 1], reference[:, 0]] >= distance[ys, xs] + GROWTH_BAND[0]
-    original = _smoothed(analysis.original)
-    aligned = _smoothed(analysis.aligned)
-    shown = rgb_to_lab(aligned[ys, xs])
-    edge = rgb_to_lab(original[nearest[:, 1], nearest[:, 0]])
-    like = judged & (delta_e_ciede2000(shown, edge) < GROWTH_DELTA_E)
-    if like.any():
-        like[like] &= (
-            delta_e_ciede2000(shown[like], rgb_to_lab(aligned[reference[like, 1], reference[like, 0]]))
-            >= GROWTH_DELTA_E
-        )
-    if like.any():
-        like[like] &= delta_e_ciede2000(rgb_to_lab(original[ys[like], xs[like]]), edge[like]) >= GROWTH_DELTA_E
-    if not like.any():
-        return 0.0
-    shows_product = np.zeros(product.shape, np.uint8)
-    shows_product[ys[like], xs[like]] = 1
-    # Only what is connected to the product: grow from the outline outwards through such pixels.
-    kept = cv2.dilate(product.astype(np.uint8), np.ones((3, 3), np.uint8)) & shows_product
-    for _ in range(int(GROWTH_BAND[1])):
-        grown = cv2.dilate(kept, np.ones((3, 3), np.uint8)) & shows_product
-        if np.array_equal(grown, kept):
-            break
-        kept = grown
-    sharpness = analysis.limits.get("growth_edge_sharpness", 0.0)
-    if sharpness > 0:
-        kept = _ending_sharply(kept, band, ys, xs, away, edge, aligned[reference[:, 1], reference[:, 0]], aligned,
-                               sharpness)
-    depth_of = np.zeros(len(lookup), np.float32)
-    kept_ys, kept_xs = np.nonzero(kept)
-    np.maximum.at(depth_of, labels[kept_ys, kept_xs], distance[kept_ys, kept_xs])
-    seam = float(np.median(depth_of[np.unique(labels[ys, xs])]))
-    beyond = kept.astype(bool) & (distance > seam + GROWTH_BAND[0])
-    return float(_largest_area(beyond))
+    original = _smoothed(original_f)
+    return _Outline(
+        distance=distance,
+        labels=labels,
+        lookup=lookup,
+        ys=ys,
+        xs=xs,
+        nearest=nearest,
+        away=away,
+        reference=reference,
+        judged=judged,
+        edge=rgb_to_lab(original[nearest[:, 1], nearest[:, 0]]),
+        original_lab=rgb_to_lab(original[ys, xs]),
+        band_labels=np.unique(labels[ys, xs]),
+    )
 
 
 def _ending_sharply(

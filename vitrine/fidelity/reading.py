@@ -42,6 +42,7 @@ def read_and_compare_text(
     cache: text.TextCache,
     *,
     adds_text: bool,
+    original_digest: str | None = None,
 ) -> list[TextComparison]:
     """The original's lines (detected once per source image, then cached) compared with what the aligned
     variant shows in the same boxes (recognition only, and only where the pixels differ). For kinds that
@@ -55,7 +56,7 @@ def read_and_compare_text(
     product = ocr_frame.cut(product_full.astype(np.uint8) * 255) >= 128
     lines = [
         line
-        for line in _original_lines(original, original_ocr, ocr_frame, cache)
+        for line in _original_lines(original, original_ocr, ocr_frame, cache, original_digest)
         if _mostly_on(product, line.box)
     ]
     original_to_variant = align.to3(analysis.registration.matrix) @ np.linalg.inv(analysis.frame.to_original)
@@ -88,11 +89,16 @@ def read_and_compare_text(
 
 
 def _original_lines(
-    original: np.ndarray, original_ocr: np.ndarray, ocr_frame: Frame, cache: text.TextCache
+    original: np.ndarray,
+    original_ocr: np.ndarray,
+    ocr_frame: Frame,
+    cache: text.TextCache,
+    original_digest: str | None = None,
 ) -> list[text.ReadLine]:
     """Every legible line of the original's OCR frame, each read from its own padded box (exactly as the
-    variant's lines are read, so identical pixels give identical text); from ``cache`` when there."""
-    key = text.content_key(original, OCR_READING, ocr_frame.crop, ocr_frame.size)
+    variant's lines are read, so identical pixels give identical text); from ``cache`` when there.
+    ``original_digest``: ``source.digest(original)`` when already computed."""
+    key = text.content_key(original, OCR_READING, ocr_frame.crop, ocr_frame.size, image_digest=original_digest)
     cached = cache.get(key)
     if cached is not None:
         return text.lines_from_cache(cached)

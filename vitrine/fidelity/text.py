@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from vitrine.fidelity import source
 from vitrine.inference.ocr import TextReader
 
 MIN_CONFIDENCE = 0.5
@@ -92,11 +93,13 @@ class MemoryTextCache:
             self._entries.clear()
 
 
-def content_key(image: np.ndarray, *parts: object) -> str:
-    """A cache key for ``image``'s pixels (and the parts that decide what was read from them)."""
+def content_key(image: np.ndarray, *parts: object, image_digest: str | None = None) -> str:
+    """A cache key for ``image``'s pixels (and the parts that decide what was read from them);
+    ``image_digest`` is ``source.digest(image)`` when the caller already has it (hashing a 1024x1024
+    image costs a few ms)."""
     digest = hashlib.blake2b(digest_size=20)
     digest.update(repr((image.shape, str(image.dtype), *parts)).encode())
-    digest.update(np.ascontiguousarray(image).data)
+    digest.update((image_digest or source.digest(image)).encode())
     return f"fidelity-text:{digest.hexdigest()}"
 
 

@@ -12,7 +12,8 @@ the templates app checks a template's threshold overrides with it.
 """
 
 from vitrine.fidelity.artefacts import render_artefacts
-from vitrine.fidelity.engine import Assessment, assess, compare
+from vitrine.fidelity.assessment import Assessment, assess
+from vitrine.fidelity.engine import compare
 from vitrine.fidelity.imaging import FidelityInputError
 from vitrine.fidelity.report import (
     VERDICT_FAIL,

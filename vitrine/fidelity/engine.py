@@ -80,14 +80,6 @@ GROWTH_REFERENCE = 22.0
 GROWTH_DELTA_E = 8.0
 
 
-@dataclass(frozen=True)
-class Assessment:
-    """What the review app stores for a generated variant: the report and the diff images (PNG by name)."""
-
-    report: FidelityReport
-    artefacts: dict[str, bytes]
-
-
 def compare(
     original: ImageInput,
     variant: ImageInput,
@@ -245,31 +237,6 @@ def compare(
         ocr=read_text,
         elapsed_ms=round(1000 * (time.perf_counter() - started), 1),
     )
-
-
-def assess(
-    original: ImageInput,
-    variant: ImageInput,
-    product_mask: ImageInput | None = None,
-    kind: str = KIND_BACKGROUND,
-    thresholds: Mapping[str, float] | None = None,
-    *,
-    ignore_boxes: Iterable[Sequence[float]] | None = None,
-    ocr: bool | None = None,
-    mask_confidence: float | None = None,
-    mask_method: str = "given",
-    text_cache: text.TextCache | None = None,
-    target_colour: Sequence[float] | None = None,
-) -> Assessment:
-    """compare() plus the diff images: what the review app stores for a generated variant.
-    ``assessment.report.failed`` means the variant is below the hard floor and is failed without review.
-    The images are drawn from the report alone, so redrawing them later gives the same bytes."""
-    from vitrine.fidelity.artefacts import render_artefacts
-
-    report = compare(original, variant, product_mask, kind, thresholds, ignore_boxes=ignore_boxes, ocr=ocr,
-                     mask_confidence=mask_confidence, mask_method=mask_method, text_cache=text_cache,
-                     target_colour=target_colour)
-    return Assessment(report=report, artefacts=render_artefacts(original, variant, report))
 
 
 def _analyse(

@@ -20,13 +20,15 @@ pytestmark = [pytest.mark.faults, pytest.mark.timeout(240)]
 
 
 def test_render_killed_midway_completes_exactly_once_after_restart(stack, redis_server, shop):
-    shot, _ = packshot(640)
+    # Large enough that the render lasts a few tenths of a second even with the engine already warm (the
+    # worker may have loaded it for its start-up task), so the kill lands while the variant is generating.
+    shot, _ = packshot(1024)
     buffer = io.BytesIO()
     shot.save(buffer, format="PNG")
     product = Product.objects.create(shop=shop, external_id="mug", title="Mug")
     intake = image_intake(buffer.getvalue(), filename="mug.png")
     source = SourceImage.objects.create(product=product, remote_id="1", original=intake.original, image=intake.image,
-                                        sha256=intake.image.sha256, width=640, height=640)
+                                        sha256=intake.image.sha256, width=1024, height=1024)
     variant = make_variant(shop, source_image=source)
     Variant.objects.filter(pk=variant.pk).update(params={"mode": "studio"})
 
@@ -42,7 +44,7 @@ def test_render_killed_midway_completes_exactly_once_after_restart(stack, redis_
 
     # The worker claims the variant, then loads its engine: it dies there, mid-render.
     wait_for(lambda: Variant.objects.get(pk=variant.pk).state == "generating", timeout=90,
-             what="the GPU worker to start rendering")
+             what="the GPU worker to start rendering", interval=0.02)
     gpu.kill()
     assert Variant.objects.get(pk=variant.pk).state == "generating"
 

@@ -152,6 +152,21 @@ def test_request_variants_in_bulk_reaches_the_review_queue(client, csv_shop, own
         assert product.title in queue
 
 
+def test_a_request_beyond_the_daily_cap_says_how_many_wait(client, csv_shop, owner,
+                                                           django_capture_on_commit_callbacks):
+    csv_shop.daily_variant_cap = 1
+    csv_shop.save(update_fields=["daily_variant_cap"])
+    login(client, owner)
+    products = list(Product.objects.filter(shop=csv_shop).order_by("pk")[:2])
+    germany = Market.objects.get(shop=csv_shop, locale="de-DE")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("console:variants-request"), {
+            "product": [p.pk for p in products], "template": "studio-sweep-light", "market": [germany.pk],
+            "next": reverse("console:products")}, follow=True)
+    assert response.status_code == 200
+    assert "1 variants requested; 1 wait for tomorrow" in response.content.decode()
+
+
 def test_glossary_add_export_import(client, csv_shop, owner):
     login(client, owner)
     client.post(reverse("console:glossary"), {"source_text": "Blue Mug", "locale": "de",

@@ -185,11 +185,9 @@ def variants_request(request: HttpRequest, shop: Shop) -> HttpResponse:
     except (planner.RequestInvalid, ValidationError) as exc:
         refused(request, exc)
         return back(request, reverse("console:products"))
-    created = len(outcome.created)
-    deferred = len(getattr(outcome, "deferred", []) or [])
     messages.success(request, _("%(created)d variants requested; %(deferred)d wait for tomorrow's cap.")
-                     % {"created": created, "deferred": deferred})
-    for note in getattr(outcome, "skipped", [])[:5]:
+                     % {"created": len(outcome.created), "deferred": outcome.deferred})
+    for note in outcome.skipped[:5]:
         messages.warning(request, note)
     return back(request, reverse("console:products"))
 

@@ -12,6 +12,7 @@ from django.core import signing
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
 
+from vitrine.platform import selectors as platform_selectors
 from vitrine.platform.lifecycle import LIVE_STATES, VariantState
 from vitrine.platform.models import (
     Event,
@@ -31,8 +32,6 @@ from vitrine.templates.models import GlossaryEntry, TemplateRule, VariantTemplat
 IMAGE_SALT = "vitrine.console.image"
 # Signed image addresses stay valid this long (seconds); pages are re-rendered far more often.
 IMAGE_URL_MAX_AGE = 12 * 3600
-# States a merchant must act on (the rest move along by themselves).
-NEEDS_MERCHANT = (VariantState.FAILED,)
 
 
 def image_url(shop: Shop, sha256: str | None) -> str:
@@ -80,6 +79,11 @@ class ShopOverview:
         return min(100, round(100 * self.made_today / self.daily_cap)) if self.daily_cap else 0
 
 
+def needing_merchant(shop: Shop, *, limit: int = 10) -> list[Variant]:
+    """The latest failed variants (each waits for the merchant: retry or regenerate), newest first."""
+    return list(platform_selectors.failed_variants(shop).order_by("-updated_at")[:limit])
+
+
 def shop_overview(shop: Shop) -> ShopOverview:
     day = template_selectors.day_start()
     rows = (
@@ -104,15 +108,11 @@ def shop_overview(shop: Shop) -> ShopOverview:
         )
         for market in shop.markets.order_by("locale")
     ]
-    failures = list(
-        Variant.objects.filter(shop=shop, state__in=NEEDS_MERCHANT)
-        .select_related("market", "source_image__product").order_by("-updated_at")[:10]
-    )
     return ShopOverview(
         markets=markets, products=Product.objects.filter(shop=shop, deleted_at__isnull=True).count(),
         made_today=sum(today.values()), daily_cap=shop.daily_variant_cap,
         deferred=template_selectors.deferred_count(shop),
-        waiting_for_review=sum(m.waiting_for_review for m in markets), failures=failures,
+        waiting_for_review=sum(m.waiting_for_review for m in markets), failures=needing_merchant(shop),
     )
 
 
@@ -158,13 +158,6 @@ def product_grid(shop: Shop, product: Product) -> list[ImageRow]:
         ImageRow(image=image, cells=[Cell(market=m, variant=_newest(by_cell[(image.pk, m.pk)])) for m in markets])
         for image in images
     ]
-
-
-def product_variants(shop: Shop, product: Product) -> QuerySet[Variant]:
-    return (
-        Variant.objects.filter(shop=shop, source_image__product=product)
-        .exclude(state=VariantState.SUPERSEDED).select_related("market", "source_image").order_by("-created_at")
-    )
 
 
 def product_of_shop(shop: Shop, product_id: int) -> Product | None:

@@ -263,7 +263,7 @@ def _variant_action(request: HttpRequest, variant_id: int, action: str) -> HttpR
 def activity(request: HttpRequest, shop: Shop) -> HttpResponse:
     events = selectors.activity(shop)
     variant_ids = {int(e.payload["variant_id"]) for e in events if str(e.payload.get("variant_id", "")).isdigit()}
-    failures = selectors.shop_overview(shop).failures
+    failures = selectors.needing_merchant(shop)
     named = selectors.variants_named(shop, variant_ids)
     rows = [(event, named.get(int(event.payload.get("variant_id") or 0))) for event in events]
     context = page_context(request, shop, "activity", rows=rows, failures=failures)

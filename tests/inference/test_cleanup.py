@@ -43,7 +43,6 @@ def test_fill_matches_the_background_and_text_on_the_product_stays(classical_eng
     assert set(details["removed_text"]) >= {"包邮", "限时特价"}
     assert len(details["regions"]) == 3
     assert details["fill_delta_e00_max"] < 2.0
-    assert all(region["fill_delta_e00"] >= 0.0 for region in details["regions"])
     output, source = np.asarray(result.image), np.asarray(image)
     assert np.array_equal(output[mask], source[mask])
     assert np.array_equal(output[~result.edit_mask], source[~result.edit_mask])

@@ -22,6 +22,7 @@ from vitrine.platform.models import EditKind, Market, Product, Variant
 from vitrine.templates import selectors
 from vitrine.templates.catalogue import COLOURWAYS_FROM_OPTIONS
 from vitrine.templates.models import ColourSwatch
+from vitrine.templates.planner import usable_images
 
 COLOUR_OPTION_NAMES = frozenset(
     {"color", "colour", "colors", "colours", "颜色", "颜色分类", "顏色", "farbe", "couleur"}
@@ -105,7 +106,8 @@ def colourways_plan(*, product_id: int, market_id: int | None = None, actor: str
     values = colour_values(product)
     if not values:
         raise ColourwayError("this product has no colour option (Color, Colour or 颜色), so it has no colourways")
-    image = product.images.filter(removed_at__isnull=True, published_by_us=False).order_by("position").first()
+    # The first usable photo (the planner's rule: a photo whose download failed has no bytes to recolour).
+    image = min(usable_images(product), key=lambda candidate: candidate.position, default=None)
     if image is None:
         raise ColourwayError("this product has no photo to recolour")
     markets = Market.objects.filter(shop=product.shop, enabled=True).order_by("pk")

@@ -7,7 +7,7 @@ a template does in production) and the boxes that kind legitimately rewrote.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import cv2
@@ -167,15 +167,11 @@ class Evaluation:
         """Altering pairs that passed and preserving pairs that did not."""
         return [o for o in self.outcomes if (o.verdict == VERDICT_PASS) == o.altering]
 
-    def of_kind(self, kind: str) -> Evaluation:
-        return Evaluation([o for o in self.outcomes if o.kind == kind])
-
 
 def evaluate(
     pairs: Iterable[Pair],
     *,
     ocr: bool = False,
-    report: Callable[[Pair, bool, MemoryTextCache], object] | None = None,
 ) -> Evaluation:
     """The report of every pair at the kind's default thresholds. With ``ocr``, the original's text is
     read once per product (one text cache for the run, as the review app shares one)."""

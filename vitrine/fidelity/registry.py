@@ -50,10 +50,7 @@ PASS_CHECKS: tuple[PassCheck, ...] = (
     PassCheck("alignment_correlation", "Alignment with the original (correlation)", "alignment_correlation_min"),
 )
 
-MEASURE_NAMES: tuple[str, ...] = tuple(measure.name for measure in MEASURES)
-
 
 def measure_names_for(kind: str) -> tuple[str, ...]:
     """The measures the engine reports for an edit kind, in the order the review page lists them."""
     return tuple(measure.name for measure in MEASURES if not measure.kinds or kind in measure.kinds)
-MEASURES_BY_NAME: dict[str, Measure] = {measure.name: measure for measure in MEASURES}

@@ -123,28 +123,6 @@ def similarity(original: str, variant: str) -> float:
     return SequenceMatcher(None, original, variant, autojunk=False).ratio()
 
 
-@dataclass(frozen=True)
-class LineComparison:
-    original: ReadLine
-    variant_text: str | None  # None: nothing legible over the original line any more
-    similarity: float
-
-
-def compare_lines(original_lines: list[ReadLine], variant_lines: list[ReadLine]) -> list[LineComparison]:
-    """Pair each original line with the variant text read over the same place (boxes in one frame)."""
-    comparisons = []
-    for line in original_lines:
-        covering = sorted(
-            (v for v in variant_lines if cover(line.box, v.box) >= MIN_COVER), key=lambda v: v.box[0]
-        )
-        if not covering:
-            comparisons.append(LineComparison(line, None, 0.0))
-            continue
-        read = " ".join(v.text for v in covering)
-        comparisons.append(LineComparison(line, read, similarity(line.text, read)))
-    return comparisons
-
-
 def cover(box: TextBox, other: TextBox) -> float:
     """Share of ``box`` covered by ``other``."""
     width = min(box[2], other[2]) - max(box[0], other[0])

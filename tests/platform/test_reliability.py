@@ -177,3 +177,5 @@ def test_an_approved_variant_the_merchant_publishes_is_not_stuck(shop, settings,
     Variant.objects.filter(pk=variant.pk).update(state="approved", updated_at=timezone.now() - timedelta(hours=1))
     variants_redrive()
     assert not OutboxTask.objects.filter(task="vitrine.connectors.tasks.publish_variant").exists()
+    assert Variant.objects.get(pk=variant.pk).redriven_at is None  # not counted as re-driven either
+    assert reliability_counts()["variants_stuck"] == 0  # nor reported stuck by the health check

@@ -32,9 +32,7 @@ def revert_published_variant(event: Event) -> None:
 @events.redrives(VariantState.APPROVED, VariantState.PUBLISHING)
 def republish_stuck_variant(variant: Variant) -> None:
     # Publishing resumes from its ledger: a step the store already took is not taken again.
-    from vitrine.connectors.services import publish_on_approve
+    # (Approved variants that wait for the merchant's own publish are not stuck: the sweep leaves them out.)
     from vitrine.connectors.tasks import publish_variant
 
-    if variant.state == VariantState.APPROVED and not publish_on_approve(variant.shop):
-        return  # approved and waiting for the merchant's own publish: not stuck
     task_enqueue(publish_variant, args=[variant.pk])

@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Model, Q, QuerySet
 from django.utils import timezone
 
+from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Event, Product, Shop, SourceImage, SyncRun, Variant
 from vitrine.platform.roles import Action, shops_where
 
@@ -133,6 +134,13 @@ def stuck_cutoffs(now: datetime) -> dict[str, datetime]:
     return {state: now - timedelta(seconds=seconds) for state, seconds in settings.VARIANT_STUCK_AFTER.items()}
 
 
+def waiting_for_merchant_publish() -> Q:
+    """Approved variants of a shop that publishes by hand wait for the merchant: never stuck."""
+    # Through the shops, not a JSON key lookup on the join: a shop without the key (the default, publish at
+    # once) must give "false", not NULL, or excluding this would drop its variants too.
+    return Q(state=VariantState.APPROVED, shop__in=Shop.objects.filter(settings__publish_on_approve=False))
+
+
 def reliability_counts() -> dict[str, int]:
     """What the health check reports about work at risk: events the relay gave up on, tasks the broker has
     not taken yet past their grace period, and variants stuck in a non-terminal state past their deadline."""
@@ -144,7 +152,7 @@ def reliability_counts() -> dict[str, int]:
     return {
         "events_dead": Event.objects.filter(event_abandoned()).count(),
         "tasks_unsent": outbox_backlog(),
-        "variants_stuck": Variant.objects.filter(stuck).count(),
+        "variants_stuck": Variant.objects.filter(stuck).exclude(waiting_for_merchant_publish()).count(),
     }
 
 

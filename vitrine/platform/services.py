@@ -299,7 +299,7 @@ def variants_redrive(*, now: datetime | None = None) -> dict[str, int]:
         if redrive is None:
             continue
         stuck = Variant.objects.filter(state=state, updated_at__lte=cutoff).filter(
-            Q(redriven_at__isnull=True) | Q(redriven_at__lte=cutoff))
+            Q(redriven_at__isnull=True) | Q(redriven_at__lte=cutoff)).exclude(selectors.waiting_for_merchant_publish())
         for variant in stuck.select_related("shop").order_by("pk")[:1000]:
             with transaction.atomic():
                 # Claim, then enqueue in the same transaction: two sweeps never both re-drive one variant.

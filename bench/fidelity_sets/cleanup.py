@@ -94,7 +94,22 @@ HELD_OUT_3 = replace(
     weights=("65 g", "275 ml", "140 g", "4 kg"),
     words=("OUTLET", "-25%", "TODAY", "BONUS"),
 )
-STYLES = {"calibration": CALIBRATION, "held_out": HELD_OUT, "held_out_2": HELD_OUT_2, "held_out_3": HELD_OUT_3}
+# A fourth draw, frozen before the report was changed after held-out 3 had been run.
+HELD_OUT_4 = replace(
+    HELD_OUT,
+    split="held_out_4",
+    seed=55_807,
+    brands=("Alcyone", "BRANT", "Corvid", "DRAKE", "Eyrie"),
+    weights=("55 g", "410 ml", "160 g", "5 kg"),
+    words=("CLEARANCE", "-35%", "HURRY", "EXTRA"),
+)
+STYLES = {
+    "calibration": CALIBRATION,
+    "held_out": HELD_OUT,
+    "held_out_2": HELD_OUT_2,
+    "held_out_3": HELD_OUT_3,
+    "held_out_4": HELD_OUT_4,
+}
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,15 @@ HELD_OUT = Style(
 HELD_OUT_2 = replace(HELD_OUT, split="held_out_2", seed=63_421, brands=("Sable", "KOMODO", "Tarn", "RIVET"))
 # A third draw, frozen before the report was changed after held-out 2 had been run.
 HELD_OUT_3 = replace(HELD_OUT, split="held_out_3", seed=46_289, brands=("Zephyr", "BISON", "Lumo", "CRAG"))
-STYLES = {"calibration": CALIBRATION, "held_out": HELD_OUT, "held_out_2": HELD_OUT_2, "held_out_3": HELD_OUT_3}
+# A fourth draw, frozen before the report was changed after held-out 3 had been run.
+HELD_OUT_4 = replace(HELD_OUT, split="held_out_4", seed=38_863, brands=("Vesper", "KELP", "Ardent", "MOTH"))
+STYLES = {
+    "calibration": CALIBRATION,
+    "held_out": HELD_OUT,
+    "held_out_2": HELD_OUT_2,
+    "held_out_3": HELD_OUT_3,
+    "held_out_4": HELD_OUT_4,
+}
 
 
 def _lab_of(rgb: tuple[int, int, int] | np.ndarray) -> np.ndarray:

@@ -36,10 +36,35 @@ def darker(value: Colour, factor: float = 0.6) -> Colour:
 
 
 @cache
+def _face_mosaic() -> np.ndarray:
+    """Eight by eight of scikit-image's 25 px face crops (``lfw_subset``), tiled into one grey picture."""
+    faces = skimage_data.lfw_subset()[:64]
+    rows = [np.hstack(list(faces[row * 8 : row * 8 + 8])) for row in range(8)]
+    return np.clip(np.rint(np.vstack(rows) * 255), 0, 255).astype(np.uint8)
+
+
+def _disparity() -> np.ndarray:
+    """The disparity map of scikit-image's stereo motorcycle pair, as a grey picture (unknown depth = far)."""
+    disparity = skimage_data.stereo_motorcycle()[2].astype(np.float32)
+    known = np.isfinite(disparity)
+    low, high = float(disparity[known].min()), float(disparity[known].max())
+    disparity[~known] = low
+    return np.rint((disparity - low) / (high - low) * 255).astype(np.uint8)
+
+
+# Pictures made from scikit-image data that is not a photograph of its own (the fourth held-out draw).
+DERIVED_PHOTOS = {"face_mosaic": _face_mosaic, "motorcycle_disparity": _disparity}
+
+
 def photo(name: str) -> np.ndarray:
     """A scikit-image photograph as RGB uint8 (grey ones tinted later by the caller if wanted)."""
     # binary_blobs draws new blobs on every call unless given a seed: fixed, so a split is reproducible.
-    image = skimage_data.binary_blobs(rng=20_261) if name == "binary_blobs" else getattr(skimage_data, name)()
+    if name == "binary_blobs":
+        image = skimage_data.binary_blobs(rng=20_261)
+    elif name in DERIVED_PHOTOS:
+        image = DERIVED_PHOTOS[name]()
+    else:
+        image = getattr(skimage_data, name)()
     if isinstance(image, tuple):
         image = image[0]
     image = np.asarray(image)

@@ -61,6 +61,15 @@ HELD_OUT_3 = Draw(
     ("microaneurysms", "horse"),
     ("horse", "microaneurysms"),
 )
+# A fourth draw, frozen before the report was changed after held-out 3 had been run (docs/fidelity.md).
+HELD_OUT_4 = Draw(
+    "held_out_4",
+    64_471,
+    ("CORMAC", "Dunlin", "ESKER", "Grebe", "KUDU", "Lupin", "NARWHAL", "Oriole", "PIPIT", "Saffron"),
+    ("Net wt 360 g", "720 ml e", "Lot 2957", "Best by 03/30", "Set of 4x15 g"),
+    ("face_mosaic", "motorcycle_disparity"),
+    ("motorcycle_disparity", "face_mosaic"),
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -241,6 +250,12 @@ PHOTOS: dict[str, tuple[tuple, tuple[d.Colour, d.Colour] | None]] = {
     # third draw
     "microaneurysms": (("ellipse", 0.5, 0.5, 0.43, 0.4), ((70, 20, 10), (250, 200, 140))),
     "horse": (("polygon", ((0.08, 0.12), (0.92, 0.08), (0.95, 0.9), (0.05, 0.88))), ((25, 45, 15), (230, 240, 200))),
+    # fourth draw
+    "face_mosaic": (("ellipse", 0.5, 0.5, 0.41, 0.44), ((35, 15, 45), (245, 225, 235))),
+    "motorcycle_disparity": (
+        ("polygon", ((0.1, 0.16), (0.9, 0.1), (0.93, 0.86), (0.07, 0.9))),
+        ((10, 35, 55), (220, 240, 250)),
+    ),
 }
 
 

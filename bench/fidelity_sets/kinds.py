@@ -114,7 +114,29 @@ HELD_OUT_3 = replace(
     ),
     weights=("275 g", "45 g", "980 ml", "215 g"),
 )
-STYLES = {"calibration": CALIBRATION, "held_out": HELD_OUT, "held_out_2": HELD_OUT_2, "held_out_3": HELD_OUT_3}
+# A fourth draw, frozen before the report was changed after held-out 3 had been run.
+HELD_OUT_4 = replace(
+    HELD_OUT,
+    split="held_out_4",
+    seed=19_637,
+    brands=("BITTERN", "Cobalt", "DINGO", "Fennel", "HALIBUT", "Juno"),
+    lines=(
+        ("Green Peas", "Groene erwten"),
+        ("Plum Sauce", "Sauce aux prunes"),
+        ("Wheat Germ", "Germen de trigo"),
+        ("Rose Water", "Rosenwasser"),
+        ("Barley Malt", "Malto d'orzo"),
+        ("Cocoa Nibs", "Granos de cacao"),
+    ),
+    weights=("360 g", "85 ml", "640 ml", "190 g"),
+)
+STYLES = {
+    "calibration": CALIBRATION,
+    "held_out": HELD_OUT,
+    "held_out_2": HELD_OUT_2,
+    "held_out_3": HELD_OUT_3,
+    "held_out_4": HELD_OUT_4,
+}
 
 
 def _signed(rng: np.random.Generator, span: tuple[float, float]) -> float:

@@ -192,19 +192,26 @@ def test_the_second_held_out_draw_shares_no_seed_string_or_photo_with_the_other_
     assert not set(cleanup_set.HELD_OUT_2.words) & earlier_words
 
 
-def test_the_third_held_out_draw_is_frozen_for_every_kind_and_keeps_its_fingerprint():
-    recorded = fidelity_sets.frozen("held_out_3")
+@pytest.mark.parametrize("split", ["held_out_3", "held_out_4"])
+def test_the_later_held_out_draws_are_frozen_for_every_kind_and_keep_their_fingerprint(split):
+    recorded = fidelity_sets.frozen(split)
     assert set(recorded) == set(fidelity_sets.SETS)
     for kind in ("text_localize",):  # the quickest to draw
-        assert fidelity_sets.fingerprint(fidelity_sets.pairs(kind, "held_out_3")) == recorded[kind], kind
+        assert fidelity_sets.fingerprint(fidelity_sets.pairs(kind, split)) == recorded[kind], kind
 
 
-def test_the_third_held_out_draw_shares_no_seed_string_or_photo_with_the_other_splits():
-    earlier_draws = (heldout.HELD_OUT, heldout.HELD_OUT_2)
-    third = heldout.HELD_OUT_3
-    assert third.seed not in {draw.seed for draw in earlier_draws}
-    assert not set(third.brands) & ({b for draw in earlier_draws for b in draw.brands} | set(calibration.BRANDS))
-    assert not set(third.small_print) & {line for draw in earlier_draws for line in draw.small_print}
+LATER_DRAWS = {3: "HELD_OUT_3", 4: "HELD_OUT_4"}
+
+
+@pytest.mark.parametrize("number", sorted(LATER_DRAWS))
+def test_a_later_held_out_draw_shares_no_seed_string_or_photo_with_the_splits_before_it(number):
+    name = LATER_DRAWS[number]
+    earlier_names = ["HELD_OUT", "HELD_OUT_2", *(LATER_DRAWS[n] for n in sorted(LATER_DRAWS) if n < number)]
+    earlier_draws = [getattr(heldout, n) for n in earlier_names]
+    later = getattr(heldout, name)
+    assert later.seed not in {draw.seed for draw in earlier_draws}
+    assert not set(later.brands) & ({b for draw in earlier_draws for b in draw.brands} | set(calibration.BRANDS))
+    assert not set(later.small_print) & {line for draw in earlier_draws for line in draw.small_print}
     calibration_photos = set(calibration.PHOTO_PRODUCTS) | {
         "brick",
         "grass",
@@ -216,21 +223,20 @@ def test_the_third_held_out_draw_shares_no_seed_string_or_photo_with_the_other_s
         "astronaut",
         "chelsea",
     }
-    earlier_photos = {name for draw in earlier_draws for name in (*draw.photos, *draw.grey_prints)}
-    assert not (set(third.photos) | set(third.grey_prints)) & (earlier_photos | calibration_photos)
+    earlier_photos = {photo for draw in earlier_draws for photo in (*draw.photos, *draw.grey_prints)}
+    assert not (set(later.photos) | set(later.grey_prints)) & (earlier_photos | calibration_photos)
     for module in (kinds, colourway_set, cleanup_set):
-        styles = (module.CALIBRATION, module.HELD_OUT, module.HELD_OUT_2, module.HELD_OUT_3)
-        assert len({style.seed for style in styles}) == 4, module.__name__
-        earlier_brands = {b.lower() for style in styles[:3] for b in style.brands}
-        assert not {b.lower() for b in module.HELD_OUT_3.brands} & earlier_brands, module.__name__
-        assert module.HELD_OUT_3.typefaces == module.HELD_OUT.typefaces
-    assert not {line for pair in kinds.HELD_OUT_3.lines for line in pair} & {
-        line for style in (kinds.HELD_OUT, kinds.HELD_OUT_2, kinds.CALIBRATION) for pair in style.lines for line in pair
-    }
-    assert not set(kinds.HELD_OUT_3.weights) & {w for s in (kinds.HELD_OUT, kinds.HELD_OUT_2) for w in s.weights}
-    cleanup_styles = (cleanup_set.HELD_OUT, cleanup_set.HELD_OUT_2, cleanup_set.CALIBRATION)
-    earlier_words = {w for s in cleanup_styles for w in s.words}
-    assert not set(cleanup_set.HELD_OUT_3.words) & earlier_words
+        earlier = [module.CALIBRATION, *(getattr(module, n) for n in earlier_names)]
+        style = getattr(module, name)
+        assert style.seed not in {s.seed for s in earlier}, module.__name__
+        assert not {b.lower() for b in style.brands} & {b.lower() for s in earlier for b in s.brands}, module.__name__
+        assert style.typefaces == module.HELD_OUT.typefaces  # the same held-out generator
+    earlier_kinds = [kinds.CALIBRATION, *(getattr(kinds, n) for n in earlier_names)]
+    later_lines = {line for pair in getattr(kinds, name).lines for line in pair}
+    assert not later_lines & {line for style in earlier_kinds for pair in style.lines for line in pair}
+    assert not set(getattr(kinds, name).weights) & {w for s in earlier_kinds[1:] for w in s.weights}
+    earlier_cleanup = [cleanup_set.CALIBRATION, *(getattr(cleanup_set, n) for n in earlier_names)]
+    assert not set(getattr(cleanup_set, name).words) & {w for s in earlier_cleanup for w in s.words}
 
 
 @pytest.mark.parametrize("style", [colourway_set.CALIBRATION, colourway_set.HELD_OUT], ids=lambda s: s.split)

@@ -316,3 +316,17 @@ def test_regenerate_replaces_a_variant_in_review_and_takes_it_out_of_the_queue(a
     assert api.get("/api/v1/review-items/").json()["results"] == []
     refused = api.post(f"/api/v1/variants/{world.published.pk}/regenerate/", {}, format="json")
     assert refused.status_code == 409 and "revert it" in refused.json()["detail"]
+
+
+def test_a_merchant_regenerate_takes_generation_parameters_only(api_as, world: World) -> None:
+    """The same rule as a reviewer's regenerate: the fidelity gate is not a generation parameter."""
+    api = api_as("editor")
+    for params_adjust, message in (
+        ({"fidelity_thresholds": {"hard_floor": 0.0}}, "fidelity thresholds are not a generation parameter"),
+        ({"hard_floor": 0.0}, "has no parameter 'hard_floor'"),
+    ):
+        refused = api.post(f"/api/v1/variants/{world.in_review.pk}/regenerate/",
+                           {"params_adjust": params_adjust}, format="json")
+        assert refused.status_code == 400 and message in str(refused.json()), refused.content
+    assert Variant.objects.get(pk=world.in_review.pk).state == "in_review"
+    assert not Variant.objects.filter(supersedes=world.in_review).exists()

@@ -208,8 +208,8 @@ def _decide(item: ReviewItem, reviewer: AbstractBaseUser, decision: DecisionInpu
         events.emit(events.VARIANT_REJECTED,
                     {**payload, "reason_code": decision.reason_code, "note": record.note}, shop=item.shop)
     else:
-        replacement = _variant_regenerate(variant, actor=actor, reason=_reason_text(decision),
-                                          params_adjust=decision.params_adjust)
+        replacement = _replacement_request(variant, actor=actor, why=f"regenerate requested: {_reason_text(decision)}",
+                                           params_adjust=decision.params_adjust)
         events.emit(events.VARIANT_REGENERATE_REQUESTED,
                     {**payload, "new_variant_id": replacement.pk, "reason_code": decision.reason_code,
                      "note": record.note}, shop=item.shop)
@@ -258,20 +258,23 @@ def _params_adjust_check(variant: Variant, params_adjust: Mapping[str, Any]) -> 
         raise InvalidDecision(f"parameter changes refused: {exc}") from None
 
 
-def _variant_regenerate(variant: Variant, *, actor: str, reason: str, params_adjust: Mapping[str, Any]) -> Variant:
-    """Supersede ``variant`` with a new requested variant of the same plan, a fresh seed and adjusted params."""
-    old = variant_transition(variant_id=variant.pk, to=VariantState.SUPERSEDED, actor=actor,
-                             reason=f"regenerate requested: {reason}", expected_from=VariantState.IN_REVIEW)
-    seed = old.seed
-    while seed == old.seed:
+def _replacement_request(variant: Variant, *, actor: str, why: str, params_adjust: Mapping[str, Any]) -> Variant:
+    """Supersede ``variant`` (a rejected one stays rejected) with a new requested variant of the same plan: a
+    fresh seed, the adjusted parameters, the variant's fidelity thresholds and alt text. The one place a
+    regenerate, from a reviewer or from the merchant, makes its replacement."""
+    if variant.state != VariantState.REJECTED:
+        variant_transition(variant_id=variant.pk, to=VariantState.SUPERSEDED, actor=actor, reason=why,
+                           expected_from=variant.state)
+    seed = variant.seed
+    while seed == variant.seed:
         seed = secrets.randbelow(2**31 - 1) + 1
     replacement = Variant.objects.create(
-        shop_id=old.shop_id, source_image_id=old.source_image_id, market_id=old.market_id, kind=old.kind,
-        template_slug=old.template_slug, template_version=old.template_version, source_sha256=old.source_sha256,
-        seed=seed, params={**old.params, **params_adjust}, fidelity_thresholds=old.fidelity_thresholds,
-        supersedes=old,
+        shop_id=variant.shop_id, source_image_id=variant.source_image_id, market_id=variant.market_id,
+        kind=variant.kind, template_slug=variant.template_slug, template_version=variant.template_version,
+        source_sha256=variant.source_sha256, seed=seed, params={**variant.params, **params_adjust},
+        fidelity_thresholds=variant.fidelity_thresholds, alt_text=variant.alt_text, supersedes=variant,
     )
-    events.emit(events.VARIANT_REQUESTED, {"variant_id": replacement.pk}, shop=old.shop)
+    events.emit(events.VARIANT_REQUESTED, {"variant_id": replacement.pk}, shop=variant.shop)
     return replacement
 
 
@@ -343,20 +346,12 @@ def variant_regenerate(*, variant_id: int, actor: str, reason: str = "",
             raise VariantActionRefused(
                 f"variant {variant_id} is {variant.state}; wait until it is generated or has failed",
                 code="busy")
+        if params_adjust:
+            try:
+                _params_adjust_check(variant, params_adjust)
+            except InvalidDecision as exc:
+                raise VariantActionRefused({"params_adjust": str(exc)}) from None
         why = f"regenerate requested: {reason}" if reason else "regenerate requested"
-        if variant.state != VariantState.REJECTED:
-            variant_transition(variant_id=variant.pk, to=VariantState.SUPERSEDED, actor=actor, reason=why,
-                               expected_from=variant.state)
         ReviewItem.objects.filter(variant=variant).exclude(state=ReviewItem.State.DECIDED).update(
             state=ReviewItem.State.DECIDED, decided_at=timezone.now(), claim_expires_at=None)
-        seed = variant.seed
-        while seed == variant.seed:
-            seed = secrets.randbelow(2**31 - 1) + 1
-        replacement = Variant.objects.create(
-            shop_id=variant.shop_id, source_image_id=variant.source_image_id, market_id=variant.market_id,
-            kind=variant.kind, template_slug=variant.template_slug, template_version=variant.template_version,
-            source_sha256=variant.source_sha256, seed=seed, params={**variant.params, **(params_adjust or {})},
-            fidelity_thresholds=variant.fidelity_thresholds, alt_text=variant.alt_text, supersedes=variant,
-        )
-        events.emit(events.VARIANT_REQUESTED, {"variant_id": replacement.pk}, shop=variant.shop)
-    return replacement
+        return _replacement_request(variant, actor=actor, why=why, params_adjust=params_adjust or {})

@@ -18,7 +18,7 @@ from tests.conftest import celery_on_broker
 from tests.factories import make_variant
 from vitrine.platform import events
 from vitrine.platform.models import Event, HandlerRun, OutboxTask, Shop, Variant
-from vitrine.platform.outbox import outbox_relay, task_enqueue
+from vitrine.platform.outbox import SENT_KEPT_FOR, outbox_purge, outbox_relay, task_enqueue
 from vitrine.platform.selectors import reliability_counts
 from vitrine.platform.services import event_deliver, events_relay, variants_redrive
 
@@ -179,3 +179,20 @@ def test_an_approved_variant_the_merchant_publishes_is_not_stuck(shop, settings,
     assert not OutboxTask.objects.filter(task="vitrine.connectors.tasks.publish_variant").exists()
     assert Variant.objects.get(pk=variant.pk).redriven_at is None  # not counted as re-driven either
     assert reliability_counts()["variants_stuck"] == 0  # nor reported stuck by the health check
+
+
+@pytest.mark.django_db
+def test_sent_outbox_tasks_are_purged_daily_once_kept_long_enough_and_unsent_ones_never() -> None:
+    from vitrine.platform.celery import app
+
+    now = timezone.now()
+    _old_sent, recent_sent, old_unsent = (
+        OutboxTask.objects.create(task="vitrine.platform.tasks.purge_shop", args=[n], kwargs={}, sent_at=sent_at)
+        for n, sent_at in enumerate((now - SENT_KEPT_FOR - timedelta(hours=1), now - timedelta(days=1), None))
+    )
+    OutboxTask.objects.filter(pk=old_unsent.pk).update(created_at=now - timedelta(days=30))
+    assert outbox_relay(limit=0) == 0 and OutboxTask.objects.count() == 3  # the relay's tick deletes nothing
+    assert outbox_purge() == 1
+    assert set(OutboxTask.objects.values_list("pk", flat=True)) == {recent_sent.pk, old_unsent.pk}
+    entry = app.conf.beat_schedule["purge-sent-outbox-tasks"]
+    assert entry["task"] in app.tasks and entry["schedule"].hour == {3}

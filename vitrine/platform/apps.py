@@ -1,3 +1,4 @@
+from celery.schedules import crontab
 from django.apps import AppConfig
 
 from vitrine.platform.beat import PeriodicTask
@@ -12,6 +13,8 @@ class PlatformConfig(AppConfig):
                      every="EVENT_RELAY_INTERVAL"),
         PeriodicTask("redrive-stuck-variants", "vitrine.platform.tasks.redrive_stuck_variants",
                      every="VARIANT_SWEEP_INTERVAL"),
+        PeriodicTask("purge-sent-outbox-tasks", "vitrine.platform.tasks.purge_sent_outbox_tasks",
+                     every=crontab(hour=3, minute=20)),
     )
 
     def ready(self) -> None:

@@ -30,6 +30,11 @@ def relay_undelivered_events() -> dict[str, int]:
     return {"events": services.events_relay(), "tasks": outbox.outbox_relay()}
 
 
+@shared_task(name="vitrine.platform.tasks.purge_sent_outbox_tasks", ignore_result=True)
+def purge_sent_outbox_tasks() -> int:
+    return outbox.outbox_purge()
+
+
 @shared_task(name="vitrine.platform.tasks.redrive_stuck_variants", ignore_result=True)
 def redrive_stuck_variants() -> dict[str, int]:
     return services.variants_redrive()

@@ -226,6 +226,8 @@ class Variant(models.Model):
         indexes = [
             models.Index(fields=["shop", "state"]),
             models.Index(fields=["source_sha256", "template_slug", "template_version", "market"]),
+            # The stuck-variant sweep and the health check look up (state, updated_at older than a cutoff).
+            models.Index(fields=["state", "updated_at"], name="variant_state_updated"),
         ]
         constraints = [
             # The planner's deduplication key: one live variant per (image bytes, template version, market, slot).

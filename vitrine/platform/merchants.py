@@ -10,6 +10,7 @@ from django.db import transaction
 
 from vitrine.platform.models import Market, Shop, ShopMembership
 from vitrine.platform.roles import Role
+from vitrine.platform.validators import language_tag_match
 
 logger = logging.getLogger(__name__)
 
@@ -23,14 +24,6 @@ DEFAULT_AUTO_PUBLISH_MIN_SCORE = 0.9
 MAX_DAILY_CAP = 100_000
 
 # BCP 47 (RFC 5646) language tag, the parts a market uses: language, script, region, variants.
-_BCP47 = re.compile(
-    r"^(?P<language>[A-Za-z]{2,3})"  # ISO 639: the longer forms BCP 47 reserves are not languages of any store
-    r"(?:-(?P<script>[A-Za-z]{4}))?"
-    r"(?:-(?P<region>[A-Za-z]{2}|[0-9]{3}))?"
-    r"(?P<variants>(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*)$"
-)
-
-
 class MarketInUse(ValidationError):
     """A market with variants cannot be deleted (their audit trail names it); disable it instead."""
 
@@ -41,8 +34,11 @@ def locale_validate(value: str) -> str:
     Raises ``ValidationError`` for anything that is not a language tag.
     """
     tag = (value or "").strip().replace("_", "-")
-    match = _BCP47.match(tag)
-    if match is None:
+    match = language_tag_match(tag)
+    # A market's locale is a plain ISO 639 language with an optional script, region and variants: the longer
+    # language forms BCP 47 reserves, extensions and private use name no store's language.
+    if match is None or not re.fullmatch(r"[A-Za-z]{2,3}", match["language"] or "") or match["extensions"] \
+            or match["private"]:
         raise ValidationError(
             f"{value!r} is not a BCP 47 language tag; use a language with an optional script and region, "
             "e.g. de-DE, fr, zh-Hans-CN", code="invalid_locale")

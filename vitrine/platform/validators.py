@@ -11,18 +11,26 @@ from django.core.exceptions import ValidationError
 _BCP47 = re.compile(
     r"""^(?:
         (?P<language>[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})
-        (?:-[A-Za-z]{4})?                          # script
-        (?:-(?:[A-Za-z]{2}|[0-9]{3}))?             # region
-        (?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*   # variants
-        (?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*    # extensions
-        (?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?           # private use
+        (?:-(?P<script>[A-Za-z]{4}))?
+        (?:-(?P<region>[A-Za-z]{2}|[0-9]{3}))?
+        (?P<variants>(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*)
+        (?P<extensions>(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*)
+        (?P<private>(?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?)
     |[Xx](?:-[A-Za-z0-9]{1,8})+)$""",
     re.VERBOSE,
 )
 
 
+def language_tag_match(value: str) -> re.Match[str] | None:
+    """The tag's parts (``language``, ``script``, ``region``, ``variants``, ``extensions``, ``private``), or
+    None when it is not a well-formed tag. The one BCP 47 grammar of the project."""
+    if not isinstance(value, str) or len(value) > 35:
+        return None
+    return _BCP47.fullmatch(value)
+
+
 def is_language_tag(value: str) -> bool:
-    return isinstance(value, str) and len(value) <= 35 and _BCP47.fullmatch(value) is not None
+    return language_tag_match(value) is not None
 
 
 def validate_language_tag(value: str) -> None:

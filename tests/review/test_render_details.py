@@ -103,3 +103,16 @@ def test_a_confident_render_passes_and_the_api_shows_its_details(shop, client):
     (row,) = client.get("/api/v1/variants/").json()["results"]
     assert row["render_details"] == variant.render_details
     assert row["render_details"]["mask_method"] == "classical"
+
+
+def test_a_colourway_is_checked_against_the_target_its_render_resolved_a_swatch_photo_included() -> None:
+    """A target given as a swatch photo has no colour in the parameters: the render's resolved one counts."""
+    from_photo = Variant(kind="colourway", params={"target_image": "swatch"},
+                         render_details={"target_lab": [41.2, 30.5, -12.25], "target_source": "image"})
+    assert scoring._colourway_target(from_photo) == (41.2, 30.5, -12.25)
+    # Rendered before renders recorded their target: the parameters still give it.
+    from_hex = Variant(kind="colourway", params={"target": "#FFFFFF"}, render_details={})
+    assert scoring._colourway_target(from_hex) == pytest.approx((100.0, 0.0, 0.0), abs=0.01)
+    unreadable = Variant(kind="colourway", params={"target_lab": "not a colour"}, render_details={})
+    assert scoring._colourway_target(unreadable) is None
+    assert scoring._colourway_target(Variant(kind="background", render_details={"target_lab": [1, 2, 3]})) is None

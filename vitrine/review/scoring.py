@@ -40,19 +40,25 @@ def _thresholds(variant: Variant) -> dict[str, Any] | None:
 
 
 def _colourway_target(variant: Variant) -> tuple[float, float, float] | None:
-    """The CIELAB colour a colourway variant had to reach: its ``target`` swatch or ``target_lab``."""
+    """The CIELAB colour a colourway variant had to reach, as its render resolved it (``target``,
+    ``target_lab`` or a ``target_image`` swatch photo alike); from its parameters for a variant rendered
+    before renders recorded it (a swatch photo then cannot be checked)."""
     if variant.kind != "colourway":
         return None
     from vitrine.inference.colourspace import parse_lab, rgb_to_lab_exact
     from vitrine.inference.params import parse_color
 
+    resolved = (variant.render_details or {}).get("target_lab")
     try:
+        if resolved:
+            lightness, a, b = (float(v) for v in resolved)
+            return lightness, a, b
         if variant.params.get("target"):
             lab = rgb_to_lab_exact(parse_color(variant.params["target"]))[0]
             return float(lab[0]), float(lab[1]), float(lab[2])
         if variant.params.get("target_lab"):
             return parse_lab(variant.params["target_lab"])
-    except ValueError:
+    except (ValueError, TypeError):
         return None  # the render refused it already; the report then says the target was not checked
     return None
 

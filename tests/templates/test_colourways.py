@@ -67,3 +67,13 @@ def test_bad_swatches_and_products_without_colours_are_refused(shop, product) ->
     plain = make_source_image(shop, external_id="mug", remote_id="mug-1").product
     with pytest.raises(colourways.ColourwayError, match="has no colour option"):
         colourways.colourways_plan(product_id=plain.pk, actor="m")
+
+
+def test_a_variant_request_refuses_the_per_colour_template_with_the_way_to_plan_it(shop, product) -> None:  # type: ignore[no-untyped-def]
+    from vitrine.templates.planner import RequestInvalid, variants_request
+
+    with pytest.raises(RequestInvalid, match="request those from the product's colourways") as refused:
+        variants_request(shop=shop, product_ids=[product.pk], template_slugs=[COLOURWAYS_FROM_OPTIONS],
+                         market_ids=[shop.markets.first().pk], actor="merchant")
+    assert set(refused.value.errors) == {"template_slugs"}
+    assert not Variant.objects.filter(kind="colourway").exists()

@@ -328,6 +328,13 @@ def variants_request(*, shop: Shop, product_ids: Iterable[int], template_slugs: 
         if template is None:
             errors["template_slugs"] = f"there is no live template {slug!r}"
             break
+        if template.kind == EditKind.COLOURWAY and not _colourway_target_given(template):
+            # Its target is each colour option's confirmed swatch: one variant per colour, planned per product.
+            errors["template_slugs"] = (
+                f"template {slug!r} recolours a product to each of its colour options; request those from the "
+                "product's colourways (one per colour with a confirmed swatch), not here"
+            )
+            break
         templates.append(template)
     if not template_slugs:
         errors["template_slugs"] = "choose at least one template"
@@ -352,6 +359,10 @@ def variants_request(*, shop: Shop, product_ids: Iterable[int], template_slugs: 
                 candidates.extend(Candidate(image, template, market) for image in images)
     outcome.add(_plan(locked, candidates, actor=actor))
     return outcome
+
+
+def _colourway_target_given(template: VariantTemplate) -> bool:
+    return any(template.params.get(name) for name in ("target", "target_lab", "target_image"))
 
 
 class RequestInvalid(ValueError):

@@ -339,8 +339,15 @@ FIDELITY_OCR = env.bool("FIDELITY_OCR", default=True)
 # so every worker process shares them; otherwise this process only.
 FIDELITY_TEXT_CACHE_URL = env.str("FIDELITY_TEXT_CACHE_URL", default=REDIS_URL)
 FIDELITY_TEXT_CACHE_SECONDS = env.int("FIDELITY_TEXT_CACHE_SECONDS", default=30 * 24 * 3600)
+# The default cache holds the API's per-caller throttle counters: in Redis when CACHE_URL (default: REDIS_URL) is
+# set, so every web process counts against the one budget; in each process's memory otherwise.
+CACHE_URL = env.str("CACHE_URL", default=REDIS_URL)
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "vitrine"}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    ),
     "fidelity": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": FIDELITY_TEXT_CACHE_URL,
          "KEY_PREFIX": "vitrine", "TIMEOUT": FIDELITY_TEXT_CACHE_SECONDS}

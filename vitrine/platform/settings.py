@@ -24,6 +24,12 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Public base URL of this service (webhook and OAuth callback addresses are built from it).
 APP_URL = env.str("APP_URL", default="http://127.0.0.1:8000")
+# Outgoing mail (invitations, password links): an e-mail URL such as smtp+tls://user:password@host:587;
+# the default prints each message to the worker's log instead of sending it.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Vitrine <no-reply@localhost>")
+# How long a password link stays valid (Django's PASSWORD_RESET_TIMEOUT): 3 days, an invitation's lifetime.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_LINK_SECONDS", default=3 * 24 * 3600)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -74,10 +74,8 @@ class ShopifySessionTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("the token is neither a personal API token (vit_…) nor, on this "
                                                   "server, a Shopify session token (no Shopify app is configured)")
 
-        library_request = {"method": request.method or "GET", "headers": dict(request.headers),
-                           "url": request.build_absolute_uri(), "body": ""}
         try:
-            session = shopify_auth.session_token_verify(library_request)  # type: ignore[arg-type]
+            session = shopify_auth.session_token_verify(shopify_auth.library_request(request))  # type: ignore[arg-type]
         except shopify_auth.SessionTokenInvalid as exc:
             raise exceptions.AuthenticationFailed(f"the Shopify session token was refused ({exc.code})") from None
         shop = Shop.objects.filter(provider=Provider.SHOPIFY, external_id=session.shop_domain).first()

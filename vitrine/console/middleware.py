@@ -30,18 +30,6 @@ CONSOLE_PREFIX = "/app/"
 LOCALE_HEADER = "X-Vitrine-Locale"
 
 
-def _library_request(request: HttpRequest) -> dict[str, object]:
-    return {"method": request.method or "GET", "headers": dict(request.headers),
-            "url": request.build_absolute_uri(), "body": ""}
-
-
-def _library_response(res: object) -> HttpResponse:
-    response = HttpResponse(getattr(res, "body", ""), status=getattr(res, "status", 401))
-    for name, value in getattr(res, "headers", {}).items():
-        response[name] = value
-    return response
-
-
 def embedded_policy(shop_domain: str) -> dict[str, list[str]]:
     """What an embedded page adds to the Content-Security-Policy: who may frame it, and App Bridge."""
     app_bridge = urlsplit(settings.SHOPIFY_APP_BRIDGE_URL)
@@ -74,10 +62,10 @@ class EmbeddedSessionMiddleware:
             return self.get_response(request)
         document_load = not request.headers.get("Authorization")
         try:
-            token = shopify_auth.session_token_verify(_library_request(request))  # type: ignore[arg-type]
+            token = shopify_auth.session_token_verify(shopify_auth.library_request(request))
         except shopify_auth.SessionTokenInvalid as exc:
             logger.info("console: session token refused: %s", exc.message)
-            return _library_response(exc.response)  # to the page that fetches a fresh token, or 401
+            return shopify_auth.library_response(exc.response)  # to the page that fetches a fresh token, or 401
         shop = Shop.objects.filter(provider=Provider.SHOPIFY, external_id=token.shop_domain).first()
         if document_load or shop is None or not shop.is_installed:
             try:

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 import httpx
 import shopify_app
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from vitrine.connectors.errors import (
@@ -68,6 +69,21 @@ class TokenSet:
     access_expires_at: datetime | None
     refresh_token: str
     refresh_expires_at: datetime | None
+
+
+def library_request(request: HttpRequest) -> shopify_app.RequestInput:
+    """A Django (or DRF) request as ``shopify_app`` reads it. Session tokens travel in a header or the query,
+    never in the body, which is left out (DRF may have read its stream already)."""
+    return {"method": request.method or "GET", "headers": dict(request.headers),
+            "url": request.build_absolute_uri(), "body": ""}
+
+
+def library_response(res: shopify_app.Res) -> HttpResponse:
+    """``shopify_app``'s answer (a redirect to the token page, a 401 with a retry header) as a Django response."""
+    response = HttpResponse(res.body, status=res.status)
+    for name, value in res.headers.items():
+        response[name] = value
+    return response
 
 
 def session_token_verify(request: shopify_app.RequestInput) -> SessionToken:

@@ -112,8 +112,8 @@ def variant_publish(*, variant_id: int) -> Variant:
         return variant_transition(variant_id=variant_id, to=VariantState.FAILED, actor=PUBLISH_ACTOR,
                                   reason="nothing to publish: the variant has no rendered image",
                                   expected_from=VariantState.PUBLISHING)
-    connector = connector_for(variant.shop)
     try:
+        connector = connector_for(variant.shop)
         result = connector.publish_variant(variant)
     except ApiError as exc:
         if exc.retryable:

@@ -269,7 +269,7 @@ def catalog_sync(*, shop: Shop, since: datetime | None = None, connector: Connec
     """
     connector = connector or connector_for(shop)
     run = SyncRun.objects.create(provider=shop.provider, shop=shop, full=since is None, since=since)
-    counts = {"seen": 0, "synced": 0, "unchanged": 0, "failed": 0, "deleted": 0}
+    counts = {"synced": 0, "unchanged": 0, "failed": 0, "deleted": 0}  # and "seen", counted from ``seen``
     seen: set[str] = set()
     with log_context(shop_id=shop.pk, sync_run=run.pk):
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +30,16 @@ def uses_postgres() -> bool:
 @pytest.fixture(autouse=True)
 def _isolated_media(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
+def _own_default_cache(settings) -> None:  # type: ignore[no-untyped-def]
+    """Each test counts API throttles afresh: keys of its own in Redis (never a FLUSHDB of the Redis the
+    broker uses), a store of its own in memory."""
+    own = uuid.uuid4().hex[:12]
+    settings.CACHES = {**settings.CACHES,
+                       "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{own}", "LOCATION":
+                                   settings.CACHES["default"].get("LOCATION") or f"test-{own}"}}
 
 
 @pytest.fixture(autouse=True)

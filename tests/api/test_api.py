@@ -10,7 +10,6 @@ import uuid
 
 import jwt
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 from drf_spectacular.validation import validate_schema
@@ -243,9 +242,34 @@ def test_filters_validate_and_narrow(api_as, world: World) -> None:
     assert api.get("/api/v1/usage/", {"days": 0}).status_code == 400
 
 
+def test_the_throttle_budget_is_shared_through_redis_and_its_outage_does_not_fail_requests(
+    api_as, settings, caplog
+) -> None:
+    """With the counters in Redis every web process counts against one budget; with Redis down the API still
+    answers (unthrottled) instead of failing."""
+    from django.core.cache import caches
+
+    from tests.conftest import redis_url
+
+    settings.API_THROTTLE_RATE = "2/min"
+    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                                      "LOCATION": redis_url(), "KEY_PREFIX": settings.CACHES[
+                                                          "default"]["KEY_PREFIX"]}}
+    api = api_as("viewer")
+    assert api.get("/api/v1/shop/").status_code == 200
+    first = caches["default"]
+    settings.CACHES = {**settings.CACHES}  # the cache handler starts afresh, as in another process
+    assert caches["default"] is not first
+    assert [api.get("/api/v1/shop/").status_code for _ in range(2)] == [200, 429]
+    settings.CACHES = {**settings.CACHES, "default": {**settings.CACHES["default"],
+                                                      "LOCATION": "redis://127.0.0.1:1/0"}}
+    with caplog.at_level("WARNING", logger="vitrine.api.base"):
+        assert [api.get("/api/v1/shop/").status_code for _ in range(3)] == [200, 200, 200]
+    assert "its cache is unreachable" in caplog.text
+
+
 def test_throttled_per_token(api_as, shop: Shop, settings) -> None:
     settings.API_THROTTLE_RATE = "3/min"
-    cache.clear()
     api = api_as("viewer")
     codes = [api.get("/api/v1/shop/").status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
@@ -253,7 +277,6 @@ def test_throttled_per_token(api_as, shop: Shop, settings) -> None:
     assert response["Content-Type"] == "application/problem+json" and int(response["Retry-After"]) > 0
     other = token_client(shop, member(shop, "viewer", "second-viewer"))
     assert other.get("/api/v1/shop/").status_code == 200  # another token has its own budget
-    cache.clear()
 
 
 # --- the OpenAPI document ---------------------------------------------------------------------------

@@ -212,7 +212,7 @@ def test_import_csv_command_creates_the_shop_and_prints_each_problem(folder: Pat
 
 # --- publishing into the export folder ------------------------------------------------------------
 def approved_variant(
-    shop: Shop, *, handle: str = "mug", locale: str = "de-DE", alt: str = "Becher"
+    shop: Shop, *, handle: str = "mug", locale: str = "de-DE", alt: str = "Becher", template: str = "studio-sweep-light"
 ) -> Variant:
     image = SourceImage.objects.get(product__shop=shop, product__external_id=handle, position=1)
     png = io.BytesIO()
@@ -223,7 +223,7 @@ def approved_variant(
         source_image=image,
         market=shop.markets.get(locale=locale),
         kind="background",
-        template_slug="studio-sweep-light",
+        template_slug=template,
         template_version=1,
         source_sha256=image.sha256,
         seed=1,
@@ -298,6 +298,28 @@ def test_replace_mode_swaps_the_source_image_row(imported: Shop, folder: Path) -
         ("images/mug-side.png", ""),
         ("images/lamp.png", ""),
     ]
+
+
+def test_replace_mode_shows_the_variant_published_last_and_supersedes_the_one_it_displaced(
+    imported: Shop, folder: Path
+) -> None:
+    imported.publish_mode = "replace"
+    imported.save()
+    first = connector_services.variant_publish(variant_id=approved_variant(imported, alt="Erst").pk)
+    elsewhere = connector_services.variant_publish(variant_id=approved_variant(imported, locale="zh-CN", alt="Mug").pk)
+    second = connector_services.variant_publish(
+        variant_id=approved_variant(imported, alt="Zweit", template="studio-sweep-dark").pk
+    )
+    states = dict(Variant.objects.filter(pk__in=[first.pk, second.pk, elsewhere.pk]).values_list("pk", "state"))
+    # Each market has its own export: the Chinese one is not displaced by a German variant.
+    assert states == {first.pk: "superseded", second.pk: "published", elsewhere.pk: "published"}
+    rows = exported_rows(folder, "de-DE")
+    assert [(r["Image Src"], r["Image Alt Text"]) for r in rows] == [
+        (f"images/{second.remote_media_id}", "Zweit"),
+        ("images/mug-side.png", ""),
+        ("images/lamp.png", ""),
+    ]
+    assert exported_rows(folder, "zh-CN")[0]["Image Src"] == f"images/{elsewhere.remote_media_id}"
 
 
 def test_revert_takes_the_image_out_again(imported: Shop, folder: Path) -> None:

@@ -1,5 +1,6 @@
 """Replace mode: an image we published in a merchant's slot is our own media, never a new source. The other
-markets' variants of that photo stay live and publishable; only the merchant's own change supersedes them."""
+markets' variants of that photo stay live and publishable; only the merchant's own change supersedes them, and a
+published one is superseded when another variant takes its place in the slot."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from tests.factories import make_variant, png_bytes
 from vitrine.connectors import services as connector_services
 from vitrine.connectors.models import PublishRecord
 from vitrine.platform.catalog import product_sync
-from vitrine.platform.lifecycle import VariantState
+from vitrine.platform.lifecycle import IllegalTransition, VariantState
 from vitrine.platform.models import Market, SourceImage, Variant
 from vitrine.platform.services import blob_put, blob_read
 
@@ -54,13 +55,15 @@ def test_shopify_replace_keeps_the_sibling_markets_live_until_the_merchant_chang
     assert not SourceImage.objects.filter(product=synced_product, published_by_us=True).exists()
     assert states(german, american, french) == ["published", "in_review", "approved"]
 
-    # The French one is still publishable into the same slot; reverting the German one then leaves it alone.
+    # The French one is still publishable into the same slot; the German one no longer shows there, so it is
+    # superseded (not left "published"), and there is nothing of it left to revert.
     connector_services.variant_publish(variant_id=french.pk)
-    assert states(french) == ["published"]
+    assert states(german, french) == ["superseded", "published"]
     slot = fake_shopify.product_media(SHOP_DOMAIN, synced_product.external_id)[0]
     assert slot.filename.startswith(f"vitrine-{french.pk}-")
     assert PublishRecord.objects.get(variant=french).checkpoint["replaced"]["alt"] == "Linen shirt, front"
-    connector_services.variant_revert(variant_id=german.pk, actor="user:1")
+    with pytest.raises(IllegalTransition):
+        connector_services.variant_revert(variant_id=german.pk, actor="user:1")
     assert fake_shopify.product_media(SHOP_DOMAIN, synced_product.external_id)[0].filename == slot.filename
     product_sync(shop_id=shopify_shop.pk, external_id=synced_product.external_id)
     assert states(american) == ["in_review"]
@@ -100,7 +103,7 @@ def test_taobao_replace_keeps_the_sibling_markets_live_until_the_seller_changes_
 
     # The Japanese one replaces the same slot; the original a revert restores is still the seller's photo.
     connector_services.variant_publish(variant_id=japanese.pk)
-    assert states(japanese) == ["published"]
+    assert states(chinese, japanese) == ["superseded", "published"]
     assert PublishRecord.objects.get(variant=japanese).checkpoint["original"]["picture_path"] == seller_path
     product_sync(shop_id=taobao_shop.pk, external_id=synced_item.external_id)
     source.refresh_from_db()

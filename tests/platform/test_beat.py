@@ -17,7 +17,7 @@ def test_every_periodic_task_of_every_app_is_on_the_schedule_once() -> None:
     assert set(schedule) == {
         "relay-undelivered-events", "redrive-stuck-variants", "resume-waiting-variants", "sweep-oauth-states",
         "shopify-reconcile", "taobao-tmc-poll", "taobao-sync", "api-purge-idempotency-keys",
-        "plan-deferred-variants",
+        "plan-deferred-variants", "purge-sent-outbox-tasks",
     }
     for entry in schedule.values():  # a typo in a task name would never run
         module, name = entry["task"].rsplit(".", 1)

@@ -36,6 +36,7 @@ class Store:
     fail_listing: Exception | None = None
     downloads: list[bool] = field(default_factory=list)
     lists_everything: ClassVar[bool] = True
+    listing_per_market: ClassVar[bool] = False
     provider: ClassVar[str] = "csvfile"
 
     def add(self, external_id: str, *, images: int = 1, seed: int = 0) -> RemoteProduct:

@@ -65,7 +65,8 @@ class LedgerPublisher:
         raise NotImplementedError
 
     def _result(self, record: PublishRecord, *, already_published: bool) -> PublishResult:
-        return PublishResult(remote_media_id=record.remote_media_id, already_published=already_published)
+        return PublishResult(remote_media_id=record.remote_media_id, already_published=already_published,
+                             replaced_source=record.mode == PublishRecord.Mode.REPLACE)
 
     def _resumed(self, record: PublishRecord) -> bool:
         """Whether an earlier attempt may already have had an effect in the store."""

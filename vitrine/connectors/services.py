@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from vitrine.connectors.base import connector_for
 from vitrine.connectors.errors import ApiError
-from vitrine.connectors.models import Credential, InboxMessage, OAuthState
+from vitrine.connectors.models import Credential, InboxMessage, OAuthState, PublishRecord
 from vitrine.platform import events
 from vitrine.platform.lifecycle import IllegalTransition, VariantState
 from vitrine.platform.models import Shop, Variant
@@ -112,8 +112,9 @@ def variant_publish(*, variant_id: int) -> Variant:
         return variant_transition(variant_id=variant_id, to=VariantState.FAILED, actor=PUBLISH_ACTOR,
                                   reason="nothing to publish: the variant has no rendered image",
                                   expected_from=VariantState.PUBLISHING)
+    connector = connector_for(variant.shop)
     try:
-        result = connector_for(variant.shop).publish_variant(variant)
+        result = connector.publish_variant(variant)
     except ApiError as exc:
         if exc.retryable:
             raise
@@ -126,7 +127,23 @@ def variant_publish(*, variant_id: int) -> Variant:
         )
         events.emit(events.VARIANT_PUBLISHED, {"variant_id": variant_id, "remote_media_id": result.remote_media_id,
                                                "resumed": result.already_published}, shop=published.shop)
+        if result.replaced_source:
+            _displaced_supersede(published, per_market=connector.listing_per_market)
     return published
+
+
+def _displaced_supersede(published: Variant, *, per_market: bool) -> None:
+    """A variant that replaced the source image took the one place on the listing that an earlier variant of
+    the same image had replaced too: that one no longer shows, so it is superseded, not left "published".
+    A sibling added as an image of its own stays on the listing and stays published."""
+    displaced = Variant.objects.filter(source_image_id=published.source_image_id, state=VariantState.PUBLISHED)
+    if per_market:
+        displaced = displaced.filter(market_id=published.market_id)
+    displaced = displaced.exclude(pk=published.pk).exclude(publish_record__mode=PublishRecord.Mode.ADD)
+    for sibling_id in displaced.values_list("pk", flat=True):
+        variant_transition(variant_id=sibling_id, to=VariantState.SUPERSEDED, actor=PUBLISH_ACTOR,
+                           expected_from=VariantState.PUBLISHED,
+                           reason=f"variant {published.pk} replaced the same source image on the listing")
 
 
 def variant_fail_publishing(*, variant_id: int, reason: str) -> Variant:

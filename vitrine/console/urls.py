@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.i18n import set_language
 
-from vitrine.console import setup_views, views
+from vitrine.console import account_views, setup_views, views
 
 app_name = "console"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.logout, name="logout"),
+    path("password/", account_views.password_forgot, name="password-forgot"),
+    path("password/<uidb64>/<token>/", account_views.PasswordSetView.as_view(), name="password-set"),
     path("language/", set_language, name="language"),
     path("shop/", views.shop_switch, name="shop-switch"),
     path("image/<str:token>", views.image, name="image"),

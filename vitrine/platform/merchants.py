@@ -7,8 +7,10 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import get_language, override
 
 from vitrine.platform.models import Market, Shop, ShopMembership
+from vitrine.platform.outbox import task_enqueue
 from vitrine.platform.roles import Role
 from vitrine.platform.validators import language_tag_match
 
@@ -164,10 +166,11 @@ def _owners_left(shop: Shop, *, without: int) -> int:
     return ShopMembership.objects.filter(shop=shop, role=Role.OWNER).exclude(pk=without).count()
 
 
-def membership_invite(*, shop: Shop, email: str, role: str, actor: str) -> ShopMembership:
-    """Give a person (found or created by e-mail address) a role in the shop.
+def membership_invite(*, shop: Shop, email: str, role: str, actor: str, language: str = "") -> ShopMembership:
+    """Give a person (found or created by e-mail address) a role in the shop, and e-mail them.
 
-    A new account has no password: the person sets one through the password reset e-mail.
+    A new account has no password: the invitation carries a link to set one (valid PASSWORD_RESET_TIMEOUT).
+    The e-mail goes out through the outbox, so it is sent once the membership is committed, never without it.
     """
     from django.contrib.auth import get_user_model
     from django.core.validators import validate_email
@@ -180,14 +183,70 @@ def membership_invite(*, shop: Shop, email: str, role: str, actor: str) -> ShopM
     if role not in Role.values:
         raise ValidationError({"role": f"must be one of {', '.join(Role.values)}"})
     user_model = get_user_model()
-    user = user_model.objects.filter(email__iexact=address).order_by("pk").first()
-    if user is None:
-        user = user_model.objects.create_user(username=address, email=address)  # no password: unusable
-    membership, created = ShopMembership.objects.get_or_create(user=user, shop=shop, defaults={"role": role})
-    if not created:
-        raise ValidationError({"email": f"{address} is a member of this shop already ({membership.role})"})
+    with transaction.atomic():
+        user = user_model.objects.filter(email__iexact=address).order_by("pk").first()
+        if user is None:
+            user = user_model.objects.create_user(username=address, email=address)  # no password: unusable
+        membership, created = ShopMembership.objects.get_or_create(user=user, shop=shop, defaults={"role": role})
+        if not created:
+            raise ValidationError({"email": f"{address} is a member of this shop already ({membership.role})"})
+        task_enqueue("vitrine.platform.tasks.send_password_link",
+                     kwargs={"user_id": user.pk, "shop_id": shop.pk, "language": language or get_language()})
     logger.info("%s invited to shop %s as %s by %s", address, shop.pk, role, actor)
     return membership
+
+
+def password_link_request(*, email: str, language: str = "") -> int:
+    """E-mail a link to set a new password to every active account with this address (through the outbox).
+
+    Says nothing about whether an account exists (the caller shows the same page either way); returns how many
+    links were asked for, for logs and tests."""
+    from django.contrib.auth import get_user_model
+
+    address = (email or "").strip()
+    if not address:
+        return 0
+    users = list(get_user_model().objects.filter(email__iexact=address, is_active=True).values_list("pk", flat=True))
+    with transaction.atomic():
+        for user_id in users:
+            task_enqueue("vitrine.platform.tasks.send_password_link",
+                         kwargs={"user_id": user_id, "shop_id": None, "language": language or get_language()})
+    return len(users)
+
+
+def password_link_send(*, user_id: int, shop_id: int | None, language: str) -> bool:
+    """Send the e-mail: an invitation to ``shop_id`` when given, else a password link. A person who has a
+    password already is told where to log in; one without gets a one-time link to set it (Django's token:
+    it stops working once the password changes or after PASSWORD_RESET_TIMEOUT). False when there is no one
+    to write to (the account is gone, inactive or has no address)."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.tokens import default_token_generator
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not user.email:
+        return False
+    base = settings.APP_URL.rstrip("/")
+    link = base + reverse("console:password-set", kwargs={
+        "uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)})
+    context = {
+        "shop": Shop.objects.filter(pk=shop_id).first() if shop_id else None,
+        "email": user.email,
+        "link": link,
+        "has_password": user.has_usable_password(),
+        "login": base + reverse("console:login"),
+        "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+    }
+    with override(language or settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string("console/email/password_link_subject.txt", context).split())
+        body = render_to_string("console/email/password_link.txt", context)
+    send_mail(subject, body, None, [user.email])
+    return True
 
 
 def membership_set_role(*, shop: Shop, membership_id: int, role: str, actor: str) -> ShopMembership:

@@ -24,6 +24,12 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Public base URL of this service (webhook and OAuth callback addresses are built from it).
 APP_URL = env.str("APP_URL", default="http://127.0.0.1:8000")
+# Outgoing mail (invitations, password links): an e-mail URL such as smtp+tls://user:password@host:587;
+# the default prints each message to the worker's log instead of sending it.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Vitrine <no-reply@localhost>")
+# How long a password link stays valid (Django's PASSWORD_RESET_TIMEOUT): 3 days, an invitation's lifetime.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_LINK_SECONDS", default=3 * 24 * 3600)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -339,8 +345,15 @@ FIDELITY_OCR = env.bool("FIDELITY_OCR", default=True)
 # so every worker process shares them; otherwise this process only.
 FIDELITY_TEXT_CACHE_URL = env.str("FIDELITY_TEXT_CACHE_URL", default=REDIS_URL)
 FIDELITY_TEXT_CACHE_SECONDS = env.int("FIDELITY_TEXT_CACHE_SECONDS", default=30 * 24 * 3600)
+# The default cache holds the API's per-caller throttle counters: in Redis when CACHE_URL (default: REDIS_URL) is
+# set, so every web process counts against the one budget; in each process's memory otherwise.
+CACHE_URL = env.str("CACHE_URL", default=REDIS_URL)
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "vitrine"}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    ),
     "fidelity": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": FIDELITY_TEXT_CACHE_URL,
          "KEY_PREFIX": "vitrine", "TIMEOUT": FIDELITY_TEXT_CACHE_SECONDS}

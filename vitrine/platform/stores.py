@@ -66,6 +66,7 @@ class PublishResult:
     remote_media_id: str
     url: str = ""
     already_published: bool = False  # a retry found the media from an earlier attempt
+    replaced_source: bool = False  # the variant took the source image's own place on the listing
 
 
 @runtime_checkable
@@ -74,6 +75,9 @@ class Connector(Protocol):
     # Whether a full read lists every product the store holds. When not (Taobao lists on-sale items only),
     # a product a full read did not list is asked for by itself before it is taken for deleted.
     lists_everything: ClassVar[bool]
+    # Whether each market has a listing of its own (an export per market) rather than one listing that every
+    # market shares: a variant that replaces the source image displaces only what showed in the same listing.
+    listing_per_market: ClassVar[bool]
     shop: Shop
 
     def fetch_product(self, external_id: str) -> RemoteProduct | None:

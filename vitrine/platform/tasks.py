@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from smtplib import SMTPException
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from vitrine.platform import outbox, services
+from vitrine.platform import merchants, outbox, services
 from vitrine.platform.storetask import StoreTask
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,13 @@ def deliver_event(event_id: int) -> None:
 def relay_undelivered_events() -> dict[str, int]:
     # One beat entry relays both outboxes: events and the tasks handlers and services asked for.
     return {"events": services.events_relay(), "tasks": outbox.outbox_relay()}
+
+
+@shared_task(name="vitrine.platform.tasks.send_password_link", ignore_result=True, acks_late=True,
+             autoretry_for=(OSError, SMTPException), retry_backoff=30, retry_backoff_max=1800, max_retries=8)
+def send_password_link(user_id: int, shop_id: int | None = None, language: str = "") -> bool:
+    """An invitation or password e-mail; a mail server that is down is retried with backoff."""
+    return merchants.password_link_send(user_id=user_id, shop_id=shop_id, language=language)
 
 
 @shared_task(name="vitrine.platform.tasks.purge_sent_outbox_tasks", ignore_result=True)

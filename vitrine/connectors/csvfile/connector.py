@@ -18,7 +18,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import unquote, urlsplit
@@ -94,6 +94,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
 class CsvFileConnector:
     provider: ClassVar[str] = PROVIDER
     lists_everything: ClassVar[bool] = True
+    listing_per_market: ClassVar[bool] = True  # one products.csv per market
 
     def __init__(self, shop: Shop) -> None:
         self.shop = shop
@@ -293,7 +294,7 @@ class CsvFileConnector:
             _atomic_write(target, data)
         self.export_write(variant.market, including=variant)
         return PublishResult(remote_media_id=filename, url=self.image_src(variant.market, filename),
-                             already_published=already)
+                             already_published=already, replaced_source=self.shop.publish_mode == "replace")
 
     def revert_variant(self, variant: Variant) -> None:
         """Remove the exported image and its row; the original images were never touched."""
@@ -312,6 +313,15 @@ class CsvFileConnector:
         if including is not None and all(v.pk != including.pk for v in published):
             published.append(including)
         replace = self.shop.publish_mode == "replace"
+        if replace:
+            # The source image has one place: the variant published last shows there (the one being published
+            # now before any other); the variants it displaced are superseded once it is published.
+            def shown_last(variant: Variant) -> tuple[bool, datetime, int]:
+                is_new = including is not None and variant.pk == including.pk
+                return is_new, variant.published_at or datetime.min.replace(tzinfo=UTC), variant.pk
+
+            newest = {variant.source_image_id: variant for variant in sorted(published, key=shown_last)}
+            published = list(newest.values())
         additions = [
             NewImageRow(
                 handle=variant.source_image.product.external_id,

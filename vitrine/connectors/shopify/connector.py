@@ -23,6 +23,7 @@ PAGES, BULK = "pages", "bulk"  # how a catalogue read goes: a paginated products
 class ShopifyConnector:
     provider: ClassVar[str] = PROVIDER
     lists_everything: ClassVar[bool] = True
+    listing_per_market: ClassVar[bool] = False
 
     def __init__(self, shop: Shop) -> None:
         self.shop = shop

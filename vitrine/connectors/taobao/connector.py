@@ -59,6 +59,7 @@ class WindowStats:
 class TaobaoConnector:
     provider: ClassVar[str] = PROVIDER
     lists_everything: ClassVar[bool] = False  # the listing holds on-sale items only
+    listing_per_market: ClassVar[bool] = False
 
     def __init__(self, shop: Shop, *, http: httpx.Client | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:

@@ -110,7 +110,8 @@ class Publisher(LedgerPublisher):
     def _result(self, record: PublishRecord, *, already_published: bool) -> PublishResult:
         return PublishResult(remote_media_id=record.remote_media_id,
                              url=(record.checkpoint.get("item_img") or {}).get("url", ""),
-                             already_published=already_published)
+                             already_published=already_published,
+                             replaced_source=record.mode == PublishRecord.Mode.REPLACE)
 
     def _publishable(self, variant: Variant) -> tuple[bytes, str]:
         return publishable_file(variant)

@@ -1,8 +1,8 @@
 """Seed a throwaway database for the API fuzz run and print an owner's personal API token.
 
 Run by scripts/api-fuzz.sh (DJANGO_SETTINGS_MODULE and DATABASE_URL point at the throwaway database): one
-CSV shop with two markets, products with images, variants in every state, a review item, a rule, a glossary
-entry, a colleague, and a second shop whose objects must stay invisible.
+CSV shop with two markets, products with images (one with a colour option), variants in every state, a review
+item, a rule, a glossary entry, a colleague, and a second shop whose objects must stay invisible.
 """
 
 from __future__ import annotations
@@ -41,8 +41,10 @@ def seed() -> str:
                    Market.objects.create(shop=shop, locale="fr-FR", region="FR")]
         variants = []
         for index, state in enumerate(["requested", "failed", "in_review", "approved", "published", "rejected"]):
+            # The first product is sold in two colours (its colourway endpoints get past "no colour option").
+            options = [{"name": "Color", "values": ["Black", "Navy"]}] if index == 0 else []
             product = Product.objects.create(shop=shop, external_id=f"p{index}", title=f"Product {index}",
-                                             product_type="Mug", tags=["fuzz"], status="active")
+                                             product_type="Mug", tags=["fuzz"], status="active", options=options)
             intake = image_intake(png(index + 100 * len(shops)), filename=f"p{index}.png")
             image = SourceImage.objects.create(
                 product=product, remote_id=f"img{index}", original=intake.original, image=intake.image,

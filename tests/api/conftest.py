@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from tests.factories import make_source_image, make_variant
 from vitrine.api.services import api_token_create
-from vitrine.platform.models import Market, Shop, ShopMembership, Variant
+from vitrine.platform.models import Market, Product, Shop, ShopMembership, Variant
 from vitrine.review.models import ReviewItem
 from vitrine.templates.models import GlossaryEntry, TemplateRule
 
@@ -82,6 +82,8 @@ def build_world(shop: Shop) -> World:
     market, _ = shop.markets.get_or_create(locale="de-DE", defaults={"region": "DE"})
     spare = Market.objects.create(shop=shop, locale="ja-JP", region="JP")
     image = make_source_image(shop, external_id="sneaker", remote_id="sneaker-1", seed=40)
+    # Sold in two colours, photographed in the first: Navy is the colourway to make.
+    Product.objects.filter(pk=image.product_id).update(options=[{"name": "Color", "values": ["Black", "Navy"]}])
     rule = TemplateRule.objects.create(shop=shop, template_slug="studio-sweep-warm")
     entry = GlossaryEntry.objects.create(shop=shop, source_text="Organic cotton", locale="de",
                                          translation="Bio-Baumwolle")

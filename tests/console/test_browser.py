@@ -20,7 +20,7 @@ from tests.factories import make_source_image
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import Market, Product, Variant
 from vitrine.platform.roles import Role
-from vitrine.templates.models import GlossaryEntry
+from vitrine.templates.models import ColourSwatch, GlossaryEntry
 
 APP_BRIDGE = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
 TOKEN_URL = "https://cdn.shopify.com/vitrine-test/id-token"
@@ -172,6 +172,34 @@ def test_console_walk(browser, live_server, csv_shop, artifacts_dir, locale, lan
             tab.locator(f'nav.sidebar a[href="/app/{page}/"]').click()
             arrive(tab, page)
             shot(tab, folder, page)
+    finally:
+        context.close()
+
+
+def test_colourways_section_confirms_a_swatch(browser, live_server, csv_shop, artifacts_dir):
+    folder = artifacts_dir / "console" / "en"
+    folder.mkdir(parents=True, exist_ok=True)
+    owner = make_member("olivia", csv_shop, Role.OWNER)
+    mug = Product.objects.get(shop=csv_shop, handle="mug")
+    Product.objects.filter(pk=mug.pk).update(options=[{"name": "Colour", "values": ["Blue", "Navy"]}])
+    context, tab = open_tab(browser, "en-US")
+    try:
+        tab.goto(f"{live_server.url}/app/")
+        tab.wait_for_selector("#id_username")
+        tab.locator("#id_username").fill(owner.username)
+        tab.locator("#id_password").fill(PASSWORD)
+        tab.locator("#id_password").press("Enter")
+        arrive(tab, "overview")
+        tab.goto(f"{live_server.url}/app/products/{mug.pk}/")
+        arrive(tab, "products")
+        navy = tab.locator('#colourways tr[data-colour="Navy"] input[type=color]')
+        expect(navy).to_have_value("#1f2a44")  # the suggestion from the colour's name
+        navy.fill("#202c48")
+        tab.locator('#colourways tr[data-colour="Navy"] button[type=submit]').click()
+        tab.wait_for_selector(".message-success")
+        expect(tab.locator('#colourways tr[data-colour="Navy"] [data-swatch="#202C48"]')).to_be_visible()
+        assert ColourSwatch.objects.get(product=mug, option_value="Navy").color == "#202C48"
+        shot(tab, folder, "product-colourways")
     finally:
         context.close()
 

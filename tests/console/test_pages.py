@@ -277,6 +277,8 @@ def test_onboarding_preview_uses_the_first_product(client, csv_shop, owner, djan
 
 WRITES = [  # (url name, args, form data, the action it needs)
     ("console:variants-request", [], {"product": ["999999"], "template": "x", "market": ["1"]}, "request_variants"),
+    ("console:swatch-confirm", [999999], {"option_value": "Navy", "color": "#1F2A44"}, "request_variants"),
+    ("console:colourways-make", [999999], {}, "request_variants"),
     ("console:variant-action", [999999, "regenerate"], {}, "request_variants"),
     ("console:variant-action", [999999, "retry"], {}, "request_variants"),
     ("console:variant-action", [999999, "publish"], {}, "publish"),
@@ -327,3 +329,54 @@ def test_every_state_and_edit_kind_has_words_in_the_app():
 
     assert set(VariantState.values) <= set(labels.STATES)
     assert set(EditKind.values) <= set(labels.KINDS)
+
+
+def _messages(page: str) -> str:
+    return re.sub(r"\s+", " ", page)
+
+
+def test_colourways_confirm_a_swatch_then_make_them_and_viewers_only_see_them(client, csv_shop, owner):
+    login(client, owner)
+    product = Product.objects.get(shop=csv_shop, external_id="mug")
+    url = reverse("console:product", args=[product.pk])
+    assert 'id="colourways"' not in client.get(url).content.decode()  # no colour option: no section
+    Product.objects.filter(pk=product.pk).update(options=[{"name": "Colour", "values": ["Blue", "Navy", "Sand"]}])
+    for language in ("en", "zh-hans"):
+        client.cookies["django_language"] = language
+        page = client.get(url).content.decode()
+        assert 'id="colourways"' in page and " style=" not in page and "<script>" not in page
+        fields = FieldLabels()
+        fields.feed(page)
+        assert not fields.unlabelled(), fields.unlabelled()
+    assert "换色" in page and "确认" in page
+    client.cookies["django_language"] = "en"
+    page = client.get(url).content.decode()
+    assert 'value="#1F2A44"' in page  # Navy's suggestion, prefilled
+    assert page.count('name="option_value"') == 2  # Blue is photographed (the first colour): nothing to confirm
+
+    confirm = reverse("console:swatch-confirm", args=[product.pk])
+    bad = client.post(confirm, {"option_value": "Navy", "color": "navy", "next": url}, follow=True)
+    assert "is not a colour" in _messages(bad.content.decode())
+    unknown = client.post(confirm, {"option_value": "Green", "color": "#00FF00"}, follow=True)
+    assert "not one of this product&#x27;s colours" in unknown.content.decode()
+    done = client.post(confirm, {"option_value": "Navy", "color": "#1f2a44", "next": url}, follow=True)
+    assert "The swatch for Navy is confirmed: #1F2A44." in _messages(done.content.decode())
+    assert 'data-swatch="#1F2A44"' in done.content.decode()
+
+    germany = Market.objects.get(shop=csv_shop, locale="de-DE")
+    made = client.post(reverse("console:colourways-make", args=[product.pk]),
+                       {"market": str(germany.pk), "next": url}, follow=True)
+    page = _messages(made.content.decode())
+    assert "1 colourways requested; 0 were made before." in page
+    assert "Waiting for a confirmed swatch: Sand." in page
+    variant = Variant.objects.get(shop=csv_shop, kind="colourway")
+    assert (variant.slot, variant.market_id, variant.params["target"]) == ("colour:Navy", germany.pk, "#1F2A44")
+    assert f'data-variant="{variant.pk}"' in page
+
+    viewer = make_member("vera", csv_shop, Role.VIEWER)
+    login(client, viewer)
+    page = client.get(url).content.decode()
+    assert 'id="colourways"' in page and 'fill="#1F2A44"' in page  # the chip, read-only
+    assert "swatch-form" not in page and "colourways-form" not in page
+    assert client.post(confirm, {"option_value": "Sand", "color": "#D8C8A8"}).status_code == 403
+    assert client.post(reverse("console:colourways-make", args=[product.pk]), {}).status_code == 403

@@ -80,6 +80,20 @@ PRODUCT_DETAIL = _response("a product with images", {**_PRODUCT, "images": [{
     "id": 9, "position": 1, "alt": "Sneaker", "width": 1200, "height": 1200,
     "url": "/api/v1/files/" + "a" * 64 + "/", "variants": {"de-DE": [_VARIANT]}}]})
 
+COLOURWAYS = _response("three colours", {"product_id": 5, "colours": [
+    {"option_value": "Red", "photographed": True, "swatch": None, "suggested_swatch": "#B22234",
+     "variant": None},
+    {"option_value": "Navy", "photographed": False, "swatch": "#1F2A44", "suggested_swatch": None,
+     "variant": {**_VARIANT, "id": 46, "kind": "colourway", "template_slug": "colourways-from-options",
+                 "template_version": 1, "alt_text": "Sneaker, Navy"}},
+    {"option_value": "Sand", "photographed": False, "swatch": None, "suggested_swatch": None,
+     "variant": None}]}, ("200",))
+SWATCH_IN = _request("confirm navy", {"option_value": "Navy", "color": "#1F2A44"})
+SWATCH = _response("a confirmed swatch", {"option_value": "Navy", "color": "#1F2A44", "confirmed_at": _T}, ("200",))
+COLOURWAYS_IN = _request("for Germany", {"market_id": 3})
+COLOURWAYS_PLANNED = _response("planned", {"created": [46], "waiting_for_swatch": ["Sand"], "existing": 0},
+                               ("202",))
+
 _ITEM = {"id": 17, "state": "claimed", "priority": 0, "due_at": _T, "claimed_by": "reviewer@acme.example",
          "claimed_at": _T, "claim_expires_at": _T, "decided_at": None, "variant": _VARIANT}
 REVIEW_ITEM = _response("an item", _ITEM)

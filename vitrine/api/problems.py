@@ -1,7 +1,8 @@
 """Errors as ``application/problem+json`` (RFC 9457): type, title, status, detail, and ``errors`` per field.
 
 Domain errors of the services map here too: a Django ``ValidationError`` is a 400 with its field errors, an
-illegal lifecycle move or a refused action a 409 that says what state the object is in.
+illegal lifecycle move or a refused action a 409 that says what state the object is in (a colourway error: a 400
+on the field it names, else a 409).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from vitrine.review.services import (
     ReviewError,
     VariantNotInReview,
 )
+from vitrine.templates.colourways import ColourwayError
 from vitrine.templates.planner import RequestInvalid
 from vitrine.templates.services import RuleInvalid, TemplateInvalid
 
@@ -83,6 +85,9 @@ def _translate(exc: Exception) -> Exception:
         return Conflict(str(exc))
     if isinstance(exc, ItemNotFound):
         return exceptions.NotFound(str(exc))
+    if isinstance(exc, ColourwayError):
+        # A named input is wrong (400); otherwise the product or shop is not ready for colourways (409).
+        return exceptions.ValidationError({exc.field: [str(exc)]}) if exc.field else Conflict(str(exc))
     if isinstance(exc, ReviewError | RuleInvalid | TemplateInvalid):
         return exceptions.ValidationError({NON_FIELD: [str(exc)]})
     if isinstance(exc, DjangoValidationError):

@@ -17,6 +17,7 @@ from vitrine.api import fields as f
 from vitrine.platform.lifecycle import VariantState
 from vitrine.platform.models import EditKind, Event, Product, SourceImage, Variant
 from vitrine.review.models import Decision, ReviewItem
+from vitrine.templates.models import ColourSwatch
 
 # BCP 47 as the schema states it (letters in either case); the service then writes it canonically.
 LOCALE_PATTERN = (r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?"
@@ -114,6 +115,46 @@ class ProductDetailSerializer(ProductSerializer):
     def get_images(self, product: Product) -> list[dict[str, Any]]:
         images = [image for image in product.images.all() if image.removed_at is None and not image.published_by_us]
         return SourceImageSerializer(sorted(images, key=lambda i: (i.position, i.pk)), many=True).data
+
+
+class ColourRowSerializer(serializers.Serializer):
+    option_value = f.CharField(source="value", help_text="A value of the product's colour option.")
+    photographed = f.BooleanField(help_text="A live photo shows it (its alt text names it): no colourway is made.")
+    swatch = f.CharField(allow_null=True, help_text="The confirmed swatch, #RRGGBB; null until confirmed.")
+    suggested_swatch = f.CharField(source="suggested", allow_null=True,
+                                   help_text="A starting swatch from the colour's name while none is confirmed.")
+    variant = VariantSerializer(allow_null=True, read_only=True,
+                                help_text="The newest colourway of this colour (any market, any state), if any.")
+
+
+class ColourwaysSerializer(serializers.Serializer):
+    product_id = f.IntegerField()
+    colours = ColourRowSerializer(many=True, help_text="Empty when the product has no colour option.")
+
+
+class SwatchConfirmSerializer(serializers.Serializer):
+    option_value = f.CharField(max_length=255, trim_whitespace=False,
+                               help_text="One of the values of the product's colour option, as the store spells it.")
+    color = f.CharField(max_length=32, help_text='The colour it stands for: "#RRGGBB" (or "#RGB").')
+
+
+class ColourSwatchSerializer(f.StrictModelSerializer):
+    class Meta:
+        model = ColourSwatch
+        fields = ["option_value", "color", "confirmed_at"]
+        read_only_fields = fields
+
+
+class ColourwaysRequestSerializer(serializers.Serializer):
+    market_id = f.IntegerField(min_value=1, max_value=MAX_ID, required=False,
+                               help_text="An enabled market of the shop; default: the first one.")
+
+
+class ColourwaysPlanSerializer(serializers.Serializer):
+    created = serializers.ListField(child=f.IntegerField(), help_text="Ids of the new colourway variants.")
+    waiting_for_swatch = serializers.ListField(child=f.CharField(),
+                                               help_text="Colours not photographed that have no confirmed swatch yet.")
+    existing = f.IntegerField(help_text="Colourways planned before; not made twice.")
 
 
 class ReviewItemSerializer(f.StrictModelSerializer):

@@ -29,6 +29,7 @@ from vitrine.platform.roles import Action
 from vitrine.review import services as review_services
 from vitrine.review.models import ReviewItem
 from vitrine.review.selectors import QueueFilters
+from vitrine.templates import colourways as colourway_services
 from vitrine.templates import planner
 from vitrine.templates import selectors as template_selectors
 
@@ -42,6 +43,7 @@ from vitrine.templates import selectors as template_selectors
 class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     queryset = Product.objects.none()  # the model, for the schema; get_queryset scopes to the shop
     filterset_class = ProductFilter
+    write_actions = {"swatch_confirm": Action.REQUEST_VARIANTS, "colourways_make": Action.REQUEST_VARIANTS}
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         return s.ProductDetailSerializer if self.action == "retrieve" else s.ProductSerializer
@@ -54,6 +56,48 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
             products = products.prefetch_related(
                 Prefetch("images", SourceImage.objects.prefetch_related(Prefetch("variants", variants))))
         return products
+
+    @extend_schema(
+        summary="The product's colours: photographed or not, swatch, newest colourway",
+        description="One row per value of the product's colour option (Color, Colour, 颜色, ...), in the "
+                    "store's order; empty when it has none. A colour without a confirmed swatch shows a "
+                    "suggestion from its name.",
+        responses={200: s.ColourwaysSerializer}, examples=[ex.COLOURWAYS])
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def colourways(self, request: Request, pk: str) -> Response:
+        product = self.get_object()
+        data = {"product_id": product.pk, "colours": colourway_services.colourways_overview(product)}
+        return Response(s.ColourwaysSerializer(data).data)
+
+    @colourways.mapping.post
+    @extend_schema(
+        summary="Make colourways: one variant per missing colour with a confirmed swatch",
+        description="Recoloured from the main photo for one market (default: the shop's first enabled market). "
+                    "Colours a photo shows are left out; those without a confirmed swatch come back in "
+                    "waiting_for_swatch. A colourway planned before is not made twice. 409 when the product "
+                    "has no colour option or no photo.",
+        request=s.ColourwaysRequestSerializer, responses={202: s.ColourwaysPlanSerializer},
+        examples=[ex.COLOURWAYS_IN, ex.COLOURWAYS_PLANNED])
+    def colourways_make(self, request: Request, pk: str) -> Response:
+        serializer = s.ColourwaysRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        plan = colourway_services.colourways_plan(product_id=self.get_object().pk, actor=self.actor,
+                                                  market_id=serializer.validated_data.get("market_id"))
+        return Response(s.ColourwaysPlanSerializer(plan).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Confirm the swatch a colour stands for",
+        description="Colourways are rendered only from confirmed swatches. Confirming again replaces the swatch "
+                    "(colourways already made keep the one they were made from).",
+        request=s.SwatchConfirmSerializer, responses={200: s.ColourSwatchSerializer},
+        examples=[ex.SWATCH_IN, ex.SWATCH])
+    @action(detail=True, methods=["post"], url_path="swatches", filter_backends=[], pagination_class=None)
+    def swatch_confirm(self, request: Request, pk: str) -> Response:
+        serializer = s.SwatchConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        swatch = colourway_services.swatch_confirm(product_id=self.get_object().pk, actor=self.actor,
+                                                   **serializer.validated_data)
+        return Response(s.ColourSwatchSerializer(swatch).data)
 
 
 # --- variants -------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from vitrine.console.pages import (
     back,
     ints,
     page_context,
+    posted_fields,
     refused,
     template_titles,
     validated,
@@ -38,6 +39,7 @@ from vitrine.platform.roles import Action
 from vitrine.review import services as review_services
 from vitrine.review.models import Decision, ReviewItem
 from vitrine.review.selectors import report_of
+from vitrine.templates import colourways as colourway_services
 from vitrine.templates import planner
 from vitrine.templates import selectors as template_selectors
 
@@ -167,8 +169,57 @@ def product(request: HttpRequest, shop: Shop, product_id: int) -> HttpResponse:
     in_progress = any(cell.variant is not None and cell.variant.state in moving for row in grid for cell in row.cells)
     context = page_context(request, shop, "products", product=item, grid=grid, in_progress=in_progress,
                        markets=markets, templates=template_selectors.templates_current(shop),
-                       titles=template_titles(shop))
+                       titles=template_titles(shop), colourways=colourway_services.colourways_overview(item))
     return render(request, "console/product.html", context)
+
+
+@require_POST
+@console_page(Action.REQUEST_VARIANTS)
+def swatch_confirm(request: HttpRequest, shop: Shop, product_id: int) -> HttpResponse:
+    """The product page's "Confirm" of one colour's swatch."""
+    item = selectors.product_of_shop(shop, product_id)
+    if item is None:
+        raise Http404("no such product")
+    page = reverse("console:product", args=[item.pk])
+    data = validated(request, api_serializers.SwatchConfirmSerializer,
+                     posted_fields(request, "option_value", "color"))
+    if data is None:
+        return back(request, page)
+    try:
+        swatch = colourway_services.swatch_confirm(product_id=item.pk, actor=actor_of(request), **data)
+    except colourway_services.ColourwayError as exc:
+        refused(request, exc)
+    else:
+        messages.success(request, _("The swatch for %(colour)s is confirmed: %(swatch)s.")
+                         % {"colour": swatch.option_value, "swatch": swatch.color})
+    return back(request, page)
+
+
+@require_POST
+@console_page(Action.REQUEST_VARIANTS)
+def colourways_make(request: HttpRequest, shop: Shop, product_id: int) -> HttpResponse:
+    """The product page's "Make colourways": one variant per missing colour with a confirmed swatch."""
+    item = selectors.product_of_shop(shop, product_id)
+    if item is None:
+        raise Http404("no such product")
+    page = reverse("console:product", args=[item.pk])
+    market = request.POST.get("market", "")
+    # The serializer takes a JSON number: a posted number is one; anything else it refuses in words.
+    posted = {"market_id": int(market) if market.isdigit() else market} if market else {}
+    data = validated(request, api_serializers.ColourwaysRequestSerializer, posted)
+    if data is None:
+        return back(request, page)
+    try:
+        plan = colourway_services.colourways_plan(product_id=item.pk, actor=actor_of(request), **data)
+    except colourway_services.ColourwayError as exc:
+        refused(request, exc)
+        return back(request, page)
+    messages.success(request, _("%(created)d colourways requested; %(existing)d were made before.")
+                     % {"created": len(plan.created), "existing": plan.existing})
+    if plan.waiting_for_swatch:
+        messages.warning(request, _("Waiting for a confirmed swatch: %(colours)s.")
+                         % {"colours": ", ".join(plan.waiting_for_swatch)})
+    return back(request, page)
 
 
 @require_POST

@@ -41,7 +41,15 @@ NAMED_COLOURS = {
 
 
 class ColourwayError(ValueError):
-    """Bad input to a colourway service, in words the merchant can act on."""
+    """Bad input to a colourway service, in words the merchant can act on.
+
+    ``field`` names the input at fault (``option_value``, ``color``, ``market_id``); none means the product or
+    the shop is not ready for colourways (no colour option, no photo, no market, the template missing).
+    """
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _key(text: str) -> str:
@@ -72,17 +80,55 @@ def swatch_suggest(value: str) -> str | None:
     return NAMED_COLOURS[words[-1]] if words else None
 
 
+def colour_slot(value: str) -> str:
+    """The ``Variant.slot`` of a colour's colourway (part of the live-plan key)."""
+    return f"colour:{value}"[:100]
+
+
+@dataclass(frozen=True)
+class ColourRow:
+    """One colour option value as the merchant sees it before and after making colourways."""
+
+    value: str
+    photographed: bool  # a live photo shows it: no colourway is made for it
+    swatch: str | None  # the confirmed swatch (#RRGGBB)
+    suggested: str | None  # a starting swatch from the name, only while none is confirmed
+    variant: Variant | None  # the newest colourway of this colour (any market, any state)
+
+
+def colourways_overview(product: Product) -> list[ColourRow]:
+    """Each value of the product's colour option in the store's order (empty when it has none)."""
+    values = colour_values(product)
+    if not values:
+        return []
+    shown = photographed_colours(product, values)
+    swatches = {swatch.option_value: swatch.color for swatch in ColourSwatch.objects.filter(product=product)}
+    newest: dict[str, Variant] = {}
+    colourways = Variant.objects.filter(
+        source_image__product=product, kind=EditKind.COLOURWAY, slot__in=[colour_slot(value) for value in values]
+    ).select_related("market", "source_image").order_by("created_at", "pk")
+    for variant in colourways:
+        newest[variant.slot] = variant  # ordered oldest first: the last one kept is the newest
+    return [
+        ColourRow(value=value, photographed=value in shown, swatch=swatches.get(value),
+                  suggested=None if value in swatches else swatch_suggest(value),
+                  variant=newest.get(colour_slot(value)))
+        for value in values
+    ]
+
+
 def swatch_confirm(*, product_id: int, option_value: str, color: str, actor: str) -> ColourSwatch:
     """Record the colour ``option_value`` stands for, as the merchant confirmed it."""
     product = Product.objects.get(pk=product_id)
     if option_value not in colour_values(product):
         raise ColourwayError(
-            f"{option_value!r} is not one of this product's colours ({', '.join(colour_values(product)) or 'none'})"
+            f"{option_value!r} is not one of this product's colours ({', '.join(colour_values(product)) or 'none'})",
+            field="option_value",
         )
     try:
         rgb = parse_color(color)
     except ValueError as exc:
-        raise ColourwayError(f"the swatch for {option_value!r}: {exc}") from None
+        raise ColourwayError(f"the swatch for {option_value!r}: {exc}", field="color") from None
     hex_colour = "#{:02X}{:02X}{:02X}".format(*rgb)
     swatch, _ = ColourSwatch.objects.update_or_create(
         product=product, option_value=option_value, defaults={"color": hex_colour, "confirmed_by": actor}
@@ -112,6 +158,8 @@ def colourways_plan(*, product_id: int, market_id: int | None = None, actor: str
         raise ColourwayError("this product has no photo to recolour")
     markets = Market.objects.filter(shop=product.shop, enabled=True).order_by("pk")
     market = markets.filter(pk=market_id).first() if market_id else markets.first()
+    if market is None and market_id:
+        raise ColourwayError(f"market {market_id} is not an enabled market of this shop", field="market_id")
     if market is None:
         raise ColourwayError("the shop has no enabled market to make the colourways for")
     swatches = {swatch.option_value: swatch.color for swatch in ColourSwatch.objects.filter(product=product)}
@@ -127,7 +175,7 @@ def colourways_plan(*, product_id: int, market_id: int | None = None, actor: str
             with transaction.atomic():
                 variant = Variant.objects.create(
                     shop=product.shop, source_image=image, market=market, kind=EditKind.COLOURWAY,
-                    template_slug=template.slug, template_version=template.version, slot=f"colour:{value}"[:100],
+                    template_slug=template.slug, template_version=template.version, slot=colour_slot(value),
                     source_sha256=image.sha256,
                     seed=derive_seed(image.sha256, template.slug, template.version, value),
                     params={**template.params, "target": swatches[value]},

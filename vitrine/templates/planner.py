@@ -332,7 +332,8 @@ def variants_request(*, shop: Shop, product_ids: Iterable[int], template_slugs: 
             # Its target is each colour option's confirmed swatch: one variant per colour, planned per product.
             errors["template_slugs"] = (
                 f"template {slug!r} recolours a product to each of its colour options; request those from the "
-                "product's colourways (one per colour with a confirmed swatch), not here"
+                "product's colourways (one per colour with a confirmed swatch: the product page's Colourways, or "
+                "POST /api/v1/products/{id}/colourways/), not here"
             )
             break
         templates.append(template)

@@ -16,15 +16,16 @@ from rest_framework import serializers
 
 from vitrine.api import setup_serializers
 from vitrine.console import forms, selectors
+from vitrine.console.shop import can
 from vitrine.platform.models import Shop
-from vitrine.platform.roles import Action, user_can
+from vitrine.platform.roles import Action
 from vitrine.templates import selectors as template_selectors
 
 
 def page_context(request: HttpRequest, shop: Shop | None, page: str, **extra: Any) -> dict[str, Any]:
-    can = {action: bool(shop and user_can(request.user, shop, action)) for action in Action.values}
+    allowed = {action: bool(shop) and can(request, action) for action in Action.values}
     return {
-        "page": page, "shop": shop, "can": can, "role": getattr(request, "shop_role", None),
+        "page": page, "shop": shop, "can": allowed, "role": getattr(request, "shop_role", None),
         "shops": selectors.console_shops(request.user) if not getattr(request, "embedded", False) else [],
         "embedded": getattr(request, "embedded", False), "shopify_api_key": settings.SHOPIFY_API_KEY,
         "shopify_host": getattr(request, "shopify_host", ""),

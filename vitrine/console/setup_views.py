@@ -24,10 +24,10 @@ from vitrine.console.pages import (
     refused,
     validated,
 )
-from vitrine.console.shop import actor_of, console_page
+from vitrine.console.shop import actor_of, can, console_page
 from vitrine.platform import merchants, retention
 from vitrine.platform.models import Market, Provider, Shop
-from vitrine.platform.roles import Action, Role, user_can
+from vitrine.platform.roles import Action, Role
 from vitrine.templates import planner
 from vitrine.templates import selectors as template_selectors
 from vitrine.templates import services as template_services
@@ -42,7 +42,7 @@ def onboarding(request: HttpRequest, shop: Shop, step: str = "markets") -> HttpR
     if step not in ONBOARDING_STEPS:
         raise Http404("no such step")
     if request.method == "POST":
-        if not user_can(request.user, shop, Action.EDIT_SETTINGS):
+        if not can(request, Action.EDIT_SETTINGS):
             raise PermissionDenied
         return _onboarding_save(request, shop, step)
     markets = list(shop.markets.order_by("locale"))
@@ -136,7 +136,7 @@ def _onboarding_preview(request: HttpRequest, shop: Shop, value: str, markets: d
 @console_page()
 def glossary(request: HttpRequest, shop: Shop) -> HttpResponse:
     if request.method == "POST":
-        if not user_can(request.user, shop, Action.EDIT_SETTINGS):
+        if not can(request, Action.EDIT_SETTINGS):
             raise PermissionDenied
         data = validated(request, setup_serializers.GlossaryEntrySerializer,
                           posted_fields(request, "source_text", "locale", "translation"), forms.GlossaryForm())
@@ -200,7 +200,7 @@ def team(request: HttpRequest, shop: Shop) -> HttpResponse:
         if new_token is None:
             return HttpResponseRedirect(reverse("console:team"))
     tokens = api_selectors.api_tokens_of(shop)
-    if not user_can(request.user, shop, Action.MANAGE_TEAM):
+    if not can(request, Action.MANAGE_TEAM):
         tokens = tokens.filter(user=request.user)
     context = page_context(request, shop, "team", memberships=list(selectors.memberships(shop)),
                        tokens=list(tokens.select_related("user")), new_token=new_token,
@@ -227,12 +227,12 @@ def _team_post(request: HttpRequest, shop: Shop) -> str | None:
         if what == "revoke":
             token_id = int(request.POST.get("token", "0") or 0)
             own = api_selectors.api_tokens_of(shop).filter(pk=token_id, user=request.user).exists()
-            if not own and not user_can(request.user, shop, Action.MANAGE_TEAM):
+            if not own and not can(request, Action.MANAGE_TEAM):
                 raise PermissionDenied
             api_services.api_token_revoke(shop=shop, token_id=token_id, actor=actor)
             messages.success(request, _("Token revoked."))
             return None
-        if not user_can(request.user, shop, Action.MANAGE_TEAM):
+        if not can(request, Action.MANAGE_TEAM):
             raise PermissionDenied
         if what == "invite":
             data = validated(request, setup_serializers.InviteSerializer, posted_fields(request, "email", "role"),
@@ -274,7 +274,7 @@ def shop_settings(request: HttpRequest, shop: Shop) -> HttpResponse:
 def _settings_save(request: HttpRequest, shop: Shop) -> HttpResponse:
     what, actor = request.POST.get("do", ""), actor_of(request)
     needed = Action.MANAGE_CONNECTION if what == "retention" else Action.EDIT_SETTINGS
-    if not user_can(request.user, shop, needed):
+    if not can(request, needed):
         raise PermissionDenied
     here = reverse("console:settings")
     try:

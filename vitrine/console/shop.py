@@ -15,7 +15,7 @@ from django.urls import reverse
 from vitrine.console import selectors
 from vitrine.platform.auth import SHOP_SESSION_KEY
 from vitrine.platform.models import Shop
-from vitrine.platform.roles import Action, role_in, user_can
+from vitrine.platform.roles import Action, role_allows, role_in
 
 View = Callable[..., HttpResponse]
 
@@ -48,12 +48,18 @@ def console_page(action: str = Action.VIEW) -> Callable[[View], View]:
             shop = current_shop(request)
             if shop is None:
                 return render(request, "console/no_shop.html", {"page": "none"}, status=200)
-            if not user_can(request.user, shop, action):
+            role = role_in(request.user, shop)  # looked up once per request; ``can`` reads it from here
+            if not role_allows(role, action):
                 raise PermissionDenied
             request.shop = shop  # type: ignore[attr-defined]
-            request.shop_role = role_in(request.user, shop)  # type: ignore[attr-defined]
+            request.shop_role = role  # type: ignore[attr-defined]
             return view(request, shop, *args, **kwargs)
 
         return wrapper
 
     return decorate
+
+
+def can(request: HttpRequest, action: str) -> bool:
+    """Whether the user may do ``action`` in the request's shop, from the role ``console_page`` looked up."""
+    return role_allows(getattr(request, "shop_role", None), action)

@@ -45,9 +45,10 @@ def packshot(path: Path, colour: tuple[int, int, int], size: int = 128) -> Path:
     return path
 
 
-def write_csv(path: Path, rows: list[dict[str, str]], *, encoding: str = "utf-8") -> Path:
+def write_csv(path: Path, rows: list[dict[str, str]], *, encoding: str = "utf-8",
+              header: list[str] = HEADER) -> Path:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=HEADER, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     path.write_bytes(out.getvalue().encode(encoding))
@@ -361,3 +362,23 @@ def test_export_csv_command_publishes_approved_variants_and_writes_every_market(
         folder / "elsewhere" / "de-DE" / "products.csv",
         folder / "elsewhere" / "zh-CN" / "products.csv",
     ]
+
+
+def test_a_products_options_are_read_from_its_variant_rows_so_csv_shops_get_colourways(
+    csv_shop: Shop, folder: Path
+) -> None:
+    from vitrine.templates.colourways import colourways_overview
+
+    path = write_csv(folder / "products.csv", [
+        {"Handle": "tee", "Title": "Tee", "Option1 Name": "Size", "Option1 Value": "S", "Option2 Name": "Color",
+         "Option2 Value": "Red", "Image Src": "images/mug.png", "Image Alt Text": "Tee in red"},
+        {"Handle": "tee", "Option1 Value": "M", "Option2 Value": "Red"},
+        {"Handle": "tee", "Option1 Value": "S", "Option2 Value": "Navy"},
+        {"Handle": "lamp", "Title": "Lamp", "Image Src": "images/lamp.png"},
+    ], header=[*HEADER, "Option1 Name", "Option1 Value", "Option2 Name", "Option2 Value"])
+    catalogue_import(shop=csv_shop, csv_path=path)
+    tee = Product.objects.get(shop=csv_shop, external_id="tee")
+    assert tee.options == [{"name": "Size", "values": ["S", "M"]}, {"name": "Color", "values": ["Red", "Navy"]}]
+    assert Product.objects.get(shop=csv_shop, external_id="lamp").options == []
+    rows = {row.value: row for row in colourways_overview(tee)}
+    assert rows["Red"].photographed and not rows["Navy"].photographed

@@ -140,7 +140,7 @@ class CsvFileConnector:
         remote = RemoteProduct(
             external_id=product.handle, title=product.title, handle=product.handle,
             product_type=product.product_type, vendor=product.vendor, tags=product.tags,
-            status=product.status, images=tuple(images),
+            options=product.options, status=product.status, images=tuple(images),
         )
         return remote, unavailable
 

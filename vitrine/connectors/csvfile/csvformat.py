@@ -71,6 +71,15 @@ class CsvProduct:
     tags: tuple[str, ...] = ()
     status: str = ""
     images: list[CsvImage] = field(default_factory=list)
+    # Shopify's "Option1 Name" .. "Option3 Name" (on the product's first row) and the values its variant rows
+    # give them, in order of appearance.
+    option_names: list[str] = field(default_factory=lambda: ["", "", ""])
+    option_values: list[list[str]] = field(default_factory=lambda: [[], [], []])
+
+    @property
+    def options(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return tuple((name, tuple(values)) for name, values in zip(self.option_names, self.option_values,
+                                                                   strict=True) if name)
 
 
 @dataclass
@@ -235,6 +244,7 @@ def _parse_lines(lines: Iterator[str], *, name: str, encoding: str, issues: list
                                    handle, "warning"))
         last_handle = handle
         _merge_product_fields(product, cell, row_line, issues)
+        _merge_options(product, cell)
         src = cell("Image Src")
         if src:
             fallback = len(product.images) + 1
@@ -273,6 +283,16 @@ def _merge_product_fields(product: CsvProduct, read: Callable[[str], str], line:
     elif title and title != product.title:
         issues.append(RowIssue(line, f"a second Title {title!r} for product {product.handle!r} was ignored "
                                      f"(it is {product.title!r})", product.handle, "warning"))
+
+
+def _merge_options(product: CsvProduct, read: Callable[[str], str]) -> None:
+    """Each variant row names its value of every option; the names come with the product's first row."""
+    for slot in range(3):
+        name, value = read(f"Option{slot + 1} Name"), read(f"Option{slot + 1} Value")
+        if name and not product.option_names[slot]:
+            product.option_names[slot] = name
+        if value and value not in product.option_values[slot]:
+            product.option_values[slot].append(value)
 
 
 def _status(status: str, published: str) -> str:

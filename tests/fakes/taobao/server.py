@@ -40,6 +40,7 @@ from tests.fakes.taobao.store import (
     Session,
     gateway_time,
     now_seconds,
+    top_escape,
 )
 
 TIMESTAMP_TOLERANCE = timedelta(minutes=10)
@@ -167,10 +168,12 @@ class FakeTop(LoopbackServer):
             return picture
 
     def add_item(self, seller: Seller, *, title: str, images: list[bytes], modified: datetime | None = None,
-                 announce: bool = False, cid: int = 50010850) -> Item:
+                 announce: bool = False, cid: int = 50010850, props: list[tuple[int, int, str, str]] | None = None,
+                 aliases: dict[tuple[int, int], str] | None = None) -> Item:
         with self.lock:
             item = Item(num_iid=next(self.ids.items), seller_id=seller.user_id, title=title,
-                        modified=(modified or now_seconds()).astimezone(GMT8).replace(microsecond=0), cid=cid)
+                        modified=(modified or now_seconds()).astimezone(GMT8).replace(microsecond=0), cid=cid,
+                        props=list(props or []), aliases=dict(aliases or {}))
             for position, data in enumerate(images):
                 picture = self.add_picture(seller, data)
                 item.images.append(ItemImage(id=next(self.ids.images), path=picture.path, position=position))
@@ -414,7 +417,7 @@ class FakeTop(LoopbackServer):
             raise isv("item-not-exist", f"item {params.get('num_iid')} does not exist")
         return item
 
-    def _item_json(self, item: Item) -> dict[str, Any]:
+    def _item_json(self, item: Item, fields: set[str]) -> dict[str, Any]:
         images = [{"id": image.id, "url": self.image_url(image.path), "position": image.position}
                   for image in sorted(item.images, key=lambda image: image.position)]
         data: dict[str, Any] = {"num_iid": item.num_iid, "title": item.title, "approve_status": item.approve_status,
@@ -423,10 +426,18 @@ class FakeTop(LoopbackServer):
         if images:
             data["item_imgs"] = {"item_img": images}
             data["pic_url"] = images[0]["url"]
-        return data
+        # Properties only when asked for, and (as TOP does with empty fields) left out when there are none.
+        if "props_name" in fields and item.props:
+            data["props_name"] = ";".join(f"{pid}:{vid}:{top_escape(name)}:{top_escape(value)}"
+                                          for pid, vid, name, value in item.props)
+        if "property_alias" in fields and item.aliases:
+            data["property_alias"] = ";".join(f"{pid}:{vid}:{top_escape(alias)}"
+                                              for (pid, vid), alias in item.aliases.items())
+        return data | item.raw_overrides
 
     def _item_seller_get(self, params: dict[str, str], _files: Any, seller: Seller) -> dict[str, Any]:
-        return {"item": self._item_json(self._own_item(params, seller))}
+        fields = {name.strip() for name in params.get("fields", "").split(",") if name.strip()}
+        return {"item": self._item_json(self._own_item(params, seller), fields)}
 
     def _itemcats_get(self, params: dict[str, str], _files: Any, _seller: None) -> dict[str, Any]:
         """Categories by id (``cids``) or the children of ``parent_cid``; unknown ids are left out."""

@@ -15,6 +15,11 @@ def gateway_time(moment: datetime) -> str:
     return moment.astimezone(GMT8).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def top_escape(text: str) -> str:
+    """A name as TOP writes it inside ``props_name``: colons and semicolons would break the format."""
+    return text.replace(":", "#cln#").replace(";", "#scln#")
+
+
 def now_seconds() -> datetime:
     """Now in GMT+8, to the second (the platform's resolution for modified times)."""
     return datetime.now(GMT8).replace(microsecond=0)
@@ -64,6 +69,11 @@ class Item:
     approve_status: str = "onsale"
     images: list[ItemImage] = field(default_factory=list)
     cid: int = 50010850  # 连衣裙 (dresses)
+    # (pid, vid, property name, value name), one per value as props_name lists them: a sale property such as
+    # 颜色分类 repeats its pid once per value
+    props: list[tuple[int, int, str, str]] = field(default_factory=list)
+    aliases: dict[tuple[int, int], str] = field(default_factory=dict)  # (pid, vid) -> the seller's own name
+    raw_overrides: dict[str, Any] = field(default_factory=dict)  # fields sent as given (malformed data tests)
 
 
 @dataclass(frozen=True)

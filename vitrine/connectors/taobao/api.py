@@ -7,6 +7,7 @@ TOP leaves a list out of the answer entirely when it is empty (``{"items_onsale_
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,8 +18,11 @@ from vitrine.connectors.errors import ApiUnavailable
 from vitrine.connectors.taobao.client import TopClient, UploadFile
 from vitrine.connectors.taobao.signing import parse_gateway_time
 
+logger = logging.getLogger(__name__)
+
 ITEM_LIST_FIELDS = "num_iid,modified"
-ITEM_FIELDS = "num_iid,title,outer_id,approve_status,cid,seller_cids,modified,pic_url,item_img"
+ITEM_FIELDS = ("num_iid,title,outer_id,approve_status,cid,seller_cids,modified,pic_url,item_img,props_name,"
+               "property_alias")
 ITEM_CATEGORY_FIELDS = "cid,parent_cid,name,is_parent"
 MAX_PAGE_SIZE = 200
 # Where picture-space paths sit in image addresses (``.../imgextra/<path>`` or ``.../bao/uploaded/<path>``).
@@ -50,6 +54,9 @@ class Item:
     cid: str = ""
     seller_cids: str = ""
     images: tuple[ItemImage, ...] = ()
+    # (property name, its values) from ``props_name`` with the seller's aliases applied; empty when the answer
+    # carries no properties (the on-sale listing never asks for them)
+    options: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,51 @@ def picture_path_from_url(url: str) -> str:
     return url
 
 
+def _unescape(text: str) -> str:
+    """TOP sends a colon inside a property or value name as ``#cln#`` and a semicolon as ``#scln#``."""
+    return text.replace("#cln#", ":").replace("#scln#", ";")
+
+
+def _segments(value: Any, *, field: str, num_iid: str) -> list[str]:
+    if value in (None, ""):
+        return []
+    if not isinstance(value, str):
+        logger.debug("item %s: %s is not text, ignored: %r", num_iid, field, value)
+        return []
+    return [segment for segment in value.split(";") if segment.strip()]
+
+
+def item_options(props_name: Any, property_alias: Any = "", *, num_iid: str = ""
+                 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The item's properties as options: each property name in order of first appearance with its values in
+    order of appearance, a value the seller aliased (``property_alias``) named by the alias, duplicates dropped.
+
+    ``props_name`` is ``pid:vid:property name:value name;...``, one segment per value (a sale property such
+    as 颜色分类 or 尺码 repeats its pid once per value); ``property_alias`` is ``pid:vid:alias;...``. A
+    malformed segment is skipped (logged at debug level): a seller's odd data never keeps the item out.
+    """
+    aliases: dict[tuple[str, str], str] = {}
+    for segment in _segments(property_alias, field="property_alias", num_iid=num_iid):
+        parts = segment.split(":", 2)  # an alias holding a bare colon keeps it
+        if len(parts) != 3 or not all(part.strip() for part in parts):
+            logger.debug("item %s: malformed property_alias segment skipped: %r", num_iid, segment)
+            continue
+        pid, vid, alias = (part.strip() for part in parts)
+        aliases[(pid, vid)] = _unescape(alias)
+    options: dict[str, list[str]] = {}
+    for segment in _segments(props_name, field="props_name", num_iid=num_iid):
+        parts = segment.split(":")
+        if len(parts) != 4 or not all(part.strip() for part in parts):
+            logger.debug("item %s: malformed props_name segment skipped: %r", num_iid, segment)
+            continue
+        pid, vid, name, value = (part.strip() for part in parts)
+        values = options.setdefault(_unescape(name), [])
+        value = aliases.get((pid, vid)) or _unescape(value)
+        if value not in values:
+            values.append(value)
+    return tuple((name, tuple(values)) for name, values in options.items())
+
+
 def _time(value: Any) -> datetime | None:
     return parse_gateway_time(str(value)) if value else None
 
@@ -131,6 +183,7 @@ def _item(data: dict[str, Any]) -> Item:
         outer_id=str(data.get("outer_id") or ""), cid=str(data.get("cid") or ""),
         seller_cids=str(data.get("seller_cids") or ""),
         images=tuple(sorted(images, key=lambda image: image.position)),
+        options=item_options(data.get("props_name"), data.get("property_alias"), num_iid=str(data["num_iid"])),
     )
 
 

@@ -43,7 +43,7 @@ def remote_product(item: Item, images: tuple[RemoteImage, ...], category: str = 
     return RemoteProduct(
         external_id=item.num_iid, title=item.title, handle=item.outer_id, product_type=item.cid, category=category,
         tags=tuple(tag for tag in item.seller_cids.split(",") if tag), status=item.approve_status,
-        updated_at=item.modified, images=images,
+        updated_at=item.modified, images=images, options=item.options,
     )
 
 

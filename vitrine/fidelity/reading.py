@@ -38,7 +38,7 @@ WORD_GAP = 0.15
 INK_SHARE = 0.25
 # Fewer columns than this many times the box's height give the recogniser too little to go on (one or
 # two glyphs of small print can read as nothing): the neighbouring words are added.
-WORDS_MIN_RATIO = 1.5
+WORDS_MIN_RATIO = 1.3
 # Words spanning more than this share of the line's box: the whole line is read (little to save).
 WORDS_MAX_SHARE = 0.6
 # Edit kinds that write text, and so may add text outside the lines they were asked to rewrite.
@@ -67,7 +67,10 @@ def read_and_compare_text(
         analysis.frame.crop, (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
     )
     original_ocr = ocr_frame.cut(original)
-    product = ocr_frame.cut(product_full.astype(np.uint8) * 255) >= 128
+    if ocr_frame.size == (x1 - x0, y1 - y0):
+        product = product_full[y0:y1, x0:x1]  # the frame at full resolution: a plain cut
+    else:
+        product = ocr_frame.cut(product_full.astype(np.uint8) * 255) >= 128
     lines = [
         line
         for line in _original_lines(original, original_ocr, ocr_frame, cache, original_digest)
@@ -90,11 +93,12 @@ def read_and_compare_text(
     for line in lines:
         box = _padded(line.box, ocr_frame.size)
         before, after = aligned_at(box)
-        ssim = _glyph_ssim(before, after)
+        luma_before, luma_after = _luma(before), _luma(after)
+        ssim = _glyph_ssim(before, after, luma_before, luma_after)
         if ssim is None or float(ssim.min()) >= LINE_UNCHANGED_SSIM:
             comparisons.append(_text_comparison(line.text, line.text, 1.0, line.box, ocr_frame))
             continue
-        words = _changed_words(before, after, ssim, line.box[3] - line.box[1])
+        words = _changed_words(luma_before, luma_after, ssim, line.box[3] - line.box[1])
         read = None
         if words is not None:
             key = text.content_key(
@@ -153,32 +157,33 @@ def _padded(box: tuple[float, float, float, float], size: tuple[int, int]) -> Bo
     )
 
 
-def _glyph_ssim(before: np.ndarray, after: np.ndarray) -> np.ndarray | None:
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return measures.luma(rgb.astype(np.float32) * np.float32(1 / 255))
+
+
+def _glyph_ssim(
+    before: np.ndarray, after: np.ndarray, luma_before: np.ndarray, luma_after: np.ndarray
+) -> np.ndarray | None:
     """Local SSIM of a line's box (None for a box too thin to measure whose pixels are equal; a thin box
     whose pixels differ gives a map of zeros)."""
     if before.shape[0] < 2 or before.shape[1] < 2:
         return None if np.array_equal(before, after) else np.zeros(before.shape[:2], np.float32)
-    scale = np.float32(1 / 255)
-    return measures.ssim_map(
-        measures.presmoothed(measures.luma(before.astype(np.float32) * scale)),
-        measures.presmoothed(measures.luma(after.astype(np.float32) * scale)),
-    )
+    return measures.ssim_map(measures.presmoothed(luma_before), measures.presmoothed(luma_after))
 
 
 def _changed_words(
-    before: np.ndarray, after: np.ndarray, ssim: np.ndarray, text_height: float
+    luma_before: np.ndarray, luma_after: np.ndarray, ssim: np.ndarray, text_height: float
 ) -> tuple[int, int] | None:
     """The columns (start, end) of a line's padded box that hold the words whose glyphs changed, with
     their margins, widened by neighbouring words to at least WORDS_MIN_RATIO times the box's height;
     None when they span most of the line or the change touches no ink."""
-    height, width = before.shape[:2]
+    height, width = luma_before.shape[:2]
     changed = np.flatnonzero(ssim.min(axis=0) < LINE_UNCHANGED_SSIM)
     if width < 2 or not len(changed):
         return None
-    luma_before = measures.luma(before.astype(np.float32))
     background = float(np.median(luma_before))
     contrast = np.abs(luma_before - background).max(axis=0)
-    contrast_after = np.abs(measures.luma(after.astype(np.float32)) - background).max(axis=0)
+    contrast_after = np.abs(luma_after - background).max(axis=0)
     largest = float(max(contrast.max(), contrast_after.max()))
     if largest <= 0:
         return None
@@ -218,7 +223,8 @@ def _read_words(
 ) -> str | None:
     """The variant's line read through its changed words: the original's line with the original's reading
     of those columns (cached under ``key``) replaced by the variant's. None when that is not certain: a
-    reading under MIN_CONFIDENCE on either side, or the original's not found once near its place."""
+    reading under MIN_CONFIDENCE on either side, the original's not found in its line, or the two differing
+    only in case or punctuation."""
     start, end = words
     cached = cache.get(key)
     if cached is None:
@@ -232,9 +238,16 @@ def _read_words(
     if at is None:
         return None
     read, confidence = text.recognise_each([np.ascontiguousarray(after[:, start:end])])[0]
-    if not read or confidence < text.MIN_CONFIDENCE:
+    if not read or confidence < text.MIN_CONFIDENCE or (read != original_read and _alike(read, original_read)):
+        # Letter case and punctuation are what a few words without the rest of their line misread most
+        # (a stray mark by a cut edge, "ME" as "Me"): such a difference is confirmed on the whole line.
         return None
     return line_text[:at] + read + line_text[at + len(original_read) :]
+
+
+def _alike(read: str, other: str) -> bool:
+    """Whether two readings differ only in letter case, spacing and punctuation."""
+    return [c for c in read.casefold() if c.isalnum()] == [c for c in other.casefold() if c.isalnum()]
 
 
 def _place(line_text: str, part: str, centre: float) -> int | None:

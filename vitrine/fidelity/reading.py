@@ -178,8 +178,10 @@ def _changed_words(
     their margins, widened by neighbouring words to at least WORDS_MIN_RATIO times the box's height;
     None when they span most of the line or the change touches no ink."""
     height, width = luma_before.shape[:2]
+    if height < 2 or width < 2:
+        return None  # a sliver: read whole, as its height alone would make a crop of it very wide
     changed = np.flatnonzero(ssim.min(axis=0) < LINE_UNCHANGED_SSIM)
-    if width < 2 or not len(changed):
+    if not len(changed):
         return None
     background = float(np.median(luma_before))
     contrast = np.abs(luma_before - background).max(axis=0)

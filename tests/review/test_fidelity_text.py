@@ -15,7 +15,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from tests.conftest import redis_url
-from tests.review.test_fidelity import on_backdrop, packshot, shifted
+from tests.review.test_fidelity import SIDE, on_backdrop, packshot, shifted
 from vitrine.fidelity import compare, reading, text
 from vitrine.review.text_cache import SharedTextCache
 
@@ -30,9 +30,10 @@ def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
 
 @pytest.fixture
 def ocr_calls(monkeypatch) -> dict[str, int]:
-    """Counts detection passes (whole-image OCR) and recognised line crops; the real OCR still runs."""
-    calls = {"detect": 0, "recognise": 0}
-    read_lines, recognise = text.read_lines, text.recognise
+    """Counts detection passes (whole-image OCR), recognised line crops and recognised word crops (cut out
+    of a changed line); the real OCR still runs."""
+    calls = {"detect": 0, "recognise": 0, "words": 0}
+    read_lines, recognise, recognise_each = text.read_lines, text.recognise, text.recognise_each
 
     def counted_read(rgb):
         calls["detect"] += 1
@@ -42,8 +43,13 @@ def ocr_calls(monkeypatch) -> dict[str, int]:
         calls["recognise"] += len(crops)
         return recognise(crops)
 
+    def counted_recognise_each(crops):
+        calls["words"] += len(crops)
+        return recognise_each(crops)
+
     monkeypatch.setattr(text, "read_lines", counted_read)
     monkeypatch.setattr(text, "recognise", counted_recognise)
+    monkeypatch.setattr(text, "recognise_each", counted_recognise_each)
     return calls
 
 
@@ -79,8 +85,11 @@ def test_lines_whose_pixels_did_not_change_are_not_recognised_again(ocr_calls):
     assert ocr_calls["recognise"] == recognised_for_the_original  # the exact paste-back reads as before
     assert report.measures["text_match"] == 1.0
     changed, _ = packshot("ACNE")
-    compare(image, on_backdrop(changed, mask), mask, ocr=True, text_cache=cache)
-    assert ocr_calls["recognise"] == recognised_for_the_original + 1  # only the changed line
+    report = compare(image, on_backdrop(changed, mask), mask, ocr=True, text_cache=cache)
+    assert "text 'ACME' now reads 'ACNE'" in report.reasons
+    # only the changed line: read whole, or through its changed letters (on the original, then the variant)
+    read = ocr_calls["recognise"] - recognised_for_the_original, ocr_calls["words"]
+    assert read in ((1, 0), (0, 2))
 
 
 def test_without_a_cache_argument_the_process_cache_keeps_the_text(ocr_calls):
@@ -116,6 +125,50 @@ def test_small_print_with_a_changed_digit_is_named(ocr_calls):
     report = compare(original, variant, product, ocr=True, text_cache=text.MemoryTextCache())
     assert report.verdict != "pass"
     assert "text 'Net wt 100 g' now reads 'Net wt 160 g'" in report.reasons
+
+
+def _label_with(weight: str) -> tuple[np.ndarray, np.ndarray]:
+    """A label with a brand and a line of small print (about 10 px high), on a product mask."""
+    image = Image.new("RGB", (SIDE, SIDE), (255, 255, 255))
+    mask = Image.new("L", (SIDE, SIDE), 0)
+    for target, fill in ((ImageDraw.Draw(image), (40, 90, 170)), (ImageDraw.Draw(mask), 255)):
+        target.rounded_rectangle((48, 20, 208, 240), radius=12, fill=fill)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((58, 95, 198, 170), fill=(248, 244, 232))
+    draw.text((128, 117), "ACME", font=ImageFont.load_default(size=24), fill=(120, 20, 20), anchor="mm")
+    draw.text((128, 150), weight, font=ImageFont.load_default(size=14), fill=(30, 30, 30), anchor="mm")
+    return np.asarray(image).copy(), np.asarray(mask) >= 128
+
+
+def test_a_changed_digit_is_read_from_its_word_alone_and_the_originals_word_is_cached(ocr_calls):
+    """Only the changed word of a line is recognised (on the variant, and once per source image on the
+    original); the reason still names the whole line as the variant shows it."""
+    original, mask = _label_with("Net wt 100 g")
+    changed, _ = _label_with("Net wt 160 g")
+    cache = text.MemoryTextCache()
+    compare(original, on_backdrop(original, mask), mask, ocr=True, text_cache=cache)
+    lines_read = ocr_calls["recognise"]
+    assert ocr_calls["words"] == 0  # nothing changed: nothing recognised
+    first = compare(original, on_backdrop(changed, mask), mask, ocr=True, text_cache=cache)
+    assert "text 'Net wt 100 g' now reads 'Net wt 160 g'" in first.reasons
+    assert first.verdict != "pass"
+    assert ocr_calls["recognise"] == lines_read  # no whole line was read again
+    assert ocr_calls["words"] == 2  # "100" on the original, "160" on the variant
+    # another variant with the same change (moved by whole pixels, so the same columns change)
+    second = compare(original, shifted(on_backdrop(changed, mask), 2.0, -1.0), mask, ocr=True, text_cache=cache)
+    assert "text 'Net wt 100 g' now reads 'Net wt 160 g'" in second.reasons
+    assert ocr_calls["words"] == 3  # the original's word came from the cache
+    assert ocr_calls["recognise"] == lines_read
+
+
+def test_word_readings_that_cannot_be_placed_or_differ_only_in_case_read_the_whole_line():
+    line = "Net wt 100 g"
+    assert reading._place(line, "100", 0.6) == 7
+    assert reading._place("10 x 10", "10", 0.9) == 5  # the occurrence nearest the changed columns
+    assert reading._place(line, "1OO", 0.6) is None  # not in the line: the whole line is read
+    # what a crop without the rest of its line misreads: confirmed on the whole line
+    assert reading._alike("Me", "ME") and reading._alike("EN'", "EN") and reading._alike("100g", "100 g")
+    assert not reading._alike("160 g", "100 g")
 
 
 def test_text_added_outside_the_rewritten_line_is_named_for_text_localize(ocr_calls):

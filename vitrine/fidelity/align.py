@@ -256,6 +256,13 @@ class _Level:
     original: np.ndarray  # float32
     mask: np.ndarray  # uint8, eroded
     iterations: int
+    # The original's side of ``_Levels.correlation``, the same for every variant: its product pixels,
+    # their spread, and the same centred with their norm.
+    inside: np.ndarray  # bool: mask > 0
+    masked: np.ndarray  # float32: original[inside]
+    masked_std: float
+    centred: np.ndarray  # float32: masked - masked.mean()
+    centred_norm: np.floating  # numpy's own type, as the product with the template's norm was computed in it
 
 
 @dataclass(frozen=True)
@@ -290,7 +297,23 @@ def original_levels(original_grey: np.ndarray, product_mask: np.ndarray) -> Orig
         if eroded.sum() < ECC_MIN_MASK_PIXELS:
             continue
         level_original = cv2.resize(original, size, interpolation=cv2.INTER_AREA) if factor > 1 else original
-        steps.append(_Level(size, resize_map(size, (width, height)), level_original, eroded, iterations))
+        inside = eroded > 0
+        masked = level_original[inside]
+        centred = masked - masked.mean()
+        steps.append(
+            _Level(
+                size,
+                resize_map(size, (width, height)),
+                level_original,
+                eroded,
+                iterations,
+                inside,
+                masked,
+                float(masked.std()),
+                centred,
+                np.linalg.norm(centred),
+            )
+        )
     return OriginalLevels(cv2.MOTION_TRANSLATION if plain else cv2.MOTION_AFFINE, (width, height), tuple(steps),
                           plain, centre)
 
@@ -325,14 +348,13 @@ class _Levels:
         return self._templates[key, level.size]
 
     def correlation(self, pose: np.ndarray, level: _Level) -> float:
-        template = self._template(pose, level)[level.mask > 0]
-        original = level.original[level.mask > 0]
-        if max(float(template.std()), float(original.std())) < FLAT_STD:
+        template = self._template(pose, level)[level.inside]
+        if max(float(template.std()), level.masked_std) < FLAT_STD:
             # A flat product (one colour): correlation is undefined, equal grey levels are the match.
-            return 1.0 if float(np.abs(template - original).mean()) < FLAT_MATCH else 0.0
-        template, original = template - template.mean(), original - original.mean()
-        norm = float(np.linalg.norm(template) * np.linalg.norm(original))
-        return float(template @ original) / norm if norm > 0 else 0.0
+            return 1.0 if float(np.abs(template - level.masked).mean()) < FLAT_MATCH else 0.0
+        template = template - template.mean()
+        norm = float(np.linalg.norm(template) * level.centred_norm)
+        return float(template @ level.centred) / norm if norm > 0 else 0.0
 
     def phase_shifted(self, pose: np.ndarray, level: _Level) -> np.ndarray | None:
         """``pose`` moved by the translation phase correlation finds on ``level`` between the original's

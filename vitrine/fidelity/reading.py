@@ -27,6 +27,20 @@ LINE_PAD = 0.1
 # same 0.7 px smoothing as the structure measure) shows the same glyphs: it reads as the original did
 # and is not recognised again. A changed character drops local SSIM far below this.
 LINE_UNCHANGED_SSIM = 0.8
+# A changed line is first read only over the words that changed: the columns whose local SSIM fell under
+# LINE_UNCHANGED_SSIM, widened on each side to the nearest gap between words (a run of columns without ink,
+# in the original and the variant, at least this share of the line's height wide), with up to LINE_PAD of
+# the height of blank margin. The same columns of the original are read too (cached, like the lines) and the
+# variant's line is the original's with that reading replaced; anything uncertain reads the whole line.
+WORD_GAP = 0.15
+# A column holds ink when some pixel of it differs from the box's median luminance by this share of the
+# largest difference in the box (antialiased glyph edges reach a little into a gap).
+INK_SHARE = 0.25
+# Fewer columns than this many times the box's height give the recogniser too little to go on (one or
+# two glyphs of small print can read as nothing): the neighbouring words are added.
+WORDS_MIN_RATIO = 1.3
+# Words spanning more than this share of the line's box: the whole line is read (little to save).
+WORDS_MAX_SHARE = 0.6
 # Edit kinds that write text, and so may add text outside the lines they were asked to rewrite.
 KINDS_WRITING_TEXT = frozenset({KIND_TEXT_LOCALIZE})
 # The original's lines when the caller brings no cache (scripts, the command): this process only.
@@ -53,7 +67,10 @@ def read_and_compare_text(
         analysis.frame.crop, (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
     )
     original_ocr = ocr_frame.cut(original)
-    product = ocr_frame.cut(product_full.astype(np.uint8) * 255) >= 128
+    if ocr_frame.size == (x1 - x0, y1 - y0):
+        product = product_full[y0:y1, x0:x1]  # the frame at full resolution: a plain cut
+    else:
+        product = ocr_frame.cut(product_full.astype(np.uint8) * 255) >= 128
     lines = [
         line
         for line in _original_lines(original, original_ocr, ocr_frame, cache, original_digest)
@@ -71,17 +88,33 @@ def read_and_compare_text(
         return original_ocr[by0:by1, bx0:bx1], np.where(inside, aligned, original_ocr[by0:by1, bx0:bx1])
 
     comparisons: list[TextComparison] = []
+    changed: list[tuple[text.ReadLine, str | None]] = []  # the variant's reading when its words told it
     to_read: list[tuple[text.ReadLine, np.ndarray]] = []
     for line in lines:
-        before, after = aligned_at(_padded(line.box, ocr_frame.size))
-        if _same_glyphs(before, after):
+        box = _padded(line.box, ocr_frame.size)
+        before, after = aligned_at(box)
+        luma_before, luma_after = _luma(before), _luma(after)
+        ssim = _glyph_ssim(before, after, luma_before, luma_after)
+        if ssim is None or float(ssim.min()) >= LINE_UNCHANGED_SSIM:
             comparisons.append(_text_comparison(line.text, line.text, 1.0, line.box, ocr_frame))
-        else:
+            continue
+        words = _changed_words(luma_before, luma_after, ssim, line.box[3] - line.box[1])
+        read = None
+        if words is not None:
+            key = text.content_key(
+                original, OCR_READING, ocr_frame.crop, ocr_frame.size, box, words, image_digest=original_digest
+            )
+            read = _read_words(line.text, before, after, words, cache, key)
+        changed.append((line, read))
+        if read is None:
             to_read.append((line, after))
-    for (line, _), (read, confidence) in zip(to_read, text.recognise([c for _, c in to_read]), strict=True):
-        legible = read if read and confidence >= text.MIN_CONFIDENCE else None
-        similarity = text.similarity(line.text, legible) if legible is not None else 0.0
-        comparisons.append(_text_comparison(line.text, legible, similarity, line.box, ocr_frame))
+    whole = iter(text.recognise([c for _, c in to_read]))
+    for line, read in changed:
+        if read is None:
+            read, confidence = next(whole)
+            read = read if read and confidence >= text.MIN_CONFIDENCE else None
+        similarity = text.similarity(line.text, read) if read is not None else 0.0
+        comparisons.append(_text_comparison(line.text, read, similarity, line.box, ocr_frame))
     if adds_text:
         comparisons += _added_text(regions, lines, ocr_frame, aligned_at)
     return comparisons
@@ -124,15 +157,112 @@ def _padded(box: tuple[float, float, float, float], size: tuple[int, int]) -> Bo
     )
 
 
-def _same_glyphs(before: np.ndarray, after: np.ndarray) -> bool:
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return measures.luma(rgb.astype(np.float32) * np.float32(1 / 255))
+
+
+def _glyph_ssim(
+    before: np.ndarray, after: np.ndarray, luma_before: np.ndarray, luma_after: np.ndarray
+) -> np.ndarray | None:
+    """Local SSIM of a line's box (None for a box too thin to measure whose pixels are equal; a thin box
+    whose pixels differ gives a map of zeros)."""
     if before.shape[0] < 2 or before.shape[1] < 2:
-        return bool(np.array_equal(before, after))
-    scale = np.float32(1 / 255)
-    ssim = measures.ssim_map(
-        measures.presmoothed(measures.luma(before.astype(np.float32) * scale)),
-        measures.presmoothed(measures.luma(after.astype(np.float32) * scale)),
-    )
-    return float(ssim.min()) >= LINE_UNCHANGED_SSIM
+        return None if np.array_equal(before, after) else np.zeros(before.shape[:2], np.float32)
+    return measures.ssim_map(measures.presmoothed(luma_before), measures.presmoothed(luma_after))
+
+
+def _changed_words(
+    luma_before: np.ndarray, luma_after: np.ndarray, ssim: np.ndarray, text_height: float
+) -> tuple[int, int] | None:
+    """The columns (start, end) of a line's padded box that hold the words whose glyphs changed, with
+    their margins, widened by neighbouring words to at least WORDS_MIN_RATIO times the box's height;
+    None when they span most of the line or the change touches no ink."""
+    height, width = luma_before.shape[:2]
+    if height < 2 or width < 2:
+        return None  # a sliver: read whole, as its height alone would make a crop of it very wide
+    changed = np.flatnonzero(ssim.min(axis=0) < LINE_UNCHANGED_SSIM)
+    if not len(changed):
+        return None
+    background = float(np.median(luma_before))
+    contrast = np.abs(luma_before - background).max(axis=0)
+    contrast_after = np.abs(luma_after - background).max(axis=0)
+    largest = float(max(contrast.max(), contrast_after.max()))
+    if largest <= 0:
+        return None
+    inked = np.flatnonzero((contrast >= INK_SHARE * largest) | (contrast_after >= INK_SHARE * largest))
+    # Words: runs of inked columns, split where at least `gap` columns without ink lie between two.
+    gap = max(2, math.ceil(WORD_GAP * text_height))
+    splits = np.flatnonzero(np.diff(inked) > gap)
+    starts = np.concatenate([inked[:1], inked[splits + 1]])
+    ends = np.concatenate([inked[splits] + 1, inked[-1:] + 1])
+    touched = np.flatnonzero((starts <= changed[-1]) & (ends > changed[0]))
+    if not len(touched):
+        return None
+    first, last = int(touched[0]), int(touched[-1])
+    margin = max(1, math.ceil(LINE_PAD * text_height))
+    while ends[last] - starts[first] + 2 * margin < WORDS_MIN_RATIO * height and (first > 0 or last + 1 < len(starts)):
+        # The narrower neighbour first: context for the recogniser at the least width.
+        left = ends[first - 1] - starts[first - 1] if first > 0 else width
+        right = ends[last + 1] - starts[last + 1] if last + 1 < len(starts) else width
+        first, last = (first - 1, last) if left <= right else (first, last + 1)
+    # Margins stay inside the gaps (half of each), so no neighbouring glyph is cut in two.
+    left_room = (starts[first] - ends[first - 1]) // 2 if first > 0 else margin
+    right_room = (starts[last + 1] - ends[last]) // 2 if last + 1 < len(starts) else margin
+    start = max(0, int(starts[first]) - min(margin, int(left_room)))
+    end = min(width, int(ends[last]) + min(margin, int(right_room)))
+    if end - start > WORDS_MAX_SHARE * width:
+        return None
+    return start, end
+
+
+def _read_words(
+    line_text: str,
+    before: np.ndarray,
+    after: np.ndarray,
+    words: tuple[int, int],
+    cache: text.TextCache,
+    key: str,
+) -> str | None:
+    """The variant's line read through its changed words: the original's line with the original's reading
+    of those columns (cached under ``key``) replaced by the variant's. None when that is not certain: a
+    reading under MIN_CONFIDENCE on either side, the original's not found in its line, or the two differing
+    only in case or punctuation."""
+    start, end = words
+    cached = cache.get(key)
+    if cached is None:
+        read, confidence = text.recognise_each([np.ascontiguousarray(before[:, start:end])])[0]
+        cached = [read, float(confidence)]
+        cache.set(key, cached)
+    original_read, original_confidence = str(cached[0]), float(cached[1])
+    if not original_read or original_confidence < text.MIN_CONFIDENCE:
+        return None
+    at = _place(line_text, original_read, (start + end) / 2 / before.shape[1])
+    if at is None:
+        return None
+    read, confidence = text.recognise_each([np.ascontiguousarray(after[:, start:end])])[0]
+    if not read or confidence < text.MIN_CONFIDENCE or (read != original_read and _alike(read, original_read)):
+        # Letter case and punctuation are what a few words without the rest of their line misread most
+        # (a stray mark by a cut edge, "ME" as "Me"): such a difference is confirmed on the whole line.
+        return None
+    return line_text[:at] + read + line_text[at + len(original_read) :]
+
+
+def _alike(read: str, other: str) -> bool:
+    """Whether two readings differ only in letter case, spacing and punctuation."""
+    return [c for c in read.casefold() if c.isalnum()] == [c for c in other.casefold() if c.isalnum()]
+
+
+def _place(line_text: str, part: str, centre: float) -> int | None:
+    """Where ``part`` starts in ``line_text``: of its occurrences, the one whose centre lies nearest to
+    ``centre`` (a share of the line's width); None when it does not occur."""
+    found = []
+    at = line_text.find(part)
+    while at >= 0:
+        found.append(at)
+        at = line_text.find(part, at + 1)
+    if not found:
+        return None
+    return min(found, key=lambda start: abs((start + len(part) / 2) / len(line_text) - centre))
 
 
 def _text_comparison(

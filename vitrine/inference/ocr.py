@@ -74,6 +74,27 @@ class TextReader:
             results, _ = ocr.text_rec([cv2.cvtColor(crop, cv2.COLOR_RGB2BGR) for crop in rgb_crops])
         return [(text, float(score)) for text, score, *_ in results]
 
+    def read_each(self, rgb_crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        """Recognition only, each crop alone at its own width. ``read_lines`` (RapidOCR's recogniser) pads
+        every input to at least 320 px at height 48, and the model's time grows with that width: a crop of
+        one word read at its own width costs a quarter of a line. Crops narrower than they are high are
+        padded to a square (too few columns leave the recogniser too few steps to emit a character)."""
+        if not rgb_crops:
+            return []
+        ocr, lock = _recogniser(self._threads)
+        recogniser = ocr.text_rec
+        read = []
+        with lock:
+            for crop in rgb_crops:
+                ratio = max(1.0, crop.shape[1] / crop.shape[0])
+                normalised = recogniser.resize_norm_img(cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), ratio)
+                predictions = recogniser.session(normalised[np.newaxis].astype(np.float32))[0]
+                (text, score, *_), *_ = recogniser.postprocess_op(
+                    predictions, False, wh_ratio_list=[ratio], max_wh_ratio=ratio
+                )
+                read.append((text, float(score)))
+        return read
+
 
 def _strip_diacritics(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))

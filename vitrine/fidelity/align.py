@@ -104,6 +104,34 @@ class Reductions:
         return size, self._made[size]
 
 
+class GreyReductions(Reductions):
+    """The grey of a colour image's reductions. The measures resample the colour variant at the analysis
+    scale anyway; the alignment's grey is that reduction turned grey (a weighted sum of channels commutes with
+    area averaging, up to 8-bit rounding), so the full-size image is reduced once, not once per use."""
+
+    def __init__(self, colour: Reductions) -> None:
+        self.colour = colour
+        self._made = {}
+        self._full: np.ndarray | None = None
+
+    @property  # type: ignore[override]
+    def image(self) -> np.ndarray:
+        """The full-size grey, made only if a step samples the variant at full size."""
+        if self._full is None:
+            self._full = _grey(self.colour.image)
+        return self._full
+
+    def at(self, size: tuple[int, int]) -> tuple[tuple[int, int], np.ndarray]:
+        made, colour = self.colour.at(size)
+        if made not in self._made:
+            self._made[made] = _grey(colour)
+        return made, self._made[made]
+
+
+def _grey(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+
 def warp_antialiased(
     image: np.ndarray | Reductions, pose: np.ndarray, size: tuple[int, int]
 ) -> np.ndarray:
@@ -123,7 +151,7 @@ def warp_antialiased(
 def register(
     original_grey: np.ndarray,
     product_mask: np.ndarray,
-    variant_grey: np.ndarray,
+    variant_grey: np.ndarray | Reductions,
     frame_to_original: np.ndarray,
     original_size: tuple[int, int],
     original_keypoints: tuple[list[cv2.KeyPoint], np.ndarray | None],
@@ -132,11 +160,12 @@ def register(
     """Fit analysis frame -> variant. ``original_grey``/``product_mask`` are the analysis crop (uint8/bool);
     ``frame_to_original`` (3x3) maps analysis pixels to original pixels; ``original_size`` is (w, h).
     ``levels_of_original``: ``original_levels(original_grey, product_mask)`` when already built."""
-    height, width = variant_grey.shape
+    variant = variant_grey if isinstance(variant_grey, Reductions) else Reductions(variant_grey.astype(np.float32))
+    height, width = (variant.colour.image if isinstance(variant, GreyReductions) else variant.image).shape[:2]
     resize_pose = (np.linalg.inv(resize_map((width, height), original_size)) @ frame_to_original)[:2]
     if levels_of_original is None:
         levels_of_original = original_levels(original_grey, product_mask)
-    levels = _Levels(levels_of_original, Reductions(variant_grey.astype(np.float32)))
+    levels = _Levels(levels_of_original, variant)
     if not levels.steps:
         return Registration(matrix=resize_pose, method="resize", correlation=None, refined=False)
     first, finest = levels.steps[0], levels.steps[-1]

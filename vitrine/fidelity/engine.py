@@ -261,16 +261,18 @@ def _analyse(
         return frame, original_frame, product, original_grey, tuple(keypoints), descriptors
 
     frame, original_frame, product, original_grey, keypoints, descriptors = work.get("frame", original_side)
+    # The variant is reduced to the analysis scale once, in colour; the alignment works on its grey.
+    variant_reductions = align.Reductions(variant)
     registration = align.register(
         original_grey,
         product,
-        cv2.cvtColor(variant, cv2.COLOR_RGB2GRAY),
+        align.GreyReductions(variant_reductions),
         frame.to_original,
         (original.shape[1], original.shape[0]),
         (list(keypoints), descriptors),
         work.get("levels", lambda: align.original_levels(original_grey, product)),
     )
-    analysis = _measure(original, variant, frame, product, registration, limits, original_frame, work)
+    analysis = _measure(original, variant_reductions, frame, product, registration, limits, original_frame, work)
     # The same 8-bit grey conversion on both sides, so identical pixels give identical descriptors.
     composite_u8 = np.clip(analysis.composite * 255 + 0.5, 0, 255).astype(np.uint8)
     agreement = measures.keypoint_agreement(
@@ -300,7 +302,7 @@ def reanalyse(original: np.ndarray, variant: np.ndarray, report: FidelityReport)
 
 def _measure(
     original: np.ndarray,
-    variant: np.ndarray,
+    variant: np.ndarray | align.Reductions,
     frame: Frame,
     product: np.ndarray,
     registration: align.Registration,
@@ -309,6 +311,8 @@ def _measure(
     work: source.SourceWork | None = None,
 ) -> Analysis:
     scale = np.float32(1 / 255)
+    reductions = variant if isinstance(variant, align.Reductions) else align.Reductions(variant)
+    variant = reductions.image
     work = work if work is not None else source.SourceWork("", "")
     original_f = work.get(
         "original_f",
@@ -321,7 +325,7 @@ def _measure(
     else:
         # Resampled in 8 bits and converted after: the reduction of a full-size variant is the costly step,
         # and a rounding of half a grey level is far below every tolerance.
-        aligned = align.warp_antialiased(variant, registration.matrix, frame.size).astype(np.float32) * scale
+        aligned = align.warp_antialiased(reductions, registration.matrix, frame.size).astype(np.float32) * scale
     valid = _inside_variant(registration.matrix, frame.size, variant.shape[:2])
     compared = _eroded(product, limits["mask_erosion_px"])
     if not compared.any():

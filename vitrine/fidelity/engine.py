@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -147,7 +147,12 @@ def compare(
         if kind != KIND_COLOURWAY
         else None
     )
-    analysis, keypoints = _analyse(reference_rgb, variant_rgb, product_full, limits, work)
+    # A colourway is registered and its keypoints compared on lightness, not luma: the recolour keeps the
+    # order of lightness (scaled and shifted, see colourway.py) but not of luma, which weighs the channels
+    # apart, so two shades of a pattern that a hue turn leaves at nearly the same luma swap their order
+    # under the map's small residue and every ORB test across them flips.
+    grey = colourway.lightness_grey if kind == KIND_COLOURWAY else _luma
+    analysis, keypoints = _analyse(reference_rgb, variant_rgb, product_full, limits, work, grey)
     compared_area = int(analysis.compared.sum())
     product_box = _product_box(analysis)
     regions = _regions(analysis, product_box, compared_area)
@@ -239,15 +244,22 @@ def compare(
     )
 
 
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+
+
 def _analyse(
     original: np.ndarray,
     variant: np.ndarray,
     product_full: np.ndarray,
     limits: Mapping[str, float],
     work: source.SourceWork | None = None,
+    grey: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[Analysis, measures.KeypointAgreement]:
     """Register and measure one pair: RGB uint8 arrays and the bool product mask of the original's size.
-    ``work`` keeps what depends on the original alone (None: compute everything here)."""
+    ``work`` keeps what depends on the original alone (None: compute everything here). ``grey`` turns RGB
+    uint8 into the uint8 grey the pair is registered and its keypoints compared on (default: luma)."""
+    grey = grey or _luma
     work = work if work is not None else source.SourceWork("", "")
 
     def original_side() -> tuple[Frame, np.ndarray, np.ndarray, np.ndarray, tuple, np.ndarray | None]:
@@ -256,7 +268,7 @@ def _analyse(
         product = frame.cut(product_full.astype(np.uint8) * 255) >= 128
         if not product.any():
             raise FidelityInputError("the product mask is too thin to measure at analysis resolution")
-        original_grey = cv2.cvtColor(original_frame, cv2.COLOR_RGB2GRAY)
+        original_grey = grey(original_frame)
         keypoints, descriptors = align.orb_detector().detectAndCompute(original_grey, product.astype(np.uint8))
         return frame, original_frame, product, original_grey, tuple(keypoints), descriptors
 
@@ -264,7 +276,7 @@ def _analyse(
     registration = align.register(
         original_grey,
         product,
-        cv2.cvtColor(variant, cv2.COLOR_RGB2GRAY),
+        grey(variant),
         frame.to_original,
         (original.shape[1], original.shape[0]),
         (list(keypoints), descriptors),
@@ -275,7 +287,7 @@ def _analyse(
     composite_u8 = np.clip(analysis.composite * 255 + 0.5, 0, 255).astype(np.uint8)
     agreement = measures.keypoint_agreement(
         original_grey,
-        cv2.cvtColor(composite_u8, cv2.COLOR_RGB2GRAY),
+        grey(composite_u8),
         list(keypoints),
         descriptors,
         analysis.compared,

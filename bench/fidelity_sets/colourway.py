@@ -407,7 +407,7 @@ def colourway_pairs(style: Style) -> list[Pair]:
         add("outline_pushed_out", True, pushed, target)
         if style.gamut_edge_jpeg_quality is not None:
             edge = _gamut_edge_target(gamut_rng)
-            bend = (float(gamut_rng.uniform(0.3, 0.6)), float(gamut_rng.uniform(0.005, 0.012)))
+            bend = (float(gamut_rng.uniform(0.3, 0.9)), float(gamut_rng.uniform(0.005, 0.02)))
 
             def lch(image: np.ndarray, body: np.ndarray, edge=edge, bend=bend) -> np.ndarray:
                 return lch_recolour(image, body, edge, bend)

@@ -147,11 +147,11 @@ def compare(
         if kind != KIND_COLOURWAY
         else None
     )
-    # A colourway is registered and its keypoints compared on lightness, not luma: the recolour keeps the
-    # order of lightness (scaled and shifted, see colourway.py) but not of luma, which weighs the channels
-    # apart, so two shades of a pattern that a hue turn leaves at nearly the same luma swap their order
-    # under the map's small residue and every ORB test across them flips.
-    grey = colourway.lightness_grey if kind == KIND_COLOURWAY else _luma
+    # A colourway is registered and its structure (keypoints, SSIM, GMSD) compared on lightness, not
+    # luma: the recolour keeps the order of lightness (scaled and shifted, see colourway.py) but not of
+    # luma, which weighs the channels apart, so two shades of a pattern that a hue turn leaves at nearly
+    # the same luma swap their order under the map's small residue and every ORB test across them flips.
+    grey = colourway.lightness_grey if kind == KIND_COLOURWAY else None
     analysis, keypoints = _analyse(reference_rgb, variant_rgb, product_full, limits, work, grey)
     compared_area = int(analysis.compared.sum())
     product_box = _product_box(analysis)
@@ -258,7 +258,8 @@ def _analyse(
 ) -> tuple[Analysis, measures.KeypointAgreement]:
     """Register and measure one pair: RGB uint8 arrays and the bool product mask of the original's size.
     ``work`` keeps what depends on the original alone (None: compute everything here). ``grey`` turns RGB
-    uint8 into the uint8 grey the pair is registered and its keypoints compared on (default: luma)."""
+    uint8 into the uint8 grey the pair is registered and its structure compared on (default: luma)."""
+    structure_grey = grey
     grey = grey or _luma
     work = work if work is not None else source.SourceWork("", "")
 
@@ -282,7 +283,9 @@ def _analyse(
         (list(keypoints), descriptors),
         work.get("levels", lambda: align.original_levels(original_grey, product)),
     )
-    analysis = _measure(original, variant, frame, product, registration, limits, original_frame, work)
+    analysis = _measure(
+        original, variant, frame, product, registration, limits, original_frame, work, structure_grey
+    )
     # The same 8-bit grey conversion on both sides, so identical pixels give identical descriptors.
     composite_u8 = np.clip(analysis.composite * 255 + 0.5, 0, 255).astype(np.uint8)
     agreement = measures.keypoint_agreement(
@@ -307,7 +310,8 @@ def reanalyse(original: np.ndarray, variant: np.ndarray, report: FidelityReport)
         correlation=report.alignment.correlation,
         refined=report.alignment.refined,
     )
-    return _measure(original, variant, frame, product, registration, report.thresholds)
+    grey = colourway.lightness_grey if report.kind == KIND_COLOURWAY else None
+    return _measure(original, variant, frame, product, registration, report.thresholds, grey=grey)
 
 
 def _measure(
@@ -319,8 +323,17 @@ def _measure(
     limits: Mapping[str, float],
     original_frame: np.ndarray | None = None,
     work: source.SourceWork | None = None,
+    grey: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Analysis:
+    """The maps of one registered pair; ``grey`` (RGB uint8 to uint8) is the grey structure is compared
+    on (default: luminance)."""
     scale = np.float32(1 / 255)
+
+    def structure_grey(rgb: np.ndarray) -> np.ndarray:
+        if grey is None:
+            return measures.luma(rgb)
+        return grey(np.clip(rgb * 255 + 0.5, 0, 255).astype(np.uint8)).astype(np.float32) * scale
+
     work = work if work is not None else source.SourceWork("", "")
     original_f = work.get(
         "original_f",
@@ -344,9 +357,11 @@ def _measure(
     if (compared & ~sliver).any():
         compared &= ~sliver
     composite = np.where(product[:, :, None], aligned, original_f)
+    original_grey = work.get("structure_grey", lambda: structure_grey(original_f))
+    composite_grey = structure_grey(composite)
     ssim = measures.ssim_map(
-        work.get("ssim_grey", lambda: measures.presmoothed(measures.luma(original_f))),
-        measures.presmoothed(measures.luma(composite)),
+        work.get("ssim_grey", lambda: measures.presmoothed(original_grey)),
+        measures.presmoothed(composite_grey),
     )
     delta_e = _delta_e_map(original_f, composite, compared, work)
     # Specks and lines a few pixels wide are resampling and compression noise (JPEG's chroma blocks
@@ -378,6 +393,8 @@ def _measure(
         structure_changed=structure_changed,
         colour_changed=colour_changed,
         changed=changed,
+        original_grey=original_grey,
+        composite_grey=composite_grey,
     )
 
 
@@ -544,9 +561,7 @@ def _smoothed(rgb: np.ndarray) -> np.ndarray:
 
 
 def _gmsd(analysis: Analysis) -> float:
-    gms = measures.gradient_similarity_map(
-        measures.luma(analysis.original), measures.luma(analysis.composite)
-    )
+    gms = measures.gradient_similarity_map(analysis.original_grey, analysis.composite_grey)
     # Away from the outline: the gradient kernel (at half resolution) reaches GMSD_EDGE_PX beyond a pixel,
     # and at the outline it would weigh the paste-back seam and a sub-pixel shift of the outline, which
     # on a plain product (no other edges) outweigh everything else. The outline has its own measures.

@@ -108,3 +108,63 @@ def test_a_faithful_colourway_saved_as_jpeg_still_passes(recoloured) -> None:  #
     saved = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
     report = compare(image, saved, mask, kind="colourway", target_colour=target, ocr=False)
     assert report.verdict == "pass", report.reasons
+
+
+def _striped_garment(size: int = 256) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A garment in two shades of green (diagonal stripes, soft folds) with a white disc and a word printed
+    on it: the photo, the product mask and the print mask."""
+    import cv2
+
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32)
+    mask = np.zeros((size, size), bool)
+    mask[32:232, 48:208] = True
+    body = np.float32([101, 193, 113])
+    fabric = np.where((((x + y) % 30) < 7)[:, :, None], body * 0.78, body)
+    folds = 1 + 0.12 * np.sin(x / 23) * np.cos(y / 31)
+    image = np.full((size, size, 3), 236, np.float32)
+    image[mask] = (fabric * folds[:, :, None])[mask]
+    image = np.clip(np.rint(image), 0, 255).astype(np.uint8)
+    printed = np.zeros((size, size), np.uint8)
+    cv2.circle(printed, (150, 90), 22, 255, -1)
+    cv2.putText(printed, "HALO", (70, 180), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 255, 3)
+    image[printed > 0] = (245, 245, 240)
+    return image, mask, printed > 0
+
+
+# A saturated magenta at the sRGB gamut's edge, and a hue turn in CIELCh that bends with lightness (degrees
+# of turn and share of chroma per unit of L*), as a recolour made in another colour space does.
+EDGE_TARGET = np.array([56.8, 93.4, -55.9])
+BEND = (0.6, 0.012)
+
+
+def test_a_gamut_clipped_recolour_that_bends_with_lightness_passes_and_a_lost_logo_on_it_does_not() -> None:
+    from bench.fidelity_sets.colourway import lch_recolour
+
+    image, mask, printed = _striped_garment()
+    variant = lch_recolour(image, (mask & ~printed).astype(np.float32), EDGE_TARGET, BEND)
+    assert ((variant[mask & ~printed] == 0) | (variant[mask & ~printed] == 255)).any(axis=1).mean() > 0.3  # clipped
+    target = tuple(float(v) for v in EDGE_TARGET)
+    report = compare(image, variant, mask, kind="colourway", target_colour=target, ocr=False)
+    # Compared on luma, the two stripes (nearly the same luma once turned) swapped order under the map's
+    # residue and most keypoints were lost; on lightness they keep their order.
+    assert report.measures["keypoint_match"] >= 0.98, report.measures
+    assert report.verdict == "pass", report.reasons
+
+    disc = printed & (np.mgrid[0 : mask.shape[0], 0 : mask.shape[1]][0] < 130)
+    lost = image.copy()
+    lost[disc] = image[mask & ~printed][0]  # the logo painted over in the body's colour, then recoloured
+    lost_variant = lch_recolour(lost, (mask & ~(printed & ~disc)).astype(np.float32), EDGE_TARGET, BEND)
+    report = compare(image, lost_variant, mask, kind="colourway", target_colour=target, ocr=False)
+    assert report.verdict != "pass", report.measures
+
+
+def test_lightness_keeps_the_order_that_luma_swaps_between_two_hues() -> None:
+    import cv2
+
+    from vitrine.fidelity.colourway import lightness_grey
+
+    # A bright green and an olive: the olive has the higher luma, the green the higher lightness (L*).
+    green, olive = np.full((16, 16, 3), (0, 195, 0), np.uint8), np.full((16, 16, 3), (89, 154, 15), np.uint8)
+    luma = [int(cv2.cvtColor(c, cv2.COLOR_RGB2GRAY)[8, 8]) for c in (green, olive)]
+    assert luma[0] < luma[1]
+    assert int(lightness_grey(green)[8, 8]) > int(lightness_grey(olive)[8, 8]) + 15

@@ -126,6 +126,7 @@ def lightness_grey(rgb: np.ndarray) -> np.ndarray:
     registers a colourway and compares its keypoints on it). Lightness mixes chroma in, so without the
     smoothing JPEG's chroma blocks would reach it; luma detail stays at full resolution."""
     ycrcb = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
-    ycrcb[:, :, 1:] = cv2.GaussianBlur(ycrcb[:, :, 1:], (0, 0), GREY_CHROMA_SIGMA)
-    smoothed = cv2.cvtColor(ycrcb, cv2.COLOR_YCrCb2RGB)
+    smoothed = cv2.GaussianBlur(ycrcb, (0, 0), GREY_CHROMA_SIGMA)  # all three planes: faster than a slice
+    smoothed[:, :, 0] = ycrcb[:, :, 0]
+    smoothed = cv2.cvtColor(smoothed, cv2.COLOR_YCrCb2RGB)
     return np.ascontiguousarray(cv2.cvtColor(smoothed, cv2.COLOR_RGB2Lab)[:, :, 0])

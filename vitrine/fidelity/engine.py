@@ -274,6 +274,9 @@ def _analyse(
         return frame, original_frame, product, original_grey, tuple(keypoints), descriptors
 
     frame, original_frame, product, original_grey, keypoints, descriptors = work.get("frame", original_side)
+    if structure_grey is not None:
+        # The grey structure is compared on is the one just made: not converted again.
+        work.get("structure_grey", lambda: original_grey.astype(np.float32) * np.float32(1 / 255))
     registration = align.register(
         original_grey,
         product,
@@ -286,11 +289,15 @@ def _analyse(
     analysis = _measure(
         original, variant, frame, product, registration, limits, original_frame, work, structure_grey
     )
-    # The same 8-bit grey conversion on both sides, so identical pixels give identical descriptors.
-    composite_u8 = np.clip(analysis.composite * 255 + 0.5, 0, 255).astype(np.uint8)
+    # The same 8-bit grey conversion on both sides, so identical pixels give identical descriptors (a
+    # structure grey other than luminance was made from the same 8-bit composite, and is exact in float).
+    if structure_grey is not None:
+        composite_grey = np.rint(analysis.composite_grey * 255).astype(np.uint8)
+    else:
+        composite_grey = grey(np.clip(analysis.composite * 255 + 0.5, 0, 255).astype(np.uint8))
     agreement = measures.keypoint_agreement(
         original_grey,
-        grey(composite_u8),
+        composite_grey,
         list(keypoints),
         descriptors,
         analysis.compared,

@@ -9,7 +9,8 @@ closer to the variant. A consistent recolour (shading kept, hue turned) is repro
 left in its own colour stays as it is; a lost logo, a changed pattern, a moved seam or a part that drifted
 apart from the rest cannot be explained by one map, and still shows. Then the
 product's dominant colour in the variant (a trimmed median) is compared with the target: ``target_delta_e``
-(CIEDE2000) is thresholded like every other measure.
+(CIEDE2000) is thresholded like every other measure. Structure is compared on lightness
+(``lightness_grey``), which the recolour keeps in order, not on luma, which a hue turn can reorder.
 """
 
 from __future__ import annotations

@@ -63,8 +63,10 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     # outwards), as a share of the product
     "outline_growth_pass": 0.0008,
     "outline_growth_fail": 0.030,
-    # colourway only: CIEDE2000 of the product's dominant colour to the target colour
-    "target_delta_e_pass": 3.0,
+    # colourway only: CIEDE2000 of the product's dominant colour to the target colour. The recipe holds its
+    # own output within 3; saved as JPEG, a two-shade pattern at the gamut's edge moved its dominant colour
+    # (a trimmed median) by up to 3.8 on calibration, while targets missed on purpose miss by 9 and more.
+    "target_delta_e_pass": 4.0,
     "target_delta_e_fail": 6.0,
     # per-pixel tolerances that define "changed"
     "pixel_delta_e": 3.0,

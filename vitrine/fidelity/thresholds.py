@@ -111,7 +111,8 @@ KIND_THRESHOLDS: dict[str, dict[str, float]] = {
     # The recolour is mapped back before measuring (fidelity/colourway.py); what one map cannot explain
     # (shading clipped at the gamut's edge) leaves small colour residue, so colour is a little looser.
     # A recolour saved as JPEG bleeds the new body colour into the print beside it (chroma is stored at
-    # half resolution in 8 px blocks): within a few pixels of print edges, colour counts from ΔE 6.
+    # half resolution in 8 px blocks): within a few pixels of print edges, colour counts from ΔE 6, also
+    # compared with both sides' chroma smoothed as JPEG stores it (see the engine).
     KIND_COLOURWAY: {
         "delta_e_p50_pass": 2.5,
         "delta_e_p95_pass": 6.0,

@@ -11,6 +11,11 @@ Preserving: the recolour to the target, to a second target, the recolour saved a
 left in its own colour with that colour as the target. Altering, each on a recolour: the target missed,
 the logo lost, the logo recoloured apart from the body, the pattern changed, a brand letter changed, part
 of the product drifted in colour, the outline pushed out.
+
+Calibration also has cases added for known weaknesses, each from a generator of its own: the recolour and
+the second target saved at JPEG 62-70; and a recolour to a target at the sRGB gamut's edge made by a CIELCh
+hue turn that bends with lightness, clipped per channel (``lch_recolour``), preserving as it is and saved
+as JPEG, altering with the logo lost, the logo recoloured, a brand letter changed or a part drifted on top.
 """
 
 from __future__ import annotations
@@ -46,6 +51,11 @@ class Style:
     # A case added for a known weakness (calibration only): the recolour saved at a lower JPEG quality and
     # at a second target, drawn from a generator of its own so the pairs above stay as they were.
     extra_jpeg_quality: tuple[int, int] | None = None
+    # A second such case: a recolour to a target at the edge of the sRGB gamut made by a CIELCh hue turn
+    # with chroma scaled, clipped per channel (so not a similarity of the a*b* plane), preserving as it is
+    # and saved at this JPEG quality, and altering with a lost logo, a recoloured logo, a changed brand
+    # letter or a drifted part on top; drawn from a generator of its own as well.
+    gamut_edge_jpeg_quality: tuple[int, int] | None = None
 
 
 CALIBRATION = Style(
@@ -61,6 +71,7 @@ CALIBRATION = Style(
     drift=(3.0, 6.0),
     push_px=(12.0, 18.0),
     extra_jpeg_quality=(62, 70),
+    gamut_edge_jpeg_quality=(75, 90),
 )
 HELD_OUT = Style(
     split="held_out",
@@ -202,6 +213,88 @@ def oklab_recolour(image: np.ndarray, body: np.ndarray, target: np.ndarray) -> n
     return output
 
 
+def _max_chroma(lightness: float, hue: float) -> float:
+    """The largest CIELAB chroma an sRGB colour of this lightness and hue (radians) can have."""
+    low, high = 0.0, 200.0
+    for _ in range(30):
+        middle = (low + high) / 2
+        lab = np.array([lightness, middle * np.cos(hue), middle * np.sin(hue)])
+        linear = _lab_to_linear(lab[None])[0]
+        low, high = (middle, high) if (linear >= 0).all() and (linear <= 1).all() else (low, middle)
+    return low
+
+
+_XYZ_TO_LINEAR = np.array(
+    [[3.24048134, -1.53715152, -0.49853633], [-0.96925495, 1.87599, 0.04155593],
+     [0.05564664, -0.20404134, 1.05731107]]
+)
+_WHITE = np.array([0.95047, 1.0, 1.08883])
+
+
+def _lab_to_linear(lab: np.ndarray) -> np.ndarray:
+    """CIELAB (D65) to linear sRGB, unclipped (as scikit-image converts before it clips)."""
+    fy = (lab[:, 0] + 16) / 116
+    f = np.stack([fy + lab[:, 1] / 500, fy, fy - lab[:, 2] / 200], axis=1)
+    xyz = np.where(f > 6 / 29, f**3, (f - 16 / 116) * 3 * (6 / 29) ** 2) * _WHITE
+    return xyz @ _XYZ_TO_LINEAR.T
+
+
+def lch_recolour(image: np.ndarray, body: np.ndarray, target: np.ndarray, bend: tuple[float, float]) -> np.ndarray:
+    """Another recolour: in CIELCh, the body's median hue turned and chroma scaled onto the target's
+    (lightness shifted), each channel then clipped to sRGB as an 8-bit image must be. As a turn made in
+    another colour space looks in CIELAB, the turn and the chroma scale bend with lightness: ``bend`` is
+    (degrees of extra turn, share of extra chroma) per unit of L* away from the median. So neither the
+    bend nor the clip (which moves hue and lightness where a colour leaves the gamut) is one similarity
+    of the a*b* plane. ``body`` (float, 0..1) is how much of each pixel is body, not print; the median is
+    corrected a few rounds for what the clip moved."""
+    where = body > 0
+    pixels = image[where]
+    weight = body[where][:, None]
+    lab = rgb2lab(pixels[None].astype(np.float64) / 255)[0]
+    core = body[where] > 0.9
+    source = np.median(lab[core], axis=0)
+    away = lab[:, 0] - source[0]
+    goal = target.astype(np.float64).copy()
+    output = image.copy()
+    for _ in range(6):
+        gain = np.hypot(*goal[1:]) / max(np.hypot(*source[1:]), 1e-4) * np.clip(1 + bend[1] * away, 0.2, None)
+        turn = np.arctan2(goal[2], goal[1]) - np.arctan2(source[2], source[1]) + np.radians(bend[0]) * away
+        plane = (lab[:, 1] + 1j * lab[:, 2]) * gain * np.exp(1j * turn)
+        moved = np.stack([lab[:, 0] + goal[0] - source[0], plane.real, plane.imag], axis=1)
+        rgb = np.clip(_linear_to_srgb(_lab_to_linear(moved)), 0, 1) * 255
+        blended = pixels * (1 - weight) + rgb * weight
+        output[where] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+        reached = np.median(rgb2lab(output[where][core][None].astype(np.float64) / 255)[0], axis=0)
+        if float(delta_e_ciede2000(reached[None], target[None])[0]) < 0.5:
+            break
+        goal = goal + (target - reached)
+    return output
+
+
+def _linear_to_srgb(linear: np.ndarray) -> np.ndarray:
+    linear = np.clip(linear, 0, 1)  # per channel, as an 8-bit sRGB image must hold it
+    return np.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear ** (1 / 2.4) - 0.055)
+
+
+def _drifted(image: np.ndarray, part: np.ndarray, drift: float, rng: np.random.Generator) -> np.ndarray:
+    """``part`` drifted by ``drift`` (median CIEDE2000); at the gamut's edge a drift the clip takes back
+    is drawn again in another direction."""
+    before = rgb2lab(image[part][None].astype(np.float64) / 255)[0]
+    for _ in range(20):
+        drifted = _recoloured(image, part, drift, rng)
+        after = rgb2lab(drifted[part][None].astype(np.float64) / 255)[0]
+        if float(np.median(delta_e_ciede2000(before, after))) >= drift - 0.5:
+            return drifted
+    raise RuntimeError("no drift of that size stays in the gamut")
+
+
+def _gamut_edge_target(rng: np.random.Generator) -> np.ndarray:
+    """A reachable target at (or just inside) the most saturated colour of a random lightness and hue."""
+    lightness, hue = float(rng.uniform(35, 70)), float(rng.uniform(0, 2 * np.pi))
+    chroma = _max_chroma(lightness, hue) * float(rng.uniform(0.97, 1.03))
+    return _in_gamut(np.array([lightness, chroma * np.cos(hue), chroma * np.sin(hue)]))
+
+
 # --- the scene ---------------------------------------------------------------------------------------------
 
 
@@ -245,6 +338,7 @@ def _folds(rng: np.random.Generator) -> np.ndarray:
 def colourway_pairs(style: Style) -> list[Pair]:
     rng = np.random.default_rng(style.seed)
     extra_rng = np.random.default_rng(style.seed + 1)
+    gamut_rng = np.random.default_rng(style.seed + 2)
     made: list[Pair] = []
     for index in range(style.products):
         logo = style.logos[index % len(style.logos)]
@@ -311,4 +405,23 @@ def colourway_pairs(style: Style) -> list[Pair]:
         pushed, _ = outline_pushed(recoloured, product, rng, outwards=True, px=(style.push_px[0] / 2,
                                                                                 style.push_px[1] / 2))
         add("outline_pushed_out", True, pushed, target)
+        if style.gamut_edge_jpeg_quality is not None:
+            edge = _gamut_edge_target(gamut_rng)
+            bend = (float(gamut_rng.uniform(0.3, 0.9)), float(gamut_rng.uniform(0.005, 0.02)))
+
+            def lch(image: np.ndarray, body: np.ndarray, edge=edge, bend=bend) -> np.ndarray:
+                return lch_recolour(image, body, edge, bend)
+
+            clipped = lch(original, body)
+            add("gamut_edge", False, clipped, edge)
+            add("gamut_edge_jpeg", False, jpeg(clipped, int(gamut_rng.integers(*style.gamut_edge_jpeg_quality))),
+                edge)
+            image, _, lost_body = _drawn(look, backdrop, logo=None)
+            add("gamut_edge_logo_lost", True, lch(image, lost_body), edge)
+            image, _, _ = _drawn(look, backdrop, logo_ink=d.colour(gamut_rng, 60, 200))
+            add("gamut_edge_logo_recoloured", True, lch(image, body), edge)
+            image, _, letter_body = _drawn(look, backdrop, brand=swapped)
+            add("gamut_edge_letter_changed", True, lch(image, letter_body), edge)
+            add("gamut_edge_colour_changed_part", True,
+                _drifted(clipped, part, float(gamut_rng.uniform(*style.drift)), gamut_rng), edge)
     return made

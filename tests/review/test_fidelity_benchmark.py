@@ -242,7 +242,7 @@ def test_a_later_held_out_draw_shares_no_seed_string_or_photo_with_the_splits_be
 @pytest.mark.parametrize("style", [colourway_set.CALIBRATION, colourway_set.HELD_OUT], ids=lambda s: s.split)
 def test_colourway_pairs_reach_their_target_unless_labelled_as_missing_it(style):
     pairs = [p for p in colourway_set.colourway_pairs(replace(style, products=2)) if p.product.endswith("-0")]
-    assert {p.edit for p in pairs if p.altering} == {
+    altering = {
         "target_missed",
         "logo_lost",
         "logo_recoloured",
@@ -251,10 +251,15 @@ def test_colourway_pairs_reach_their_target_unless_labelled_as_missing_it(style)
         "colour_changed_part",
         "outline_pushed_out",
     }
+    edge = style.gamut_edge_jpeg_quality is not None  # the calibration case at the gamut's edge
+    if edge:
+        on_top = ("logo_lost", "logo_recoloured", "letter_changed", "colour_changed_part")
+        altering |= {f"gamut_edge_{e}" for e in on_top}
+    assert {p.edit for p in pairs if p.altering} == altering
     by_edit = {p.edit: p for p in pairs}
     for pair in pairs:
         assert pair.kind == "colourway" and pair.target_colour is not None
-    for edit in ("recoloured", "recoloured_second_target", "own_colour"):
+    for edit in ("recoloured", "recoloured_second_target", "own_colour") + (("gamut_edge",) if edge else ()):
         pair = by_edit[edit]
         assert colourway_measure.target_delta_e(pair.variant, pair.mask, pair.target_colour) < 3.0, edit
         # the background is kept (the held-out recolour blends the anti-aliased rim just outside the mask)
@@ -265,6 +270,12 @@ def test_colourway_pairs_reach_their_target_unless_labelled_as_missing_it(style)
     assert colourway_measure.target_delta_e(missed.variant, missed.mask, missed.target_colour) > 6.0
     recoloured = by_edit["recoloured"]
     assert np.median(np.abs(recoloured.variant[recoloured.mask].astype(int) - recoloured.original[recoloured.mask])) > 5
+    if edge:
+        # at the gamut's edge: much of the body clipped in some channel, and the drifted part really drifted
+        clipped = by_edit["gamut_edge"].variant[by_edit["gamut_edge"].mask]
+        assert ((clipped == 0) | (clipped == 255)).any(axis=1).mean() > 0.2
+        drifted = by_edit["gamut_edge_colour_changed_part"]
+        assert np.any(drifted.variant != by_edit["gamut_edge"].variant)
 
 
 @pytest.mark.parametrize("style", [cleanup_set.CALIBRATION, cleanup_set.HELD_OUT], ids=lambda s: s.split)

@@ -63,11 +63,15 @@ class Analysis:
     product: np.ndarray  # bool: the product mask minus the ignore boxes
     compared: np.ndarray  # bool: ``product`` eroded, the pixels every measure averages over
     valid: np.ndarray  # bool: pixels that fall inside the variant's frame
-    ssim: np.ndarray  # local SSIM of luminance
+    ssim: np.ndarray  # local SSIM of the structure grey
     delta_e: np.ndarray  # CIEDE2000 (0 outside ``compared``)
     structure_changed: np.ndarray  # bool: local SSIM under its tolerance, specks removed
     colour_changed: np.ndarray  # bool: CIEDE2000 over its tolerance, specks removed
     changed: np.ndarray  # bool: structure or colour changed beyond tolerance, or missing
+    # float32 in [0, 1]: the grey SSIM and GMSD compare, of ``original`` and ``composite`` (luminance;
+    # a colourway's lightness, see engine.compare)
+    original_grey: np.ndarray
+    composite_grey: np.ndarray
 
 
 def frame_around(mask: np.ndarray, variant_shape: tuple[int, ...]) -> Frame:

@@ -9,7 +9,8 @@ closer to the variant. A consistent recolour (shading kept, hue turned) is repro
 left in its own colour stays as it is; a lost logo, a changed pattern, a moved seam or a part that drifted
 apart from the rest cannot be explained by one map, and still shows. Then the
 product's dominant colour in the variant (a trimmed median) is compared with the target: ``target_delta_e``
-(CIEDE2000) is thresholded like every other measure.
+(CIEDE2000) is thresholded like every other measure. Structure is compared on lightness
+(``lightness_grey``), which the recolour keeps in order, not on luma, which a hue turn can reorder.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ AB_RADIUS = 16.0
 L_RADIUS = 45.0
 # Percentiles of the pixels (best explained first) each refit of the map keeps.
 REFIT_SHARES = (70, 50, 50)
+# Chroma is smoothed this much (pixels) before lightness is taken for registration and keypoints: about
+# half of JPEG's 8 px chroma blocks, which stores chroma at half resolution.
+GREY_CHROMA_SIGMA = 4.0
 
 
 def _lab_to_rgb8(lab: np.ndarray) -> np.ndarray:
@@ -115,3 +119,15 @@ def target_delta_e(variant: np.ndarray, mask: np.ndarray, target_lab: Sequence[f
     """CIEDE2000 between the variant product's dominant colour and the target."""
     dominant = dominant_lab(variant, mask)
     return float(delta_e_ciede2000(dominant[None, :], np.asarray(target_lab, np.float32)[None, :])[0])
+
+
+def lightness_grey(rgb: np.ndarray) -> np.ndarray:
+    """CIELAB lightness of RGB uint8 as uint8 (L* 0-100 spread over 0-255), with the chroma first smoothed
+    (``GREY_CHROMA_SIGMA``) as JPEG stores it: the grey a recolour keeps in order (see the engine, which
+    registers a colourway and compares its keypoints on it). Lightness mixes chroma in, so without the
+    smoothing JPEG's chroma blocks would reach it; luma detail stays at full resolution."""
+    ycrcb = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
+    smoothed = cv2.GaussianBlur(ycrcb, (0, 0), GREY_CHROMA_SIGMA)  # all three planes: faster than a slice
+    smoothed[:, :, 0] = ycrcb[:, :, 0]
+    smoothed = cv2.cvtColor(smoothed, cv2.COLOR_YCrCb2RGB)
+    return np.ascontiguousarray(cv2.cvtColor(smoothed, cv2.COLOR_RGB2Lab)[:, :, 0])

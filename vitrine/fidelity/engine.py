@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -64,6 +64,9 @@ STRUCTURE_SHARE_OF_REGION = 0.25
 # how far beside them a JPEG's chroma bleeds (analysis pixels); see the luma_edge_delta_e threshold.
 LUMA_EDGE_GRADIENT = 0.8
 LUMA_EDGE_PX = 3.0
+# There the chroma of both sides is also compared smoothed this much (analysis pixels), about half of
+# JPEG's 8 px chroma blocks (which hold chroma at half resolution).
+LUMA_EDGE_CHROMA_SIGMA = 4.0
 # The colour of the edge band (edge_band_px) is compared at full resolution, smoothed this much, and gaps
 # along it up to this size are closed (see _band_changes).
 BAND_SIGMA = 0.7
@@ -147,7 +150,12 @@ def compare(
         if kind != KIND_COLOURWAY
         else None
     )
-    analysis, keypoints = _analyse(reference_rgb, variant_rgb, product_full, limits, work)
+    # A colourway is registered and its structure (keypoints, SSIM, GMSD) compared on lightness, not
+    # luma: the recolour keeps the order of lightness (scaled and shifted, see colourway.py) but not of
+    # luma, which weighs the channels apart, so two shades of a pattern that a hue turn leaves at nearly
+    # the same luma swap their order under the map's small residue and every ORB test across them flips.
+    grey = colourway.lightness_grey if kind == KIND_COLOURWAY else None
+    analysis, keypoints = _analyse(reference_rgb, variant_rgb, product_full, limits, work, grey)
     compared_area = int(analysis.compared.sum())
     product_box = _product_box(analysis)
     regions = _regions(analysis, product_box, compared_area)
@@ -239,15 +247,23 @@ def compare(
     )
 
 
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+
+
 def _analyse(
     original: np.ndarray,
     variant: np.ndarray,
     product_full: np.ndarray,
     limits: Mapping[str, float],
     work: source.SourceWork | None = None,
+    grey: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[Analysis, measures.KeypointAgreement]:
     """Register and measure one pair: RGB uint8 arrays and the bool product mask of the original's size.
-    ``work`` keeps what depends on the original alone (None: compute everything here)."""
+    ``work`` keeps what depends on the original alone (None: compute everything here). ``grey`` turns RGB
+    uint8 into the uint8 grey the pair is registered and its structure compared on (default: luma)."""
+    structure_grey = grey
+    grey = grey or _luma
     work = work if work is not None else source.SourceWork("", "")
 
     def original_side() -> tuple[Frame, np.ndarray, np.ndarray, np.ndarray, tuple, np.ndarray | None]:
@@ -256,28 +272,39 @@ def _analyse(
         product = frame.cut(product_full.astype(np.uint8) * 255) >= 128
         if not product.any():
             raise FidelityInputError("the product mask is too thin to measure at analysis resolution")
-        original_grey = cv2.cvtColor(original_frame, cv2.COLOR_RGB2GRAY)
+        original_grey = grey(original_frame)
         keypoints, descriptors = align.orb_detector().detectAndCompute(original_grey, product.astype(np.uint8))
         return frame, original_frame, product, original_grey, tuple(keypoints), descriptors
 
     frame, original_frame, product, original_grey, keypoints, descriptors = work.get("frame", original_side)
-    # The variant is reduced to the analysis scale once, in colour; the alignment works on its grey.
+    if structure_grey is not None:
+        # The grey structure is compared on is the one just made: not converted again.
+        work.get("structure_grey", lambda: original_grey.astype(np.float32) * np.float32(1 / 255))
+    # The variant is reduced to the analysis scale once, in colour; with luma the alignment works on that
+    # reduction turned grey (another grey, such as the colourway kind's lightness, is not linear in the
+    # channels and is taken from the full-size variant).
     variant_reductions = align.Reductions(variant)
     registration = align.register(
         original_grey,
         product,
-        align.GreyReductions(variant_reductions),
+        align.GreyReductions(variant_reductions) if structure_grey is None else grey(variant),
         frame.to_original,
         (original.shape[1], original.shape[0]),
         (list(keypoints), descriptors),
         work.get("levels", lambda: align.original_levels(original_grey, product)),
     )
-    analysis = _measure(original, variant_reductions, frame, product, registration, limits, original_frame, work)
-    # The same 8-bit grey conversion on both sides, so identical pixels give identical descriptors.
-    composite_u8 = np.clip(analysis.composite * 255 + 0.5, 0, 255).astype(np.uint8)
+    analysis = _measure(
+        original, variant_reductions, frame, product, registration, limits, original_frame, work, structure_grey
+    )
+    # The same 8-bit grey conversion on both sides, so identical pixels give identical descriptors (a
+    # structure grey other than luminance was made from the same 8-bit composite, and is exact in float).
+    if structure_grey is not None:
+        composite_grey = np.rint(analysis.composite_grey * 255).astype(np.uint8)
+    else:
+        composite_grey = grey(np.clip(analysis.composite * 255 + 0.5, 0, 255).astype(np.uint8))
     agreement = measures.keypoint_agreement(
         original_grey,
-        cv2.cvtColor(composite_u8, cv2.COLOR_RGB2GRAY),
+        composite_grey,
         list(keypoints),
         descriptors,
         analysis.compared,
@@ -297,7 +324,8 @@ def reanalyse(original: np.ndarray, variant: np.ndarray, report: FidelityReport)
         correlation=report.alignment.correlation,
         refined=report.alignment.refined,
     )
-    return _measure(original, variant, frame, product, registration, report.thresholds)
+    grey = colourway.lightness_grey if report.kind == KIND_COLOURWAY else None
+    return _measure(original, variant, frame, product, registration, report.thresholds, grey=grey)
 
 
 def _measure(
@@ -309,10 +337,19 @@ def _measure(
     limits: Mapping[str, float],
     original_frame: np.ndarray | None = None,
     work: source.SourceWork | None = None,
+    grey: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Analysis:
+    """The maps of one registered pair; ``grey`` (RGB uint8 to uint8) is the grey structure is compared
+    on (default: luminance)."""
     scale = np.float32(1 / 255)
     reductions = variant if isinstance(variant, align.Reductions) else align.Reductions(variant)
     variant = reductions.image
+
+    def structure_grey(rgb: np.ndarray) -> np.ndarray:
+        if grey is None:
+            return measures.luma(rgb)
+        return grey(np.clip(rgb * 255 + 0.5, 0, 255).astype(np.uint8)).astype(np.float32) * scale
+
     work = work if work is not None else source.SourceWork("", "")
     original_f = work.get(
         "original_f",
@@ -336,9 +373,11 @@ def _measure(
     if (compared & ~sliver).any():
         compared &= ~sliver
     composite = np.where(product[:, :, None], aligned, original_f)
+    original_grey = work.get("structure_grey", lambda: structure_grey(original_f))
+    composite_grey = structure_grey(composite)
     ssim = measures.ssim_map(
-        work.get("ssim_grey", lambda: measures.presmoothed(measures.luma(original_f))),
-        measures.presmoothed(measures.luma(composite)),
+        work.get("ssim_grey", lambda: measures.presmoothed(original_grey)),
+        measures.presmoothed(composite_grey),
     )
     delta_e = _delta_e_map(original_f, composite, compared, work)
     # Specks and lines a few pixels wide are resampling and compression noise (JPEG's chroma blocks
@@ -346,7 +385,14 @@ def _measure(
     structure_changed = _opened(ssim < limits["pixel_ssim"], STRUCTURE_SPECK) & compared
     colour_over = delta_e > limits["pixel_delta_e"]
     if limits.get("luma_edge_delta_e", 0.0) > 0:
-        colour_over &= ~(_near_luma_edges(original_f) & (delta_e <= limits["luma_edge_delta_e"]))
+        # Beside print a JPEG bleeds the body's chroma into it: there a change counts only beyond the looser
+        # tolerance, both as compared and with both sides' chroma smoothed as JPEG stores it (like for
+        # like: the bleed at low qualities exceeds the tolerance itself, the same smoothing on the
+        # reference bleeds it alike, while a part drifted in colour keeps its drift away from its edge).
+        like = _delta_e_map(_chroma_smoothed(original_f), _chroma_smoothed(composite), compared)
+        colour_over &= ~(
+            _near_luma_edges(original_f) & (np.minimum(delta_e, like) <= limits["luma_edge_delta_e"])
+        )
     colour_changed = _opened(colour_over, COLOUR_SPECK) & compared
     # .get: reports stored before these thresholds existed are redrawn without them
     if limits.get("edge_band_px", 0.0) > 0:
@@ -370,6 +416,8 @@ def _measure(
         structure_changed=structure_changed,
         colour_changed=colour_changed,
         changed=changed,
+        original_grey=original_grey,
+        composite_grey=composite_grey,
     )
 
 
@@ -498,6 +546,15 @@ def _near_photo_edge(frame: Frame, original_shape: tuple[int, ...]) -> np.ndarra
     return near_x[None, :] | near_y[:, None]
 
 
+def _chroma_smoothed(rgb: np.ndarray) -> np.ndarray:
+    """Float RGB (0..1) with its chroma smoothed by LUMA_EDGE_CHROMA_SIGMA and its luma kept: the chroma
+    as a JPEG stores it (at half resolution, quantised per 8 px block), roughly."""
+    ycrcb = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
+    smoothed = cv2.GaussianBlur(ycrcb, (0, 0), LUMA_EDGE_CHROMA_SIGMA, borderType=cv2.BORDER_REFLECT)
+    smoothed[:, :, 0] = ycrcb[:, :, 0]
+    return np.clip(cv2.cvtColor(smoothed, cv2.COLOR_YCrCb2RGB), 0.0, 1.0)
+
+
 def _near_luma_edges(rgb: np.ndarray) -> np.ndarray:
     """Pixels within LUMA_EDGE_PX of a strong luminance edge (print on the product) of ``rgb``."""
     luma = measures.luma(rgb)
@@ -536,9 +593,7 @@ def _smoothed(rgb: np.ndarray) -> np.ndarray:
 
 
 def _gmsd(analysis: Analysis) -> float:
-    gms = measures.gradient_similarity_map(
-        measures.luma(analysis.original), measures.luma(analysis.composite)
-    )
+    gms = measures.gradient_similarity_map(analysis.original_grey, analysis.composite_grey)
     # Away from the outline: the gradient kernel (at half resolution) reaches GMSD_EDGE_PX beyond a pixel,
     # and at the outline it would weigh the paste-back seam and a sub-pixel shift of the outline, which
     # on a plain product (no other edges) outweigh everything else. The outline has its own measures.

@@ -63,8 +63,10 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     # outwards), as a share of the product
     "outline_growth_pass": 0.0008,
     "outline_growth_fail": 0.030,
-    # colourway only: CIEDE2000 of the product's dominant colour to the target colour
-    "target_delta_e_pass": 3.0,
+    # colourway only: CIEDE2000 of the product's dominant colour to the target colour. The recipe holds its
+    # own output within 3; saved as JPEG, a two-shade pattern at the gamut's edge moved its dominant colour
+    # (a trimmed median) by up to 3.8 on calibration, while targets missed on purpose miss by 9 and more.
+    "target_delta_e_pass": 4.0,
     "target_delta_e_fail": 6.0,
     # per-pixel tolerances that define "changed"
     "pixel_delta_e": 3.0,
@@ -109,7 +111,8 @@ KIND_THRESHOLDS: dict[str, dict[str, float]] = {
     # The recolour is mapped back before measuring (fidelity/colourway.py); what one map cannot explain
     # (shading clipped at the gamut's edge) leaves small colour residue, so colour is a little looser.
     # A recolour saved as JPEG bleeds the new body colour into the print beside it (chroma is stored at
-    # half resolution in 8 px blocks): within a few pixels of print edges, colour counts from ΔE 6.
+    # half resolution in 8 px blocks): within a few pixels of print edges, colour counts from ΔE 6, also
+    # compared with both sides' chroma smoothed as JPEG stores it (see the engine).
     KIND_COLOURWAY: {
         "delta_e_p50_pass": 2.5,
         "delta_e_p95_pass": 6.0,

@@ -92,12 +92,18 @@ HELD_OUT_2 = replace(HELD_OUT, split="held_out_2", seed=63_421, brands=("Sable",
 HELD_OUT_3 = replace(HELD_OUT, split="held_out_3", seed=46_289, brands=("Zephyr", "BISON", "Lumo", "CRAG"))
 # A fourth draw, frozen before the report was changed after held-out 3 had been run.
 HELD_OUT_4 = replace(HELD_OUT, split="held_out_4", seed=38_863, brands=("Vesper", "KELP", "Ardent", "MOTH"))
+# A fifth draw, of this kind only (the next change touches the colourway path alone), frozen before it was made
+# after held-out 4 had been run; twice the garments, for a steadier estimate.
+HELD_OUT_5 = replace(
+    HELD_OUT, split="held_out_5", seed=27_191, brands=("Quill", "NOMAD", "Tessel", "OBERON"), products=16
+)
 STYLES = {
     "calibration": CALIBRATION,
     "held_out": HELD_OUT,
     "held_out_2": HELD_OUT_2,
     "held_out_3": HELD_OUT_3,
     "held_out_4": HELD_OUT_4,
+    "held_out_5": HELD_OUT_5,
 }
 
 

@@ -41,7 +41,8 @@ def first_products() -> list[calibration.Product]:
 def test_every_edit_kind_has_a_labelled_set_in_both_splits():
     assert set(fidelity_sets.SETS) == set(KINDS)
     for kind, splits in fidelity_sets.SETS.items():
-        assert set(splits) == set(fidelity_sets.SPLITS), kind
+        expected = {s for s in fidelity_sets.SPLITS if kind in fidelity_sets.SINGLE_KIND_SPLITS.get(s, (kind,))}
+        assert set(splits) == expected, kind
     with pytest.raises(KeyError, match="no labelled set for edit kind 'sepia'"):
         fidelity_sets.pairs("sepia", "held_out")
 
@@ -306,3 +307,17 @@ def test_cleanup_pairs_keep_the_product_exactly_unless_altering(style):
         smear = next(p for p in pairs if p.edit == "fill_over_product_edge_shallow")
         changed = np.any(smear.variant != smear.original, axis=2) & smear.mask
         assert changed.any() and inside[changed].max() <= style.shallow_smear_px[1] + 1
+
+
+def test_the_fifth_held_out_draw_is_of_the_colourway_kind_only_frozen_and_new():
+    assert fidelity_sets.kinds_of("held_out_5") == ["colourway"]
+    assert set(fidelity_sets.frozen("held_out_5")) == {"colourway"}
+    fifth = colourway_set.HELD_OUT_5
+    earlier = [colourway_set.CALIBRATION, colourway_set.HELD_OUT, colourway_set.HELD_OUT_2, colourway_set.HELD_OUT_3,
+               colourway_set.HELD_OUT_4]
+    assert fifth.seed not in {s.seed for s in earlier} | {s.seed + n for s in earlier for n in (1, 2)}
+    assert not {b.lower() for b in fifth.brands} & {b.lower() for s in earlier for b in s.brands}
+    assert (fifth.recolour, fifth.typefaces, fifth.missed_by) == (
+        colourway_set.HELD_OUT.recolour, colourway_set.HELD_OUT.typefaces, colourway_set.HELD_OUT.missed_by)
+    with pytest.raises(KeyError, match="drawn for colourway only"):
+        fidelity_sets.pairs("background", "held_out_5")

@@ -15,7 +15,9 @@ of the product drifted in colour, the outline pushed out.
 Calibration also has cases added for known weaknesses, each from a generator of its own: the recolour and
 the second target saved at JPEG 62-70; and a recolour to a target at the sRGB gamut's edge made by a CIELCh
 hue turn that bends with lightness, clipped per channel (``lch_recolour``), preserving as it is and saved
-as JPEG, altering with the logo lost, the logo recoloured, a brand letter changed or a part drifted on top.
+as JPEG, altering with the logo lost, the logo recoloured, a brand letter changed or a part drifted on top;
+and a two-tone fabric (the second shade duller than the body at an L* 2-6 away) recoloured by a hue turn in
+HSL (``hsl_turn``, lightness and saturation kept, as Photoshop's Hue/Saturation does), the same edits on top.
 """
 
 from __future__ import annotations
@@ -56,6 +58,10 @@ class Style:
     # and saved at this JPEG quality, and altering with a lost logo, a recoloured logo, a changed brand
     # letter or a drifted part on top; drawn from a generator of its own as well.
     gamut_edge_jpeg_quality: tuple[int, int] | None = None
+    # A third: a recolour by a hue turn in HSL (lightness and saturation kept, as Photoshop's Hue/Saturation
+    # turns it), which keeps HSL lightness, not CIE L*; preserving as it is and saved at this JPEG quality,
+    # altering with a lost logo, a recoloured logo, a changed brand letter or a drifted part on top.
+    hsl_turn_jpeg_quality: tuple[int, int] | None = None
 
 
 CALIBRATION = Style(
@@ -72,6 +78,7 @@ CALIBRATION = Style(
     push_px=(12.0, 18.0),
     extra_jpeg_quality=(62, 70),
     gamut_edge_jpeg_quality=(75, 90),
+    hsl_turn_jpeg_quality=(75, 90),
 )
 HELD_OUT = Style(
     split="held_out",
@@ -277,6 +284,22 @@ def lch_recolour(image: np.ndarray, body: np.ndarray, target: np.ndarray, bend: 
     return output
 
 
+def hsl_turn(image: np.ndarray, body: np.ndarray, degrees: float) -> np.ndarray:
+    """Another recolour: each pixel's hue turned by ``degrees`` in HSL, its HSL lightness and saturation
+    kept (Photoshop's Hue/Saturation with the hue slider alone). HSL lightness is the mean of the largest
+    and smallest channel, not CIE L*, so the turn moves L* by an amount that depends on each pixel's hue
+    and chroma. ``body`` (float, 0..1) is how much of each pixel is body, not print."""
+    where = body > 0
+    pixels = image[where]
+    weight = body[where][:, None]
+    hls = cv2.cvtColor(pixels[None].astype(np.float32) / 255, cv2.COLOR_RGB2HLS)
+    hls[..., 0] = (hls[..., 0] + degrees) % 360
+    turned = np.clip(cv2.cvtColor(hls, cv2.COLOR_HLS2RGB)[0], 0, 1) * 255
+    output = image.copy()
+    output[where] = np.clip(np.rint(pixels * (1 - weight) + turned * weight), 0, 255).astype(np.uint8)
+    return output
+
+
 def _linear_to_srgb(linear: np.ndarray) -> np.ndarray:
     linear = np.clip(linear, 0, 1)  # per channel, as an 8-bit sRGB image must hold it
     return np.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear ** (1 / 2.4) - 0.055)
@@ -312,6 +335,7 @@ class Look:
     brand: str
     face: d.Typeface
     folds: np.ndarray  # lightness factor per pixel at 2x
+    shade: d.Colour | None = None  # the pattern's second shade (default: the body's, darker)
 
 
 def _drawn(look: Look, backdrop: np.ndarray, *, pattern: str | None = None, logo: str | None = "same",
@@ -319,7 +343,8 @@ def _drawn(look: Look, backdrop: np.ndarray, *, pattern: str | None = None, logo
     """The garment on ``backdrop`` at 512 px: the image, the product mask and the body share (not print)."""
     g = look.garment
     mask = _garment_mask(g)
-    fabric = d.pattern((d.BIG, d.BIG), pattern or g.pattern, [look.body, d.darker(look.body, 0.78)], g.period)
+    shades = [look.body, look.shade or d.darker(look.body, 0.78)]
+    fabric = d.pattern((d.BIG, d.BIG), pattern or g.pattern, shades, g.period)
     fabric = np.clip(fabric.astype(np.float32) * look.folds[:, :, None], 0, 255).astype(np.uint8)
     printed = np.zeros((d.BIG, d.BIG, 3), np.uint8)
     shown = g.logo if logo == "same" else logo
@@ -345,6 +370,7 @@ def colourway_pairs(style: Style) -> list[Pair]:
     rng = np.random.default_rng(style.seed)
     extra_rng = np.random.default_rng(style.seed + 1)
     gamut_rng = np.random.default_rng(style.seed + 2)
+    hsl_rng = np.random.default_rng(style.seed + 3)
     made: list[Pair] = []
     for index in range(style.products):
         logo = style.logos[index % len(style.logos)]
@@ -430,4 +456,39 @@ def colourway_pairs(style: Style) -> list[Pair]:
             add("gamut_edge_letter_changed", True, lch(image, letter_body), edge)
             add("gamut_edge_colour_changed_part", True,
                 _drifted(clipped, part, float(gamut_rng.uniform(*style.drift)), gamut_rng), edge)
+        if style.hsl_turn_jpeg_quality is not None:
+            # A two-tone fabric: the second shade duller than the body at nearly its lightness (L*), so a
+            # turn that keeps another lightness moves the two shades' L* apart by different amounts.
+            lab = _lab_of(look.body)
+            duller = np.array([lab[0] + float(hsl_rng.choice([-1, 1]) * hsl_rng.uniform(2, 6)),
+                               *(lab[1:] * float(hsl_rng.uniform(0.25, 0.55)))])
+            shade = tuple(int(v) for v in np.clip(np.rint(lab2rgb(duller.reshape(1, 1, 3)).reshape(3) * 255), 0, 255))
+            two_tone = replace(look, garment=replace(look.garment, name=f"{look.garment.name}-two-tone"), shade=shade)
+            two_tone_original, _, two_tone_body = _drawn(two_tone, backdrop)
+            degrees = float(hsl_rng.uniform(40, 320))
+
+            def hsl(image: np.ndarray, body: np.ndarray, degrees=degrees) -> np.ndarray:
+                return hsl_turn(image, body, degrees)
+
+            def add_two_tone(edit: str, altering: bool, variant: np.ndarray, target: np.ndarray, look=two_tone,
+                             original=two_tone_original) -> None:
+                add(edit, altering, variant, target, look=look, original=original)
+
+            turned = hsl(two_tone_original, two_tone_body)
+            # The target is the colour the turn reached (a hue slider has no target of its own) as the colourway
+            # recipe reads a product's colour: on two tones, a median plain or trimmed can sit between them.
+            from vitrine.inference.colourspace import dominant_lab
+
+            reached = np.asarray(dominant_lab(turned, two_tone_body > 0.9)[0], np.float64)
+            add_two_tone("hsl_turn", False, turned, reached)
+            add_two_tone("hsl_turn_jpeg", False, jpeg(turned, int(hsl_rng.integers(*style.hsl_turn_jpeg_quality))),
+                         reached)
+            image, _, lost_body = _drawn(two_tone, backdrop, logo=None)
+            add_two_tone("hsl_turn_logo_lost", True, hsl(image, lost_body), reached)
+            image, _, _ = _drawn(two_tone, backdrop, logo_ink=d.colour(hsl_rng, 60, 200))
+            add_two_tone("hsl_turn_logo_recoloured", True, hsl(image, two_tone_body), reached)
+            image, _, letter_body = _drawn(two_tone, backdrop, brand=swapped)
+            add_two_tone("hsl_turn_letter_changed", True, hsl(image, letter_body), reached)
+            add_two_tone("hsl_turn_colour_changed_part", True,
+                         _drifted(turned, part, float(hsl_rng.uniform(*style.drift)), hsl_rng), reached)
     return made

@@ -229,3 +229,41 @@ def test_a_target_missed_by_under_four_passes_the_target_check_and_by_five_does_
         report = compare(image, variant, mask, kind="colourway", target_colour=moved, ocr=False)
         assert abs(report.measures["target_delta_e"] - wanted) < 1.0, report.measures
         assert report.verdict == verdict, (wanted, report.measures, report.reasons)
+
+
+def _two_tone_garment(size: int = 256) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_striped_garment`` woven in two tones: a saturated red and a dull brick (nearly its L*, 40% of its
+    chroma), with the same print."""
+    import cv2
+
+    image, mask, printed = _striped_garment(size)
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32)
+    red, brick = np.float32([200, 40, 60]), np.float32([165, 90, 85])
+    fabric = np.where((((x + y) % 30) < 12)[:, :, None], brick, red)
+    folds = 1 + 0.12 * np.sin(x / 23) * np.cos(y / 31)
+    woven = np.clip(np.rint(fabric * folds[:, :, None]), 0, 255).astype(np.uint8)
+    image[mask & ~printed] = woven[mask & ~printed]
+    image = cv2.GaussianBlur(image, (0, 0), 0.6)  # the edges a photo's optics soften
+    return image, mask, printed
+
+
+def test_an_hsl_hue_turn_of_a_two_tone_fabric_passes_and_a_lost_logo_on_it_does_not() -> None:
+    from bench.fidelity_sets.colourway import hsl_turn
+    from vitrine.fidelity.colourway import dominant_lab
+
+    image, mask, printed = _two_tone_garment()
+    body = (mask & ~printed).astype(np.float32)
+    variant = hsl_turn(image, body, 150.0)  # red to teal, HSL lightness and saturation kept
+    target = tuple(float(v) for v in dominant_lab(variant, mask & ~printed))
+    report = compare(image, variant, mask, kind="colourway", target_colour=target, ocr=False)
+    # The turn moves the two tones' L* apart by different amounts (their contrast changes), which one
+    # lightness scale and shift cannot follow; the lean on chroma does.
+    assert report.measures["keypoint_match"] >= 0.98, report.measures
+    assert report.verdict == "pass", report.reasons
+
+    disc = printed & (np.mgrid[0 : mask.shape[0], 0 : mask.shape[1]][0] < 130)
+    lost = image.copy()
+    lost[disc] = image[mask & ~printed][0]  # the logo painted over in the body's colour, then recoloured
+    lost_variant = hsl_turn(lost, (mask & ~(printed & ~disc)).astype(np.float32), 150.0)
+    report = compare(image, lost_variant, mask, kind="colourway", target_colour=target, ocr=False)
+    assert report.verdict != "pass", report.measures

@@ -2,11 +2,12 @@
 whether its colour reached the target.
 
 A colourway changes the product's colour on purpose, so the usual measures compare the variant with the
-original recoloured the same way: one map in CIELAB (lightness scaled and shifted, the a*b* plane turned,
-scaled and shifted), fitted from original to variant over the product (on the pixels it explains best),
-is applied to each of the original's pixels where that brings it
-closer to the variant. A consistent recolour (shading kept, hue turned) is reproduced almost exactly; print
-left in its own colour stays as it is; a lost logo, a changed pattern, a moved seam or a part that drifted
+original recoloured the same way: one map in CIELAB (lightness scaled and shifted, leaning on chroma where
+a hue turn kept another lightness; the a*b* plane turned, scaled and shifted), fitted from original to
+variant over the product (on the pixels it explains best), is applied to each of the original's pixels
+where that brings it closer to the variant. A consistent recolour (shading kept, hue turned) is
+reproduced almost exactly; print left in its own colour stays as it is; a lost logo, a changed pattern, a
+moved seam or a part that drifted
 apart from the rest cannot be explained by one map, and still shows. Then the
 product's dominant colour in the variant (a trimmed median) is compared with the target: ``target_delta_e``
 (CIEDE2000) is thresholded like every other measure. Structure is compared on lightness
@@ -31,6 +32,11 @@ REFIT_SHARES = (70, 50, 50)
 # Chroma is smoothed this much (pixels) before lightness is taken for registration and keypoints: about
 # half of JPEG's 8 px chroma blocks, which stores chroma at half resolution.
 GREY_CHROMA_SIGMA = 4.0
+# The predicted lightness may also lean on the original's a*b* (a hue turn that keeps another lightness, such
+# as HSL's or OKLab's, moves L* by an amount that depends on each pixel's chroma): at most this much L* per
+# unit of a*b* chroma, and only where it at least halves the lightness residual of the plain scale and shift.
+CHROMA_TILT = 0.6
+TILT_GAIN = 0.5
 
 
 def _lab_to_rgb8(lab: np.ndarray) -> np.ndarray:
@@ -42,9 +48,26 @@ def _fit(source: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray
     """The recolour as a colourway makes it: lightness scaled and shifted, and the a*b* plane turned,
     scaled and shifted as a whole (a similarity: one complex factor and offset). A general affine map is
     not used: fitted on a body of one hue it is free in the directions that body does not span, and would
-    send print or a lost logo anywhere, even onto the body's new colour."""
-    ramp = np.stack([source[:, 0], np.ones(len(source))], axis=1)
+    send print or a lost logo anywhere, even onto the body's new colour.
+
+    Lightness may also lean on the original's a*b* (``CHROMA_TILT``): a hue turn that keeps HSL's or
+    OKLab's lightness moves L* by an amount that depends on each pixel's chroma, so two shades of a pattern
+    that differ in chroma at a close L* change their contrast, even their order. Print is near neutral, so
+    the lean cannot move it (nor explain a logo lost or recoloured on it). On a body of one hue (shades
+    that are scaled copies of each other) a*b* follow L* and the lean is ill-posed: it is kept only where
+    it at least halves the residual (``TILT_GAIN``), and otherwise the map is the plain scale and shift."""
+    ramp = np.stack([source[:, 0], np.ones(len(source)), source[:, 1], source[:, 2]], axis=1)
+    plain, *_ = np.linalg.lstsq(ramp[:, :2], wanted[:, 0], rcond=None)
     lightness, *_ = np.linalg.lstsq(ramp, wanted[:, 0], rcond=None)
+    lean = float(np.hypot(lightness[2], lightness[3]))
+    if lean > CHROMA_TILT:
+        lightness[2:] *= CHROMA_TILT / lean
+        rest = wanted[:, 0] - source[:, 1:] @ lightness[2:]
+        lightness[:2], *_ = np.linalg.lstsq(ramp[:, :2], rest, rcond=None)
+    before = float(np.sqrt(np.mean((ramp[:, :2] @ plain - wanted[:, 0]) ** 2)))
+    after = float(np.sqrt(np.mean((ramp @ lightness - wanted[:, 0]) ** 2)))
+    if after > TILT_GAIN * before:
+        lightness = np.array([plain[0], plain[1], 0.0, 0.0])
     plane = source[:, 1] + 1j * source[:, 2]
     chroma, *_ = np.linalg.lstsq(
         np.stack([plane, np.ones(len(plane), complex)], axis=1), wanted[:, 1] + 1j * wanted[:, 2], rcond=None
@@ -54,7 +77,8 @@ def _fit(source: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 def _recolour(lab: np.ndarray, lightness: np.ndarray, chroma: np.ndarray) -> np.ndarray:
     plane = chroma[0] * (lab[:, 1] + 1j * lab[:, 2]) + chroma[1]
-    return np.stack([lightness[0] * lab[:, 0] + lightness[1], plane.real, plane.imag], axis=1)
+    shifted = lightness[0] * lab[:, 0] + lightness[1] + lightness[2] * lab[:, 1] + lightness[3] * lab[:, 2]
+    return np.stack([shifted, plane.real, plane.imag], axis=1)
 
 
 def recoloured_original(original: np.ndarray, variant: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -44,7 +44,7 @@ def _lab_to_rgb8(lab: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)
 
 
-def _fit(source: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _fit(source: np.ndarray, wanted: np.ndarray, lean: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """The recolour as a colourway makes it: lightness scaled and shifted, and the a*b* plane turned,
     scaled and shifted as a whole (a similarity: one complex factor and offset). A general affine map is
     not used: fitted on a body of one hue it is free in the directions that body does not span, and would
@@ -59,14 +59,14 @@ def _fit(source: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray
     ramp = np.stack([source[:, 0], np.ones(len(source)), source[:, 1], source[:, 2]], axis=1)
     plain, *_ = np.linalg.lstsq(ramp[:, :2], wanted[:, 0], rcond=None)
     lightness, *_ = np.linalg.lstsq(ramp, wanted[:, 0], rcond=None)
-    lean = float(np.hypot(lightness[2], lightness[3]))
-    if lean > CHROMA_TILT:
-        lightness[2:] *= CHROMA_TILT / lean
+    tilt = float(np.hypot(lightness[2], lightness[3]))
+    if tilt > CHROMA_TILT:
+        lightness[2:] *= CHROMA_TILT / tilt
         rest = wanted[:, 0] - source[:, 1:] @ lightness[2:]
         lightness[:2], *_ = np.linalg.lstsq(ramp[:, :2], rest, rcond=None)
     before = float(np.sqrt(np.mean((ramp[:, :2] @ plain - wanted[:, 0]) ** 2)))
     after = float(np.sqrt(np.mean((ramp @ lightness - wanted[:, 0]) ** 2)))
-    if after > TILT_GAIN * before:
+    if not lean or after > TILT_GAIN * before:
         lightness = np.array([plain[0], plain[1], 0.0, 0.0])
     plane = source[:, 1] + 1j * source[:, 2]
     chroma, *_ = np.linalg.lstsq(
@@ -99,7 +99,9 @@ def recoloured_original(original: np.ndarray, variant: np.ndarray, mask: np.ndar
     var_lab = rgb_to_lab(variant[mask]).reshape(-1, 3).astype(np.float64)
     stride = max(1, len(orig_lab) // SAMPLE)
     source, wanted = orig_lab[::stride], var_lab[::stride]
-    lightness, chroma = _fit(source, wanted)
+    # The first fit takes every pixel, print included: near neutral beside a chromatic body, print would
+    # give the lean on chroma a lever to explain it, so the lean waits for the refits.
+    lightness, chroma = _fit(source, wanted, lean=False)
     # Refit on the pixels the map explains best, a few rounds: print left in its own colour must not bend
     # the map, nor a part of the product that drifted apart from the rest.
     for share in REFIT_SHARES:

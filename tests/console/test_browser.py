@@ -147,9 +147,12 @@ def test_console_walk(browser, live_server, csv_shop, artifacts_dir, locale, lan
         assert badge.get_attribute("data-state") == VariantState.PUBLISHED
         shot(tab, folder, "product-published")
         tab.locator(f'a[href="/app/variants/{mug_variant.pk}/"]').first.click()
-        arrive(tab, "products")
-        tab.wait_for_selector("[data-compare-slider]")
+        # The product and variant pages are both "products": wait for the variant page itself, swapped in and
+        # settled, or a key press can land while htmx is still replacing the page.
+        tab.wait_for_url(f"**/app/variants/{mug_variant.pk}/")
+        tab.wait_for_load_state("networkidle")
         slider = tab.locator("[data-compare-slider]")
+        slider.focus()
         for _ in range(3):
             slider.press("ArrowRight")  # the slider works from the keyboard (press focuses it first)
         expect(slider).to_have_value("53")

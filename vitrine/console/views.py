@@ -34,7 +34,7 @@ from vitrine.console.shop import SHOP_SESSION_KEY, actor_of, console_page
 from vitrine.platform import selectors as platform_selectors
 from vitrine.platform import services as platform_services
 from vitrine.platform.lifecycle import IllegalTransition
-from vitrine.platform.models import Blob, Shop
+from vitrine.platform.models import Blob, Product, Shop
 from vitrine.platform.roles import Action
 from vitrine.review import services as review_services
 from vitrine.review.models import Decision, ReviewItem
@@ -159,9 +159,7 @@ def products(request: HttpRequest, shop: Shop) -> HttpResponse:
 @require_GET
 @console_page()
 def product(request: HttpRequest, shop: Shop, product_id: int) -> HttpResponse:
-    item = selectors.product_of_shop(shop, product_id)
-    if item is None:
-        raise Http404("no such product")
+    item = _product_or_404(shop, product_id)
     markets = list(shop.markets.filter(enabled=True).order_by("locale"))
     grid = selectors.product_grid(shop, item)
     # While something is being made or published, the grid refreshes itself every few seconds.
@@ -173,13 +171,18 @@ def product(request: HttpRequest, shop: Shop, product_id: int) -> HttpResponse:
     return render(request, "console/product.html", context)
 
 
+def _product_or_404(shop: Shop, product_id: int) -> Product:
+    item = selectors.product_of_shop(shop, product_id)
+    if item is None:
+        raise Http404("no such product")
+    return item
+
+
 @require_POST
 @console_page(Action.REQUEST_VARIANTS)
 def swatch_confirm(request: HttpRequest, shop: Shop, product_id: int) -> HttpResponse:
     """The product page's "Confirm" of one colour's swatch."""
-    item = selectors.product_of_shop(shop, product_id)
-    if item is None:
-        raise Http404("no such product")
+    item = _product_or_404(shop, product_id)
     page = reverse("console:product", args=[item.pk])
     data = validated(request, api_serializers.SwatchConfirmSerializer,
                      posted_fields(request, "option_value", "color"))
@@ -199,9 +202,7 @@ def swatch_confirm(request: HttpRequest, shop: Shop, product_id: int) -> HttpRes
 @console_page(Action.REQUEST_VARIANTS)
 def colourways_make(request: HttpRequest, shop: Shop, product_id: int) -> HttpResponse:
     """The product page's "Make colourways": one variant per missing colour with a confirmed swatch."""
-    item = selectors.product_of_shop(shop, product_id)
-    if item is None:
-        raise Http404("no such product")
+    item = _product_or_404(shop, product_id)
     page = reverse("console:product", args=[item.pk])
     market = request.POST.get("market", "")
     # The serializer takes a JSON number: a posted number is one; anything else it refuses in words.

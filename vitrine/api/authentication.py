@@ -75,7 +75,7 @@ class ShopifySessionTokenAuthentication(authentication.BaseAuthentication):
                                                   "server, a Shopify session token (no Shopify app is configured)")
 
         try:
-            session = shopify_auth.session_token_verify(shopify_auth.library_request(request))  # type: ignore[arg-type]
+            session = shopify_auth.session_token_verify(shopify_auth.shopify_app_request(request))  # type: ignore[arg-type]
         except shopify_auth.SessionTokenInvalid as exc:
             raise exceptions.AuthenticationFailed(f"the Shopify session token was refused ({exc.code})") from None
         shop = Shop.objects.filter(provider=Provider.SHOPIFY, external_id=session.shop_domain).first()

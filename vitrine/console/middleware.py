@@ -62,10 +62,10 @@ class EmbeddedSessionMiddleware:
             return self.get_response(request)
         document_load = not request.headers.get("Authorization")
         try:
-            token = shopify_auth.session_token_verify(shopify_auth.library_request(request))
+            token = shopify_auth.session_token_verify(shopify_auth.shopify_app_request(request))
         except shopify_auth.SessionTokenInvalid as exc:
             logger.info("console: session token refused: %s", exc.message)
-            return shopify_auth.library_response(exc.response)  # to the page that fetches a fresh token, or 401
+            return shopify_auth.shopify_app_response(exc.response)  # to the page that fetches a fresh token, or 401
         shop = Shop.objects.filter(provider=Provider.SHOPIFY, external_id=token.shop_domain).first()
         if document_load or shop is None or not shop.is_installed:
             try:

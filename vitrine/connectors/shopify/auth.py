@@ -71,14 +71,14 @@ class TokenSet:
     refresh_expires_at: datetime | None
 
 
-def library_request(request: HttpRequest) -> shopify_app.RequestInput:
+def shopify_app_request(request: HttpRequest) -> shopify_app.RequestInput:
     """A Django (or DRF) request as ``shopify_app`` reads it. Session tokens travel in a header or the query,
     never in the body, which is left out (DRF may have read its stream already)."""
     return {"method": request.method or "GET", "headers": dict(request.headers),
             "url": request.build_absolute_uri(), "body": ""}
 
 
-def library_response(res: shopify_app.Res) -> HttpResponse:
+def shopify_app_response(res: shopify_app.Res) -> HttpResponse:
     """``shopify_app``'s answer (a redirect to the token page, a 401 with a retry header) as a Django response."""
     response = HttpResponse(res.body, status=res.status)
     for name, value in res.headers.items():

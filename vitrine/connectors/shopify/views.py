@@ -39,11 +39,11 @@ def session(request: HttpRequest) -> JsonResponse | HttpResponse:
     """The embedded app's first call (``Authorization: Bearer <session token>``): installs the shop with an
     expiring offline token unless it holds a usable one already."""
     try:
-        token = auth.session_token_verify(auth.library_request(request))
+        token = auth.session_token_verify(auth.shopify_app_request(request))
         shop = services.install_by_session_token(session=token)
     except auth.SessionTokenInvalid as exc:
         logger.info("session token refused: %s", exc.message)
-        return auth.library_response(exc.response)
+        return auth.shopify_app_response(exc.response)
     except ApiError as exc:
         logger.warning("install by session token failed: %s", exc.message)
         return JsonResponse({"error": exc.message}, status=401 if exc.status == 401 else 502)
@@ -55,10 +55,10 @@ def app_home(request: HttpRequest) -> HttpResponse:
     """The page the Shopify admin loads in its iframe (with ``id_token`` in the query): installs the shop if
     needed, then opens the merchant app with the same query (shop, host, locale and the token)."""
     try:
-        token = auth.session_token_verify(auth.library_request(request))
+        token = auth.session_token_verify(auth.shopify_app_request(request))
         services.install_by_session_token(session=token)
     except auth.SessionTokenInvalid as exc:
-        return auth.library_response(exc.response)  # to the page that fetches a fresh token, or 401
+        return auth.shopify_app_response(exc.response)  # to the page that fetches a fresh token, or 401
     except ApiError as exc:
         logger.warning("install from the app home failed: %s", exc.message)
         return HttpResponse("Vitrine could not connect to your shop; reload to try again.", status=502,
@@ -72,9 +72,9 @@ def app_home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def patch_id_token(request: HttpRequest) -> HttpResponse:
     """The App Bridge page that obtains a fresh session token and reloads the app home."""
-    result = shopify_app.app_home_patch_id_token(auth.library_request(request),
+    result = shopify_app.app_home_patch_id_token(auth.shopify_app_request(request),
                                                  config.app_credentials().as_library_config())
-    return auth.library_response(result.response)
+    return auth.shopify_app_response(result.response)
 
 
 @require_GET

@@ -29,9 +29,9 @@ AB_RADIUS = 16.0
 L_RADIUS = 45.0
 # Percentiles of the pixels (best explained first) each refit of the map keeps.
 REFIT_SHARES = (70, 50, 50)
-# Chroma is smoothed this much (pixels) before lightness is taken for registration and keypoints: about
-# half of JPEG's 8 px chroma blocks, which stores chroma at half resolution.
-GREY_CHROMA_SIGMA = 4.0
+# Chroma is smoothed this much (analysis pixels) where it must be compared as a JPEG stores it (at half
+# resolution, in 8 px blocks): before lightness is taken, and beside print.
+JPEG_CHROMA_SIGMA = 4.0
 # The predicted lightness may also lean on the original's a*b* (a hue turn that keeps another lightness, such
 # as HSL's or OKLab's, moves L* by an amount that depends on each pixel's chroma): at most this much L* per
 # unit of a*b* chroma, and only where it at least halves the lightness residual of the plain scale and shift.
@@ -58,16 +58,18 @@ def _fit(source: np.ndarray, wanted: np.ndarray, lean: bool = True) -> tuple[np.
     it at least halves the residual (``TILT_GAIN``), and otherwise the map is the plain scale and shift."""
     ramp = np.stack([source[:, 0], np.ones(len(source)), source[:, 1], source[:, 2]], axis=1)
     plain, *_ = np.linalg.lstsq(ramp[:, :2], wanted[:, 0], rcond=None)
-    lightness, *_ = np.linalg.lstsq(ramp, wanted[:, 0], rcond=None)
-    tilt = float(np.hypot(lightness[2], lightness[3]))
-    if tilt > CHROMA_TILT:
-        lightness[2:] *= CHROMA_TILT / tilt
-        rest = wanted[:, 0] - source[:, 1:] @ lightness[2:]
-        lightness[:2], *_ = np.linalg.lstsq(ramp[:, :2], rest, rcond=None)
-    before = float(np.sqrt(np.mean((ramp[:, :2] @ plain - wanted[:, 0]) ** 2)))
-    after = float(np.sqrt(np.mean((ramp @ lightness - wanted[:, 0]) ** 2)))
-    if not lean or after > TILT_GAIN * before:
-        lightness = np.array([plain[0], plain[1], 0.0, 0.0])
+    lightness = np.array([plain[0], plain[1], 0.0, 0.0])
+    if lean:
+        leaning, *_ = np.linalg.lstsq(ramp, wanted[:, 0], rcond=None)
+        tilt = float(np.hypot(leaning[2], leaning[3]))
+        if tilt > CHROMA_TILT:
+            leaning[2:] *= CHROMA_TILT / tilt
+            rest = wanted[:, 0] - source[:, 1:] @ leaning[2:]
+            leaning[:2], *_ = np.linalg.lstsq(ramp[:, :2], rest, rcond=None)
+        before = float(np.sqrt(np.mean((ramp @ lightness - wanted[:, 0]) ** 2)))
+        after = float(np.sqrt(np.mean((ramp @ leaning - wanted[:, 0]) ** 2)))
+        if after <= TILT_GAIN * before:
+            lightness = leaning
     plane = source[:, 1] + 1j * source[:, 2]
     chroma, *_ = np.linalg.lstsq(
         np.stack([plane, np.ones(len(plane), complex)], axis=1), wanted[:, 1] + 1j * wanted[:, 2], rcond=None
@@ -147,13 +149,20 @@ def target_delta_e(variant: np.ndarray, mask: np.ndarray, target_lab: Sequence[f
     return float(delta_e_ciede2000(dominant[None, :], np.asarray(target_lab, np.float32)[None, :])[0])
 
 
+def chroma_smoothed(rgb: np.ndarray, border: int = cv2.BORDER_DEFAULT) -> np.ndarray:
+    """RGB (uint8, or float 0..1) with its chroma smoothed by ``JPEG_CHROMA_SIGMA`` and its luma kept: the
+    chroma roughly as a JPEG stores it."""
+    ycrcb = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
+    # All three planes, the luma put back after: faster than blurring a slice.
+    smoothed = cv2.GaussianBlur(ycrcb, (0, 0), JPEG_CHROMA_SIGMA, borderType=border)
+    smoothed[:, :, 0] = ycrcb[:, :, 0]
+    back = cv2.cvtColor(smoothed, cv2.COLOR_YCrCb2RGB)
+    return back if back.dtype == np.uint8 else np.clip(back, 0.0, 1.0)
+
+
 def lightness_grey(rgb: np.ndarray) -> np.ndarray:
     """CIELAB lightness of RGB uint8 as uint8 (L* 0-100 spread over 0-255), with the chroma first smoothed
-    (``GREY_CHROMA_SIGMA``) as JPEG stores it: the grey a recolour keeps in order (see the engine, which
-    registers a colourway and compares its keypoints on it). Lightness mixes chroma in, so without the
-    smoothing JPEG's chroma blocks would reach it; luma detail stays at full resolution."""
-    ycrcb = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
-    smoothed = cv2.GaussianBlur(ycrcb, (0, 0), GREY_CHROMA_SIGMA)  # all three planes: faster than a slice
-    smoothed[:, :, 0] = ycrcb[:, :, 0]
-    smoothed = cv2.cvtColor(smoothed, cv2.COLOR_YCrCb2RGB)
-    return np.ascontiguousarray(cv2.cvtColor(smoothed, cv2.COLOR_RGB2Lab)[:, :, 0])
+    as JPEG stores it: the grey a recolour keeps in order (see the engine, which registers a colourway and
+    compares its keypoints on it). Lightness mixes chroma in, so without the smoothing JPEG's chroma blocks
+    would reach it; luma detail stays at full resolution."""
+    return np.ascontiguousarray(cv2.cvtColor(chroma_smoothed(rgb), cv2.COLOR_RGB2Lab)[:, :, 0])

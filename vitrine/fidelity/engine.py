@@ -64,9 +64,7 @@ STRUCTURE_SHARE_OF_REGION = 0.25
 # how far beside them a JPEG's chroma bleeds (analysis pixels); see the luma_edge_delta_e threshold.
 LUMA_EDGE_GRADIENT = 0.8
 LUMA_EDGE_PX = 3.0
-# There the chroma of both sides is also compared smoothed this much (analysis pixels), about half of
-# JPEG's 8 px chroma blocks (which hold chroma at half resolution).
-LUMA_EDGE_CHROMA_SIGMA = 4.0
+# There the chroma of both sides is also compared smoothed as JPEG stores it (colourway.chroma_smoothed).
 # The colour of the edge band (edge_band_px) is compared at full resolution, smoothed this much, and gaps
 # along it up to this size are closed (see _band_changes).
 BAND_SIGMA = 0.7
@@ -389,7 +387,8 @@ def _measure(
         # tolerance, both as compared and with both sides' chroma smoothed as JPEG stores it (like for
         # like: the bleed at low qualities exceeds the tolerance itself, the same smoothing on the
         # reference bleeds it alike, while a part drifted in colour keeps its drift away from its edge).
-        like = _delta_e_map(_chroma_smoothed(original_f), _chroma_smoothed(composite), compared)
+        like = _delta_e_map(colourway.chroma_smoothed(original_f, cv2.BORDER_REFLECT),
+                            colourway.chroma_smoothed(composite, cv2.BORDER_REFLECT), compared)
         colour_over &= ~(
             _near_luma_edges(original_f) & (np.minimum(delta_e, like) <= limits["luma_edge_delta_e"])
         )
@@ -544,15 +543,6 @@ def _near_photo_edge(frame: Frame, original_shape: tuple[int, ...]) -> np.ndarra
     near_x = (xs < tolerance) | (xs > width - 1 - tolerance)
     near_y = (ys < tolerance) | (ys > height - 1 - tolerance)
     return near_x[None, :] | near_y[:, None]
-
-
-def _chroma_smoothed(rgb: np.ndarray) -> np.ndarray:
-    """Float RGB (0..1) with its chroma smoothed by LUMA_EDGE_CHROMA_SIGMA and its luma kept: the chroma
-    as a JPEG stores it (at half resolution, quantised per 8 px block), roughly."""
-    ycrcb = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
-    smoothed = cv2.GaussianBlur(ycrcb, (0, 0), LUMA_EDGE_CHROMA_SIGMA, borderType=cv2.BORDER_REFLECT)
-    smoothed[:, :, 0] = ycrcb[:, :, 0]
-    return np.clip(cv2.cvtColor(smoothed, cv2.COLOR_YCrCb2RGB), 0.0, 1.0)
 
 
 def _near_luma_edges(rgb: np.ndarray) -> np.ndarray:

@@ -5,8 +5,17 @@ from __future__ import annotations
 import logging
 import re
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import get_language, override
 
 from vitrine.platform.models import Market, Shop, ShopMembership
@@ -172,9 +181,6 @@ def membership_invite(*, shop: Shop, email: str, role: str, actor: str, language
     A new account has no password: the invitation carries a link to set one (valid PASSWORD_RESET_TIMEOUT).
     The e-mail goes out through the outbox, so it is sent once the membership is committed, never without it.
     """
-    from django.contrib.auth import get_user_model
-    from django.core.validators import validate_email
-
     address = (email or "").strip().lower()
     try:
         validate_email(address)
@@ -201,8 +207,6 @@ def password_link_request(*, email: str, language: str = "") -> int:
 
     Says nothing about whether an account exists (the caller shows the same page either way); returns how many
     links were asked for, for logs and tests."""
-    from django.contrib.auth import get_user_model
-
     address = (email or "").strip()
     if not address:
         return 0
@@ -219,15 +223,6 @@ def password_link_send(*, user_id: int, shop_id: int | None, language: str) -> b
     password already is told where to log in; one without gets a one-time link to set it (Django's token:
     it stops working once the password changes or after PASSWORD_RESET_TIMEOUT). False when there is no one
     to write to (the account is gone, inactive or has no address)."""
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.tokens import default_token_generator
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-    from django.urls import reverse
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
-
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if user is None or not user.email:
         return False
